@@ -1,0 +1,36 @@
+/* The command line shared by the programs: getopt_long over the program's own options plus
+ * the shared settings, --help/--version, and the usage-error grammar
+ * ("prog: error: ...\nTry 'prog --help'."). Environment first, then flags. */
+#pragma once
+
+#include "settings.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+struct cli {
+	const char *program;
+	void (*usage)(FILE *f);
+	const struct option *own; /* the program's own options, may be NULL */
+	size_t n_own;
+	/* Called for each of the program's own options; returns 0 or -EINVAL with a message
+	 * in *ret_msg (static or owned by ctx). */
+	int (*on_option)(int c, const char *arg, void *ctx, const char **ret_msg);
+	void *ctx;
+	bool allow_extra; /* arguments after "--" are allowed (etcd-join) */
+};
+
+/* Load the environment into s, then parse argv. Returns -1 to go on (with *ret_optind the
+ * index of the first argument after "--"), or the exit code to leave with: 0 after --help or
+ * --version, 2 on a usage error (already printed). */
+int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, int *ret_optind);
+
+/* Print "prog: error: <msg>" and "Try 'prog --help'." to stderr; returns 2. */
+int cli_usage_error(const char *program, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* main() of a program whose real work is not written yet: it reads and validates the
+ * settings and the member identity, answers --help and --version, and otherwise says
+ * "not implemented yet" and returns 1. `summary` is the one-line description for --help. */
+int cli_unfinished_main(const char *program, const char *summary, int argc, char **argv);

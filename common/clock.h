@@ -1,0 +1,35 @@
+/* Monotonic time, deadlines and jittered exponential backoff. Every wait in etcd-hooks is
+ * bounded by a struct deadline. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+uint64_t clock_now_ms(void);
+
+struct deadline {
+	uint64_t start_ms;
+	uint64_t end_ms;
+};
+
+/* A deadline `timeout_ms` from now. */
+void deadline_init(struct deadline *d, uint64_t timeout_ms);
+/* Milliseconds left, 0 once passed. */
+uint64_t deadline_left_ms(const struct deadline *d);
+bool deadline_passed(const struct deadline *d);
+/* Milliseconds since deadline_init. */
+uint64_t deadline_elapsed_ms(const struct deadline *d);
+
+struct backoff {
+	uint64_t next_ms; /* the next base delay */
+	uint64_t max_ms;
+};
+
+/* Start at first_ms, double each step, never above max_ms. */
+void backoff_init(struct backoff *b, uint64_t first_ms, uint64_t max_ms);
+/* The next delay: the base delay with ±25% jitter, clipped to what is left of d. */
+uint64_t backoff_next(struct backoff *b, const struct deadline *d);
+
+/* Sleep ms milliseconds (restarted on EINTR). */
+void clock_sleep_ms(uint64_t ms);

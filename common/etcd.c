@@ -1,0 +1,519 @@
+#include "etcd.h"
+
+#include "settings.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct etcd_client {
+	struct http_client *http;
+	char **urls;
+	char **prefixes; /* per URL, NULL until /version answered */
+	size_t n;
+	size_t current;
+};
+
+int etcd_id_parse(const char *s, uint64_t *ret)
+{
+	return parse_uint(s, UINT64_MAX, ret);
+}
+
+char *etcd_id_format(uint64_t id, char *buf)
+{
+	snprintf(buf, ETCD_ID_STR_MAX, "%" PRIu64, id);
+	return buf;
+}
+
+/* A decimal-string uint64 field. Absent means 0 (the gateway omits zero values). */
+static int get_u64(json_t *obj, const char *key, uint64_t *ret, struct error *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*ret = 0;
+	if (!v)
+		return 0;
+	if (json_is_string(v) && etcd_id_parse(json_string_value(v), ret) == 0)
+		return 0;
+	/* Small values may come as numbers from some gateways; never trust large ones. */
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*ret = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	return error_set(err, -EBADMSG, "field '%s' is not an unsigned 64-bit decimal string",
+			 key);
+}
+
+static json_t *load(const char *body, size_t len, struct error *err)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		error_set(err, -EBADMSG, "malformed JSON (%s at byte %d)", jerr.text, jerr.position);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		error_set(err, -EBADMSG, "JSON response is not an object");
+		return NULL;
+	}
+	return root;
+}
+
+static int copy_string(json_t *v, char *buf, size_t size)
+{
+	const char *s = json_string_value(v);
+
+	if (!s || strlen(s) >= size)
+		return -EBADMSG;
+	memcpy(buf, s, strlen(s) + 1);
+	return 0;
+}
+
+int etcd_parse_version(const char *body, size_t len, struct etcd_version *ret, struct error *err)
+{
+	struct etcd_version v = { 0 };
+	json_t *root = load(body, len, err);
+	int r = 0;
+
+	if (!root)
+		return -EBADMSG;
+	if (copy_string(json_object_get(root, "etcdserver"), v.server, sizeof(v.server)) < 0 ||
+	    sscanf(v.server, "%u.%u", &v.major, &v.minor) != 2) {
+		r = error_set(err, -EBADMSG, "/version has no valid 'etcdserver' field");
+		goto out;
+	}
+	/* etcdcluster is absent or "not_decided" before the cluster agreed on a version. */
+	if (copy_string(json_object_get(root, "etcdcluster"), v.cluster, sizeof(v.cluster)) < 0)
+		v.cluster[0] = '\0';
+	*ret = v;
+out:
+	json_decref(root);
+	return r;
+}
+
+const char *etcd_api_prefix(const struct etcd_version *v)
+{
+	if (v->major == 3 && v->minor <= 2)
+		return "/v3alpha";
+	if (v->major == 3 && v->minor == 3)
+		return "/v3beta";
+	return "/v3";
+}
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int get_strings(json_t *obj, const char *key, char ***ret, size_t *ret_n,
+		       struct error *err)
+{
+	json_t *arr = json_object_get(obj, key), *item;
+	char **v = NULL;
+	size_t i, n;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return error_set(err, -EBADMSG, "field '%s' is not an array", key);
+	n = json_array_size(arr);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return error_set(err, -ENOMEM, "out of memory");
+	json_array_foreach(arr, i, item) {
+		if (!json_is_string(item) || !(v[i] = strdup(json_string_value(item)))) {
+			free_strings(v, i);
+			return error_set(err, -EBADMSG, "field '%s' holds a non-string", key);
+		}
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static void member_free(struct etcd_member *m)
+{
+	free(m->name);
+	free_strings(m->peer_urls, m->n_peer_urls);
+	free_strings(m->client_urls, m->n_client_urls);
+}
+
+void etcd_member_list_free(struct etcd_member_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n_members; i++)
+		member_free(&l->members[i]);
+	free(l->members);
+	l->members = NULL;
+	l->n_members = 0;
+}
+
+static int parse_member(json_t *o, struct etcd_member *m, struct error *err)
+{
+	json_t *name = json_object_get(o, "name"), *learner = json_object_get(o, "isLearner");
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if (!json_is_object(o))
+		return error_set(err, -EBADMSG, "a member is not an object");
+	r = get_u64(o, "ID", &m->id, err);
+	if (r < 0)
+		return r;
+	if (m->id == 0)
+		return error_set(err, -EBADMSG, "a member has no ID");
+	if (name && !json_is_string(name))
+		return error_set(err, -EBADMSG, "member name is not a string");
+	if (learner && !json_is_boolean(learner))
+		return error_set(err, -EBADMSG, "member isLearner is not a boolean");
+	m->is_learner = json_is_true(learner);
+	m->name = strdup(name ? json_string_value(name) : "");
+	if (!m->name)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = get_strings(o, "peerURLs", &m->peer_urls, &m->n_peer_urls, err);
+	if (r == 0)
+		r = get_strings(o, "clientURLs", &m->client_urls, &m->n_client_urls, err);
+	if (r < 0)
+		member_free(m);
+	return r;
+}
+
+int etcd_parse_member_list(const char *body, size_t len, struct etcd_member_list *ret,
+			   struct error *err)
+{
+	struct etcd_member_list l = { 0 };
+	json_t *root = load(body, len, err), *header, *members, *item;
+	size_t i;
+	int r = 0;
+
+	if (!root)
+		return -EBADMSG;
+	header = json_object_get(root, "header");
+	members = json_object_get(root, "members");
+	if (!json_is_object(header) || !json_is_array(members)) {
+		r = error_set(err, -EBADMSG, "member list has no 'header' or no 'members' array");
+		goto out;
+	}
+	r = get_u64(header, "cluster_id", &l.cluster_id, err);
+	if (r == 0)
+		r = get_u64(header, "member_id", &l.member_id, err);
+	if (r < 0)
+		goto out;
+	l.members = calloc(json_array_size(members) + 1, sizeof(*l.members));
+	if (!l.members) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(members, i, item) {
+		r = parse_member(item, &l.members[i], err);
+		if (r < 0) {
+			etcd_member_list_free(&l);
+			goto out;
+		}
+		l.n_members = i + 1;
+	}
+	*ret = l;
+out:
+	json_decref(root);
+	return r;
+}
+
+const struct etcd_member *etcd_member_find_peer_url(const struct etcd_member_list *l,
+						    const char *peer_url)
+{
+	for (size_t i = 0; i < l->n_members; i++)
+		for (size_t k = 0; k < l->members[i].n_peer_urls; k++)
+			if (strcmp(l->members[i].peer_urls[k], peer_url) == 0)
+				return &l->members[i];
+	return NULL;
+}
+
+bool etcd_member_started(const struct etcd_member *m)
+{
+	return m->name && m->name[0];
+}
+
+int etcd_parse_status(const char *body, size_t len, struct etcd_status *ret, struct error *err)
+{
+	struct etcd_status s = { 0 };
+	json_t *root = load(body, len, err), *header;
+	int r;
+
+	if (!root)
+		return -EBADMSG;
+	header = json_object_get(root, "header");
+	if (!json_is_object(header) ||
+	    copy_string(json_object_get(root, "version"), s.version, sizeof(s.version)) < 0) {
+		r = error_set(err, -EBADMSG, "status has no 'header' or no 'version'");
+		goto out;
+	}
+	r = get_u64(header, "cluster_id", &s.cluster_id, err);
+	if (r == 0)
+		r = get_u64(header, "member_id", &s.member_id, err);
+	if (r == 0)
+		r = get_u64(root, "leader", &s.leader, err);
+	if (r == 0)
+		r = get_u64(root, "raftIndex", &s.raft_index, err);
+	if (r == 0)
+		r = get_u64(root, "raftTerm", &s.raft_term, err);
+	if (r == 0)
+		r = get_u64(root, "dbSize", &s.db_size, err);
+	if (r < 0)
+		goto out;
+	s.is_learner = json_is_true(json_object_get(root, "isLearner"));
+	*ret = s;
+out:
+	json_decref(root);
+	return r;
+}
+
+/* Printable, single-line excerpt of a body that is not JSON (an HTML page, a proxy error). */
+static void excerpt(const char *body, size_t len, char *buf, size_t size)
+{
+	size_t j = 0;
+	bool space = false;
+
+	for (size_t i = 0; i < len && j + 4 < size; i++) {
+		unsigned char c = (unsigned char)body[i];
+
+		if (isspace(c)) {
+			space = j > 0;
+			continue;
+		}
+		if (space)
+			buf[j++] = ' ';
+		space = false;
+		buf[j++] = isprint(c) ? (char)c : '?';
+	}
+	if (j + 4 >= size)
+		memcpy(buf + j, "...", 4), j += 3;
+	buf[j] = '\0';
+}
+
+static int errno_for_code(int code)
+{
+	switch (code) {
+	case ETCD_CODE_UNAVAILABLE:
+		return -EAGAIN;
+	case ETCD_CODE_NOT_FOUND:
+		return -ENOENT;
+	case ETCD_CODE_PERMISSION_DENIED:
+	case ETCD_CODE_UNAUTHENTICATED:
+		return -EACCES;
+	case ETCD_CODE_INVALID_ARGUMENT:
+		return -EINVAL;
+	case ETCD_CODE_FAILED_PRECONDITION:
+		return -EBUSY;
+	default:
+		return -EREMOTEIO;
+	}
+}
+
+int etcd_parse_error(long http_status, const char *content_type, const char *body, size_t len,
+		     struct error *err)
+{
+	char text[120];
+	json_t *root = NULL, *code, *message, *error;
+	int r;
+
+	if (body && len && (root = json_loadb(body, len, 0, NULL)) && json_is_object(root)) {
+		code = json_object_get(root, "code");
+		message = json_object_get(root, "message");
+		error = json_object_get(root, "error");
+		/* A stream error: {"error":{"grpc_code":..,"message":..}} (3.4/3.5) or
+		 * {"error":{"code":..,"message":..}} (3.6). */
+		if (json_is_object(error)) {
+			code = json_object_get(error, "grpc_code");
+			if (!code)
+				code = json_object_get(error, "code");
+			message = json_object_get(error, "message");
+		} else if (!json_is_string(message) && json_is_string(error)) {
+			message = error;
+		}
+		if (json_is_integer(code) && json_is_string(message)) {
+			int c = (int)json_integer_value(code);
+
+			r = error_set(err, errno_for_code(c), "%s (code %d, HTTP %ld)",
+				      json_string_value(message), c, http_status);
+			if (err) {
+				err->etcd_code = c;
+				err->http_status = http_status;
+			}
+			json_decref(root);
+			return r;
+		}
+	}
+	json_decref(root);
+	excerpt(body ? body : "", body ? len : 0, text, sizeof(text));
+	if (http_status >= 200 && http_status < 300)
+		r = error_set(err, -EBADMSG, "unexpected response: '%s'", text);
+	else
+		r = error_set(err, -EREMOTEIO, "HTTP %ld%s%s%s%s%s", http_status,
+			      content_type && content_type[0] ? " (" : "",
+			      content_type ? content_type : "",
+			      content_type && content_type[0] ? ")" : "", text[0] ? ": " : "",
+			      text[0] ? text : " with an empty body");
+	if (err) {
+		err->etcd_code = -1;
+		err->http_status = http_status;
+	}
+	return r;
+}
+
+int etcd_client_new(struct http_client *http, const char *const *urls, size_t n,
+		    struct etcd_client **ret, struct error *err)
+{
+	struct etcd_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return error_set(err, -ENOMEM, "out of memory");
+	c->http = http;
+	c->urls = calloc(n + 1, sizeof(*c->urls));
+	c->prefixes = calloc(n + 1, sizeof(*c->prefixes));
+	if (!c->urls || !c->prefixes)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		/* Drop a trailing slash so that paths join cleanly. */
+		size_t len = strlen(urls[i]);
+
+		c->urls[i] = strndup(urls[i], len && urls[i][len - 1] == '/' ? len - 1 : len);
+		if (!c->urls[i])
+			goto oom;
+		c->n = i + 1;
+	}
+	*ret = c;
+	return 0;
+oom:
+	etcd_client_free(c);
+	return error_set(err, -ENOMEM, "out of memory");
+}
+
+void etcd_client_free(struct etcd_client *c)
+{
+	if (!c)
+		return;
+	free_strings(c->urls, c->n);
+	free_strings(c->prefixes, c->n);
+	free(c);
+}
+
+const char *etcd_client_current(const struct etcd_client *c)
+{
+	return c->n ? c->urls[c->current] : "";
+}
+
+int etcd_version_get(struct http_client *http, const char *url, const struct deadline *d,
+		     struct etcd_version *ret, struct error *err)
+{
+	struct http_response resp = { 0 };
+	char *full = NULL;
+	int r;
+
+	if (asprintf(&full, "%s/version", url) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = http_request(http, "GET", full, NULL, d, &resp, err);
+	free(full);
+	if (r < 0)
+		return r;
+	if (resp.status != 200)
+		r = etcd_parse_error(resp.status, resp.content_type, resp.body, resp.len, err);
+	else
+		r = etcd_parse_version(resp.body, resp.len, ret, err);
+	http_response_free(&resp);
+	return r;
+}
+
+/* One call at endpoint i: the prefix first if unknown, then the POST. */
+static int call_one(struct etcd_client *c, size_t i, const char *path, const char *body,
+		    const struct deadline *d, char **ret_body, struct error *err)
+{
+	struct http_response resp = { 0 };
+	char *url = NULL;
+	int r;
+
+	if (!c->prefixes[i]) {
+		struct etcd_version v;
+
+		r = etcd_version_get(c->http, c->urls[i], d, &v, err);
+		if (r < 0)
+			return r;
+		c->prefixes[i] = strdup(etcd_api_prefix(&v));
+		if (!c->prefixes[i])
+			return error_set(err, -ENOMEM, "out of memory");
+	}
+	if (asprintf(&url, "%s%s/%s", c->urls[i], c->prefixes[i], path) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = http_request(c->http, "POST", url, body, d, &resp, err);
+	free(url);
+	if (r < 0)
+		return r;
+	if (resp.status < 200 || resp.status >= 300) {
+		r = etcd_parse_error(resp.status, resp.content_type, resp.body, resp.len, err);
+		http_response_free(&resp);
+		return r;
+	}
+	*ret_body = resp.body;
+	return 0;
+}
+
+/* Worth trying the next endpoint: the transport failed, or this member cannot serve now. */
+static bool try_next(int r)
+{
+	return r == -EAGAIN || r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EHOSTUNREACH ||
+	       r == -EIO || r == -EPROTO || r == -EREMOTEIO || r == -EBADMSG;
+}
+
+int etcd_call(struct etcd_client *c, const char *path, const char *body, const struct deadline *d,
+	      char **ret_body, struct error *err)
+{
+	struct backoff b;
+	int r = -ETIMEDOUT;
+
+	if (c->n == 0)
+		return error_set(err, -EINVAL, "no etcd endpoint to call");
+	backoff_init(&b, 100, 2000);
+	for (;;) {
+		for (size_t k = 0; k < c->n; k++) {
+			size_t i = (c->current + k) % c->n;
+
+			r = call_one(c, i, path, body, d, ret_body, err);
+			if (r == 0) {
+				c->current = i;
+				return 0;
+			}
+			error_prefix(err, "'%s': ", c->urls[i]);
+			if (!try_next(r) || (d && deadline_passed(d)))
+				return r;
+		}
+		if (!d || deadline_passed(d))
+			return r;
+		clock_sleep_ms(backoff_next(&b, d));
+	}
+}
+
+int etcd_member_list(struct etcd_client *c, const struct deadline *d,
+		     struct etcd_member_list *ret, struct error *err)
+{
+	char *body = NULL;
+	int r;
+
+	r = etcd_call(c, "cluster/member/list", "{}", d, &body, err);
+	if (r < 0)
+		return r;
+	r = etcd_parse_member_list(body, strlen(body), ret, err);
+	if (r < 0)
+		error_prefix(err, "'%s': ", etcd_client_current(c));
+	free(body);
+	return r;
+}

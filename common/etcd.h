@@ -1,0 +1,120 @@
+/* The etcd v3 JSON gateway client: the /version probe and the URL prefix it implies
+ * (/v3beta on 3.3, /v3 from 3.4), member list, maintenance status, and the decoding of both
+ * error-body formats. IDs are uint64 and travel as decimal strings in both directions. The
+ * etcd_parse_* functions are pure (recorded responses in, structs out); the others call
+ * the network. */
+#pragma once
+
+#include "clock.h"
+#include "error.h"
+#include "http.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* gRPC status codes that etcd's gateway reports and that we act on. */
+enum etcd_grpc_code {
+	ETCD_CODE_UNKNOWN = 2,
+	ETCD_CODE_INVALID_ARGUMENT = 3,
+	ETCD_CODE_NOT_FOUND = 5,
+	ETCD_CODE_PERMISSION_DENIED = 7,
+	ETCD_CODE_FAILED_PRECONDITION = 9,
+	ETCD_CODE_UNAVAILABLE = 14,
+	ETCD_CODE_UNAUTHENTICATED = 16,
+};
+
+#define ETCD_ID_STR_MAX 21 /* 20 digits of UINT64_MAX + NUL */
+
+struct etcd_version {
+	char server[32];  /* "3.4.23" */
+	char cluster[32]; /* "3.4.0", or "not_decided" before the cluster agreed */
+	unsigned major, minor;
+};
+
+struct etcd_member {
+	uint64_t id;
+	char *name; /* "" for a member that has not started */
+	char **peer_urls;
+	size_t n_peer_urls;
+	char **client_urls;
+	size_t n_client_urls;
+	bool is_learner;
+};
+
+struct etcd_member_list {
+	uint64_t cluster_id;
+	uint64_t member_id; /* the member that answered */
+	struct etcd_member *members;
+	size_t n_members;
+};
+
+struct etcd_status {
+	char version[32];
+	uint64_t cluster_id;
+	uint64_t member_id;
+	uint64_t leader; /* 0: no leader */
+	uint64_t raft_index;
+	uint64_t raft_term;
+	uint64_t db_size;
+	bool is_learner;
+};
+
+/* Parse a decimal uint64 ID ("16978214052474010073"); strict, no sign or spaces.
+ * Returns 0, -EINVAL or -ERANGE. */
+int etcd_id_parse(const char *s, uint64_t *ret);
+/* Write id as decimal into buf (ETCD_ID_STR_MAX bytes); returns buf. */
+char *etcd_id_format(uint64_t id, char *buf);
+
+/* Decode a /version body. Returns 0 or -EBADMSG with the reason in err. */
+int etcd_parse_version(const char *body, size_t len, struct etcd_version *ret, struct error *err);
+/* The gateway prefix for a server version: "/v3alpha" (3.2), "/v3beta" (3.3), "/v3". */
+const char *etcd_api_prefix(const struct etcd_version *v);
+
+/* Decode a member/list (or member/add, member/remove) response. Returns 0 or -EBADMSG.
+ * Free with etcd_member_list_free(). */
+int etcd_parse_member_list(const char *body, size_t len, struct etcd_member_list *ret,
+			   struct error *err);
+void etcd_member_list_free(struct etcd_member_list *l);
+/* The member with this peer URL, or NULL. */
+const struct etcd_member *etcd_member_find_peer_url(const struct etcd_member_list *l,
+						    const char *peer_url);
+/* True when the member has published its name: "started" in etcd's sense. */
+bool etcd_member_started(const struct etcd_member *m);
+
+/* Decode a maintenance/status response. Returns 0 or -EBADMSG. */
+int etcd_parse_status(const char *body, size_t len, struct etcd_status *ret, struct error *err);
+
+/* Turn a failed response (any status >= 300, or a 200 whose body is not what was asked)
+ * into err: the 3.4/3.5 body {"error","message","code"}, the 3.6 body {"code","message"},
+ * a text/plain or HTML page, an empty or truncated body. Sets err->http_status and
+ * err->etcd_code (-1 when the body carried none). Always returns a negative errno:
+ * -EAGAIN for code 14 (unavailable), -ENOENT for 5, -EACCES for 7 and 16, -EINVAL for 3,
+ * -EBUSY for 9, -EREMOTEIO otherwise. */
+int etcd_parse_error(long http_status, const char *content_type, const char *body, size_t len,
+		     struct error *err);
+
+/* A client of one cluster, reached through a list of client URLs (with failover). */
+struct etcd_client;
+
+/* The URLs are copied. Returns 0 or a negative errno. Free with etcd_client_free(). */
+int etcd_client_new(struct http_client *http, const char *const *urls, size_t n,
+		    struct etcd_client **ret, struct error *err);
+void etcd_client_free(struct etcd_client *c);
+/* The client URL that answered last. */
+const char *etcd_client_current(const struct etcd_client *c);
+
+/* GET /version at one client URL. Returns 0 or a negative errno. */
+int etcd_version_get(struct http_client *http, const char *url, const struct deadline *d,
+		     struct etcd_version *ret, struct error *err);
+
+/* POST <prefix>/<path> to the first endpoint that answers (probing /version once per
+ * endpoint for the prefix). A transport failure or code 14 (unavailable, e.g. a learner or
+ * no leader) moves on to the next endpoint; rounds repeat with backoff until d passes.
+ * Other etcd errors return at once. On success *ret_body holds the 2xx JSON body (owned). */
+int etcd_call(struct etcd_client *c, const char *path, const char *body, const struct deadline *d,
+	      char **ret_body, struct error *err);
+
+/* member/list through etcd_call(). */
+int etcd_member_list(struct etcd_client *c, const struct deadline *d,
+		     struct etcd_member_list *ret, struct error *err);

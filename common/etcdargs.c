@@ -1,0 +1,171 @@
+#include "etcdargs.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct strv {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+
+static int strv_push(struct strv *s, const char *str)
+{
+	if (s->n + 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	if (!(s->v[s->n] = strdup(str)))
+		return -ENOMEM;
+	s->v[++s->n] = NULL;
+	return 0;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void etcdargs_free(struct etcdargs *a)
+{
+	if (!a)
+		return;
+	strv_free(a->argv);
+	strv_free(a->unset);
+	strv_free(a->yielded);
+	a->argv = a->unset = a->yielded = NULL;
+}
+
+void etcdargs_env_name(const char *flag, char *buf, size_t size)
+{
+	size_t j = (size_t)snprintf(buf, size, "ETCD_");
+
+	for (const char *p = flag; *p && j + 1 < size; p++)
+		buf[j++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+	buf[j < size ? j : size - 1] = '\0';
+}
+
+/* The flag name of an argument ("--name=x" and "-name" give "name"), or NULL. */
+static bool flag_of(const char *arg, char *buf, size_t size)
+{
+	size_t n;
+
+	if (arg[0] != '-' || arg[1] == '\0' || strcmp(arg, "--") == 0)
+		return false;
+	arg += arg[1] == '-' ? 2 : 1;
+	n = strcspn(arg, "=");
+	if (n == 0 || n >= size)
+		return false;
+	memcpy(buf, arg, n);
+	buf[n] = '\0';
+	return true;
+}
+
+static bool extra_has(const struct etcdargs_input *in, const char *flag)
+{
+	char name[128];
+
+	for (size_t i = 0; i < in->n_extra; i++)
+		if (flag_of(in->extra[i], name, sizeof(name)) && strcmp(name, flag) == 0)
+			return true;
+	return false;
+}
+
+static const char *env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (strncmp(envp[i], name, n) == 0 && envp[i][n] == '=')
+			return envp[i] + n + 1;
+	return NULL;
+}
+
+int etcdargs_build(const struct etcdargs_input *in, struct etcdargs *ret, struct error *err)
+{
+	const struct {
+		const char *flag;
+		const char *value;
+		bool owned; /* the decision depends on it: the user may not set it */
+	} ours[] = {
+		{ "name", in->name, true },
+		{ "data-dir", in->data_dir, true },
+		{ "listen-peer-urls", in->listen_peer_url, false },
+		{ "listen-client-urls", in->listen_client_url, false },
+		{ "initial-advertise-peer-urls", in->advertise_peer_url, true },
+		{ "advertise-client-urls", in->advertise_client_url, false },
+		{ "initial-cluster", in->initial_cluster, true },
+		{ "initial-cluster-state", in->initial_state, true },
+		{ "initial-cluster-token", in->token, false },
+	};
+	struct strv argv = { 0 }, unset = { 0 }, yielded = { 0 };
+	char env[160], name[128];
+	int r = -ENOMEM;
+
+	if (strv_push(&argv, in->etcd) < 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		bool in_extra = extra_has(in, ours[i].flag), in_env;
+
+		etcdargs_env_name(ours[i].flag, env, sizeof(env));
+		in_env = env_get(in->envp, env) != NULL && strcmp(env, "ETCD_DATA_DIR") != 0;
+		if (ours[i].owned && (in_extra || (in_env && ours[i].value))) {
+			r = error_set(err, -EINVAL,
+				      "%s sets etcd's --%s, which etcd-join decides; remove it",
+				      in_extra ? "an argument after '--'" : env, ours[i].flag);
+			goto fail;
+		}
+		if (!ours[i].value)
+			continue;
+		if (in_extra || in_env) {
+			if (strv_push(&yielded, ours[i].flag) < 0)
+				goto fail;
+			continue;
+		}
+		if (strv_push(&argv, "--") < 0)
+			goto fail;
+		/* "--flag=value" keeps each setting one argv element, easy to read in ps. */
+		free(argv.v[argv.n - 1]);
+		if (asprintf(&argv.v[argv.n - 1], "--%s=%s", ours[i].flag, ours[i].value) < 0) {
+			argv.v[--argv.n] = NULL;
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < in->n_extra; i++)
+		if (strv_push(&argv, in->extra[i]) < 0)
+			goto fail;
+
+	/* A flag on the command line wins; its variable must go, or etcd refuses to start. */
+	for (size_t i = 1; i < argv.n; i++) {
+		if (!flag_of(argv.v[i], name, sizeof(name)))
+			continue;
+		etcdargs_env_name(name, env, sizeof(env));
+		if (env_get(in->envp, env) && strv_push(&unset, env) < 0)
+			goto fail;
+	}
+	ret->argv = argv.v;
+	ret->argc = argv.n;
+	ret->unset = unset.v ? unset.v : calloc(1, sizeof(char *));
+	ret->yielded = yielded.v ? yielded.v : calloc(1, sizeof(char *));
+	if (!ret->unset || !ret->yielded) {
+		etcdargs_free(ret);
+		return error_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+fail:
+	strv_free(argv.v);
+	strv_free(unset.v);
+	strv_free(yielded.v);
+	return r == -ENOMEM ? error_set(err, r, "out of memory") : r;
+}

@@ -1,0 +1,41 @@
+/* The etcd command line etcd-join execs, built so that no setting reaches etcd twice:
+ * etcd (3.5 and later fatally) refuses a flag whose ETCD_* variable is also set. */
+#pragma once
+
+#include "error.h"
+
+#include <stddef.h>
+
+struct etcdargs_input {
+	const char *etcd;            /* the binary, argv[0] */
+	const char *name;
+	const char *data_dir;
+	const char *listen_peer_url;
+	const char *listen_client_url;
+	const char *advertise_peer_url;
+	const char *advertise_client_url;
+	const char *initial_cluster;  /* NULL on a restart: etcd ignores it then */
+	const char *initial_state;    /* "new", "existing", or NULL on a restart */
+	const char *token;            /* with "new" only */
+	char *const *extra;           /* flags after "--", passed as they are */
+	size_t n_extra;
+	char *const *envp;            /* the environment etcd will get */
+};
+
+struct etcdargs {
+	char **argv;    /* NULL-terminated, owned */
+	size_t argc;
+	char **unset;   /* ETCD_* variables to remove before exec, NULL-terminated, owned */
+	char **yielded; /* our flags left out because the user set them, NULL-terminated */
+};
+
+/* Build argv. A flag etcd-join owns (name, data dir, initial cluster, its state, the
+ * advertised peer URL) given after "--" or as its ETCD_* variable (other than
+ * ETCD_DATA_DIR, which is an input) is an error (-EINVAL, err names it). A flag the user may
+ * choose (listen URLs, advertised client URL, cluster token) given either way wins over
+ * ours. Every flag in the result has its ETCD_* variable listed in `unset`. */
+int etcdargs_build(const struct etcdargs_input *in, struct etcdargs *ret, struct error *err);
+void etcdargs_free(struct etcdargs *a);
+
+/* "ETCD_" + upper-case flag name with '-' as '_' (etcd's own rule), into buf. */
+void etcdargs_env_name(const char *flag, char *buf, size_t size);

@@ -1,0 +1,52 @@
+/* HTTP over libcurl: every call has a connect and a total timeout, bodies are capped, every
+ * socket is close-on-exec (etcd-join execs etcd afterwards). Failover across endpoints with
+ * backoff lives one level up, in etcd_call(), because which answers are worth another
+ * endpoint depends on etcd's error codes. */
+#pragma once
+
+#include "clock.h"
+#include "error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_DEFAULT_CONNECT_TIMEOUT_MS 1000
+#define HTTP_DEFAULT_CALL_TIMEOUT_MS 5000
+#define HTTP_DEFAULT_MAX_BODY (4u << 20)
+
+struct http_options {
+	uint64_t connect_timeout_ms; /* 0: HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
+	uint64_t call_timeout_ms;    /* 0: HTTP_DEFAULT_CALL_TIMEOUT_MS */
+	size_t max_body;             /* 0: HTTP_DEFAULT_MAX_BODY */
+	const char *cacert, *cert, *key; /* client TLS, may be NULL */
+};
+
+struct http_response {
+	long status;
+	char *body; /* NUL-terminated, owned */
+	size_t len;
+	char content_type[64];
+};
+
+struct http_client;
+
+/* Initialise libcurl once for the process. Returns 0 or -EIO. */
+int http_global_init(struct error *err);
+
+/* A client with its own connection cache. The strings in o are copied. Returns 0 and
+ * *ret, or a negative errno. Free with http_client_free() (NULL is fine). */
+int http_client_new(const struct http_options *o, struct http_client **ret, struct error *err);
+void http_client_free(struct http_client *c);
+
+/* Send "Authorization: <token>" on every later call (NULL: none). The token is copied. */
+int http_client_set_auth(struct http_client *c, const char *token);
+
+/* One request to url. body may be NULL (no body; with POST, an empty JSON object is sent).
+ * The total timeout is the client's call timeout clipped to the deadline d (may be NULL).
+ * Any HTTP status counts as success: 0 and *ret filled. Transport failures return a
+ * negative errno with curl's reason in err: -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH (name
+ * not resolved), -EPROTO (TLS), -EFBIG (body over the cap), -EIO (other). */
+int http_request(struct http_client *c, const char *method, const char *url, const char *body,
+		 const struct deadline *d, struct http_response *ret, struct error *err);
+
+void http_response_free(struct http_response *r);

@@ -1,0 +1,517 @@
+#include "settings.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum setting_kind {
+	KIND_STRING,
+	KIND_COUNT,
+	KIND_PORT,
+	KIND_API,
+	KIND_DURATION,
+	KIND_BOOL,
+};
+
+struct setting_def {
+	enum setting_key key;
+	enum setting_kind kind;
+	const char *env[2]; /* variables read, in order of preference */
+};
+
+#define IDX(k) ((k)-SETTING_SET_NAME)
+
+static const struct setting_def defs[] = {
+	{ SETTING_SET_NAME, KIND_STRING, { "SET_NAME" } },
+	{ SETTING_SERVICE, KIND_STRING, { "SERVICE_NAME" } },
+	{ SETTING_NAMESPACE, KIND_STRING, { "CLUSTER_NAMESPACE" } },
+	{ SETTING_CLUSTER_DOMAIN, KIND_STRING, { "CLUSTER_DOMAIN" } },
+	{ SETTING_INITIAL_CLUSTER_SIZE, KIND_COUNT, { "INITIAL_CLUSTER_SIZE" } },
+	{ SETTING_NAME, KIND_STRING, { "POD_NAME", "HOSTNAME" } },
+	{ SETTING_DATA_DIR, KIND_STRING, { "ETCD_DATA_DIR" } },
+	{ SETTING_CLIENT_PORT, KIND_PORT, { "CLIENT_PORT" } },
+	{ SETTING_PEER_PORT, KIND_PORT, { "PEER_PORT" } },
+	{ SETTING_API, KIND_API, { "ETCDAPI_VERSION" } },
+	{ SETTING_USER, KIND_STRING, { "ETCDCTL_USER" } },
+	{ SETTING_PASSWORD_FILE, KIND_STRING, { "ROOT_PASSWORD_FILE" } },
+	{ SETTING_CACERT, KIND_STRING, { "ETCDCTL_CACERT" } },
+	{ SETTING_CERT, KIND_STRING, { "ETCDCTL_CERT" } },
+	{ SETTING_KEY, KIND_STRING, { "ETCDCTL_KEY" } },
+	{ SETTING_ENDPOINTS, KIND_STRING, { "ETCDCTL_ENDPOINTS" } },
+	{ SETTING_TIMEOUT, KIND_DURATION, { "ETCD_HOOKS_TIMEOUT" } },
+	{ SETTING_ETCD, KIND_STRING, { NULL } },
+	{ SETTING_DRY_RUN, KIND_BOOL, { NULL } },
+	{ SETTING_DEBUG, KIND_BOOL, { "ETCD_HOOKS_DEBUG" } },
+};
+
+const struct option settings_options[] = {
+	{ "set-name", required_argument, NULL, SETTING_SET_NAME },
+	{ "service", required_argument, NULL, SETTING_SERVICE },
+	{ "namespace", required_argument, NULL, SETTING_NAMESPACE },
+	{ "cluster-domain", required_argument, NULL, SETTING_CLUSTER_DOMAIN },
+	{ "initial-cluster-size", required_argument, NULL, SETTING_INITIAL_CLUSTER_SIZE },
+	{ "name", required_argument, NULL, SETTING_NAME },
+	{ "data-dir", required_argument, NULL, SETTING_DATA_DIR },
+	{ "client-port", required_argument, NULL, SETTING_CLIENT_PORT },
+	{ "peer-port", required_argument, NULL, SETTING_PEER_PORT },
+	{ "api", required_argument, NULL, SETTING_API },
+	{ "user", required_argument, NULL, SETTING_USER },
+	{ "password-file", required_argument, NULL, SETTING_PASSWORD_FILE },
+	{ "cacert", required_argument, NULL, SETTING_CACERT },
+	{ "cert", required_argument, NULL, SETTING_CERT },
+	{ "key", required_argument, NULL, SETTING_KEY },
+	{ "endpoints", required_argument, NULL, SETTING_ENDPOINTS },
+	{ "timeout", required_argument, NULL, SETTING_TIMEOUT },
+	{ "etcd", required_argument, NULL, SETTING_ETCD },
+	{ "dry-run", no_argument, NULL, SETTING_DRY_RUN },
+	{ "debug", no_argument, NULL, SETTING_DEBUG },
+	{ 0 },
+};
+
+static const char *flag_name(enum setting_key key)
+{
+	for (const struct option *o = settings_options; o->name; o++)
+		if (o->val == (int)key)
+			return o->name;
+	return "?";
+}
+
+static char **string_field(struct settings *s, enum setting_key key)
+{
+	switch (key) {
+	case SETTING_SET_NAME:
+		return &s->set_name;
+	case SETTING_SERVICE:
+		return &s->service;
+	case SETTING_NAMESPACE:
+		return &s->namespace;
+	case SETTING_CLUSTER_DOMAIN:
+		return &s->cluster_domain;
+	case SETTING_NAME:
+		return &s->name;
+	case SETTING_DATA_DIR:
+		return &s->data_dir;
+	case SETTING_USER:
+		return &s->user;
+	case SETTING_PASSWORD_FILE:
+		return &s->password_file;
+	case SETTING_CACERT:
+		return &s->cacert;
+	case SETTING_CERT:
+		return &s->cert;
+	case SETTING_KEY:
+		return &s->key;
+	case SETTING_ENDPOINTS:
+		return &s->endpoints;
+	case SETTING_ETCD:
+		return &s->etcd;
+	default:
+		return NULL;
+	}
+}
+
+int parse_uint(const char *s, uint64_t max, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (const char *p = s; *p; p++)
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE || v > max)
+		return -ERANGE;
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *ret)
+{
+	char digits[32];
+	size_t len, n;
+	uint64_t v, scale = 1000;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	len = strlen(s);
+	n = len;
+	if (len > 2 && strcmp(s + len - 2, "ms") == 0) {
+		n = len - 2;
+		scale = 1;
+	} else if (len > 1 && s[len - 1] == 's') {
+		n = len - 1;
+	}
+	if (n == 0 || n >= sizeof(digits))
+		return n == 0 ? -EINVAL : -ERANGE;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	r = parse_uint(digits, max_ms / scale, &v);
+	if (r < 0)
+		return r;
+	if (v * scale > max_ms)
+		return -ERANGE;
+	*ret = v * scale;
+	return 0;
+}
+
+bool dns_label_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (c != '-' || i == 0 || i == n - 1))
+			return false;
+	}
+	return true;
+}
+
+bool dns_subdomain_valid(const char *s)
+{
+	char label[64];
+	const char *p = s;
+
+	if (!s || !*s || strlen(s) > 253)
+		return false;
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+
+		if (n == 0 || n >= sizeof(label))
+			return false;
+		memcpy(label, p, n);
+		label[n] = '\0';
+		if (!dns_label_valid(label))
+			return false;
+		if (!dot)
+			return true;
+		p = dot + 1;
+	}
+}
+
+void settings_init(struct settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->namespace = strdup(SETTINGS_DEFAULT_NAMESPACE);
+	s->data_dir = strdup(SETTINGS_DEFAULT_DATA_DIR);
+	s->client_port = SETTINGS_DEFAULT_CLIENT_PORT;
+	s->peer_port = SETTINGS_DEFAULT_PEER_PORT;
+	s->api = 3;
+	for (size_t i = 0; i < sizeof(s->origin) / sizeof(s->origin[0]); i++)
+		s->origin[i] = "default";
+}
+
+static void wipe_free(char *p)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, strlen(p));
+	free(p);
+}
+
+void settings_free(struct settings *s)
+{
+	for (enum setting_key k = SETTING_SET_NAME; k < SETTING_KEY_END; k++) {
+		char **f = string_field(s, k);
+
+		if (f) {
+			free(*f);
+			*f = NULL;
+		}
+	}
+	wipe_free(s->password);
+	s->password = NULL;
+}
+
+/* Store one value; `where` names its source for messages ("--flag" or "variable X"). */
+static int set_value(struct settings *s, const struct setting_def *d, const char *value,
+		     const char *where, struct error *err)
+{
+	uint64_t v;
+	char **field;
+	int r;
+
+	switch (d->kind) {
+	case KIND_STRING:
+		field = string_field(s, d->key);
+		if (!*value)
+			return error_set(err, -EINVAL, "%s: empty value", where);
+		free(*field);
+		*field = strdup(value);
+		if (!*field)
+			return error_set(err, -ENOMEM, "out of memory");
+		return 0;
+	case KIND_COUNT:
+		r = parse_uint(value, SETTINGS_MAX_CLUSTER_SIZE, &v);
+		if (r < 0 || v == 0)
+			return error_set(err, -EINVAL,
+					 "%s: '%s' is not a member count (a whole number from 1 to %d)",
+					 where, value, SETTINGS_MAX_CLUSTER_SIZE);
+		s->initial_cluster_size = (unsigned)v;
+		return 0;
+	case KIND_PORT:
+		r = parse_uint(value, 65535, &v);
+		if (r < 0 || v == 0)
+			return error_set(err, -EINVAL,
+					 "%s: '%s' is not a port (a whole number from 1 to 65535)",
+					 where, value);
+		if (d->key == SETTING_CLIENT_PORT)
+			s->client_port = (unsigned)v;
+		else
+			s->peer_port = (unsigned)v;
+		return 0;
+	case KIND_API:
+		if (strcmp(value, "2") != 0 && strcmp(value, "3") != 0)
+			return error_set(err, -EINVAL, "%s: '%s' is not an API version (2 or 3)",
+					 where, value);
+		s->api = (unsigned)(value[0] - '0');
+		return 0;
+	case KIND_DURATION:
+		r = parse_duration_ms(value, SETTINGS_MAX_TIMEOUT_MS, &v);
+		if (r < 0 || v == 0)
+			return error_set(err, -EINVAL,
+					 "%s: '%s' is not a duration (whole seconds such as '20' or "
+					 "'20s', or milliseconds such as '1500ms'; at most 24 hours)",
+					 where, value);
+		s->timeout_ms = v;
+		return 0;
+	case KIND_BOOL:
+		if (!value || strcmp(value, "1") == 0 || strcmp(value, "true") == 0) {
+			v = 1;
+		} else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0) {
+			v = 0;
+		} else {
+			return error_set(err, -EINVAL, "%s: '%s' is not a boolean (true or false)",
+					 where, value);
+		}
+		if (d->key == SETTING_DRY_RUN)
+			s->dry_run = v;
+		else
+			s->debug = v;
+		return 0;
+	}
+	return error_set(err, -EINVAL, "%s: unknown setting", where);
+}
+
+static const struct setting_def *find_def(enum setting_key key)
+{
+	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+		if (defs[i].key == key)
+			return &defs[i];
+	return NULL;
+}
+
+int settings_load_env(struct settings *s, struct error *err)
+{
+	char where[128];
+	const char *pw;
+	int r;
+
+	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
+		for (size_t e = 0; e < 2 && defs[i].env[e]; e++) {
+			const char *value = getenv(defs[i].env[e]);
+
+			/* An empty variable counts as unset: manifests often template them. */
+			if (!value || !*value)
+				continue;
+			snprintf(where, sizeof(where), "environment variable %s", defs[i].env[e]);
+			r = set_value(s, &defs[i], value, where, err);
+			if (r < 0)
+				return r;
+			s->origin[IDX(defs[i].key)] = defs[i].env[e];
+			break;
+		}
+	}
+
+	/* Passwords come only from the environment or a file, never from a flag. */
+	pw = getenv("ETCDCTL_PASSWORD");
+	if (!pw || !*pw) {
+		pw = getenv("ROOT_PASSWORD");
+		if (pw && *pw && !s->user) {
+			s->user = strdup("root");
+			s->origin[IDX(SETTING_USER)] = "ROOT_PASSWORD";
+		}
+	}
+	if (pw && *pw) {
+		s->password = strdup(pw);
+		if (!s->password)
+			return error_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int settings_set(struct settings *s, enum setting_key key, const char *value, struct error *err)
+{
+	const struct setting_def *d = find_def(key);
+	char where[128];
+	int r;
+
+	if (!d)
+		return error_set(err, -EINVAL, "unknown option");
+	snprintf(where, sizeof(where), "--%s", flag_name(key));
+	r = set_value(s, d, value, where, err);
+	if (r == 0)
+		s->origin[IDX(key)] = "flag";
+	return r;
+}
+
+/* Read the first line of a password file; refuse an empty one. */
+static int read_password_file(const char *path, char **ret, struct error *err)
+{
+	char buf[1024];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return error_set(err, -errno, "cannot open password file '%s': %s", path,
+				 strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return error_set(err, -EIO, "cannot read password file '%s'", path);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0])
+		return error_set(err, -EINVAL, "password file '%s' is empty", path);
+	*ret = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return *ret ? 0 : error_set(err, -ENOMEM, "out of memory");
+}
+
+static int check_readable(const char *what, const char *path, struct error *err)
+{
+	if (path && access(path, R_OK) < 0)
+		return error_set(err, -EINVAL, "%s '%s' is not readable: %s", what, path,
+				 strerror(errno));
+	return 0;
+}
+
+static int check_endpoints(const char *list, struct error *err)
+{
+	char *copy, *save = NULL;
+	int r = 0;
+
+	if (!list)
+		return 0;
+	copy = strdup(list);
+	if (!copy)
+		return error_set(err, -ENOMEM, "out of memory");
+	for (char *url = strtok_r(copy, ",", &save); url; url = strtok_r(NULL, ",", &save)) {
+		const char *rest, *colon;
+
+		if (strncmp(url, "http://", 7) == 0)
+			rest = url + 7;
+		else if (strncmp(url, "https://", 8) == 0)
+			rest = url + 8;
+		else {
+			r = error_set(err, -EINVAL,
+				      "--endpoints: '%s' is not an http:// or https:// URL", url);
+			break;
+		}
+		colon = strrchr(rest, ':');
+		if (!*rest || strchr(rest, '/') || (colon && colon[1] == '\0')) {
+			r = error_set(err, -EINVAL,
+				      "--endpoints: '%s' must be scheme://host[:port] with no path",
+				      url);
+			break;
+		}
+	}
+	free(copy);
+	return r;
+}
+
+int settings_validate(struct settings *s, unsigned need, struct error *err)
+{
+	int r;
+
+	if (s->set_name && !dns_label_valid(s->set_name))
+		return error_set(err, -EINVAL,
+				 "StatefulSet name '%s' (SET_NAME, --set-name) is not a DNS label: "
+				 "lower-case letters, digits and '-', at most 63",
+				 s->set_name);
+	if (s->service && !dns_label_valid(s->service))
+		return error_set(err, -EINVAL,
+				 "Service name '%s' (SERVICE_NAME, --service) is not a DNS label",
+				 s->service);
+	if (!dns_label_valid(s->namespace))
+		return error_set(err, -EINVAL,
+				 "namespace '%s' (CLUSTER_NAMESPACE, --namespace) is not a DNS label",
+				 s->namespace);
+	if (s->cluster_domain && !dns_subdomain_valid(s->cluster_domain))
+		return error_set(err, -EINVAL,
+				 "cluster domain '%s' (CLUSTER_DOMAIN, --cluster-domain) is not a DNS "
+				 "name",
+				 s->cluster_domain);
+	if (s->client_port == s->peer_port)
+		return error_set(err, -EINVAL, "client port and peer port are both %u",
+				 s->client_port);
+	if (!s->data_dir[0] || s->data_dir[0] != '/')
+		return error_set(err, -EINVAL,
+				 "data dir '%s' (ETCD_DATA_DIR, --data-dir) must be an absolute path",
+				 s->data_dir);
+	if (strspn(s->data_dir, "/") == strlen(s->data_dir))
+		return error_set(err, -EINVAL, "data dir '%s' must not be the root directory",
+				 s->data_dir);
+	if ((need & SETTINGS_NEED_INITIAL_SIZE) && s->initial_cluster_size == 0)
+		return error_set(err, -EINVAL,
+				 "INITIAL_CLUSTER_SIZE (--initial-cluster-size) is required: the "
+				 "number of members that bootstrap the cluster");
+	if (!!s->cert != !!s->key)
+		return error_set(err, -EINVAL,
+				 "a client certificate needs its key: give both --cert and --key "
+				 "(ETCDCTL_CERT, ETCDCTL_KEY)");
+	r = check_readable("CA file", s->cacert, err);
+	if (r == 0)
+		r = check_readable("certificate", s->cert, err);
+	if (r == 0)
+		r = check_readable("key", s->key, err);
+	if (r < 0)
+		return r;
+	r = check_endpoints(s->endpoints, err);
+	if (r < 0)
+		return r;
+	if (s->user && strchr(s->user, ':')) {
+		/* etcdctl accepts user:password; keep the password out of the user name. */
+		char *colon = strchr(s->user, ':');
+
+		if (!s->password) {
+			s->password = strdup(colon + 1);
+			if (!s->password)
+				return error_set(err, -ENOMEM, "out of memory");
+		}
+		explicit_bzero(colon, strlen(colon));
+	}
+	if (s->password_file) {
+		char *pw = NULL;
+
+		r = read_password_file(s->password_file, &pw, err);
+		if (r < 0)
+			return r;
+		wipe_free(s->password);
+		s->password = pw;
+		if (!s->user) {
+			s->user = strdup("root");
+			if (!s->user)
+				return error_set(err, -ENOMEM, "out of memory");
+		}
+	}
+	if (s->password && (!s->user || !s->user[0]))
+		return error_set(err, -EINVAL, "a password was given without a user name");
+	return 0;
+}

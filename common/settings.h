@@ -1,0 +1,105 @@
+/* Settings shared by the four programs: built-in defaults < environment < command-line
+ * flags, collected into one struct settings and validated once. Every flag has an
+ * environment variable and every variable a flag (design.md "Configuration"). */
+#pragma once
+
+#include "error.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum setting_key {
+	SETTING_SET_NAME = 256, /* above any short option character */
+	SETTING_SERVICE,
+	SETTING_NAMESPACE,
+	SETTING_CLUSTER_DOMAIN,
+	SETTING_INITIAL_CLUSTER_SIZE,
+	SETTING_NAME,
+	SETTING_DATA_DIR,
+	SETTING_CLIENT_PORT,
+	SETTING_PEER_PORT,
+	SETTING_API,
+	SETTING_USER,
+	SETTING_PASSWORD_FILE,
+	SETTING_CACERT,
+	SETTING_CERT,
+	SETTING_KEY,
+	SETTING_ENDPOINTS,
+	SETTING_TIMEOUT,
+	SETTING_ETCD,
+	SETTING_DRY_RUN,
+	SETTING_DEBUG,
+	SETTING_KEY_END,
+};
+
+#define SETTINGS_DEFAULT_DATA_DIR "/var/run/etcd/default.etcd"
+#define SETTINGS_DEFAULT_NAMESPACE "default"
+#define SETTINGS_DEFAULT_CLIENT_PORT 2379
+#define SETTINGS_DEFAULT_PEER_PORT 2380
+#define SETTINGS_MAX_CLUSTER_SIZE 1000
+#define SETTINGS_MAX_TIMEOUT_MS (24ULL * 3600 * 1000)
+
+struct settings {
+	char *set_name;       /* NULL: taken from the member name's prefix */
+	char *service;        /* NULL: set_name */
+	char *namespace;
+	char *cluster_domain; /* NULL: names are pod.service.namespace */
+	unsigned initial_cluster_size; /* 0: not set */
+	char *name;           /* --name, POD_NAME or HOSTNAME; NULL: gethostname() */
+	char *data_dir;
+	unsigned client_port;
+	unsigned peer_port;
+	unsigned api;         /* 3 (JSON gateway) or 2 (v2 members API) */
+	char *user;
+	char *password;       /* never printed; wiped by settings_free() */
+	char *password_file;
+	char *cacert, *cert, *key;
+	char *endpoints;      /* comma-separated extra client URLs, NULL: none */
+	uint64_t timeout_ms;  /* 0: the program's own default */
+	char *etcd;           /* NULL: etcd on PATH */
+	bool dry_run;
+	bool debug;
+	/* where each setting came from, for the log: "default", "env NAME" or "flag" */
+	const char *origin[SETTING_KEY_END - SETTING_SET_NAME];
+};
+
+/* The long options of the shared settings, to be merged into a program's table. The
+ * `val` of each entry is its enum setting_key. Ends with a zeroed entry. */
+extern const struct option settings_options[];
+
+/* Fill s with the built-in defaults. */
+void settings_init(struct settings *s);
+
+/* Read every setting's environment variable. Returns 0, or -EINVAL with err naming the
+ * variable and what is wrong with its value. Environment values override defaults. */
+int settings_load_env(struct settings *s, struct error *err);
+
+/* Set one setting from a command-line flag (value NULL for flags without argument).
+ * Returns 0 or -EINVAL with a specific message. */
+int settings_set(struct settings *s, enum setting_key key, const char *value, struct error *err);
+
+enum settings_need {
+	SETTINGS_NEED_INITIAL_SIZE = 1 << 0,
+};
+
+/* Validate once, after env and flags: names are DNS labels, ports differ, paths are
+ * absolute, TLS files come in pairs, the password file is read. `need` lists settings
+ * that this program requires. Returns 0 or -EINVAL with the first problem in err. */
+int settings_validate(struct settings *s, unsigned need, struct error *err);
+
+/* Free the owned strings (and wipe the password); s may then be re-initialised. */
+void settings_free(struct settings *s);
+
+/* Strict unsigned number parsing: decimal digits only, no sign, no spaces, no empty
+ * string, value <= max. Returns 0, -EINVAL (not a number) or -ERANGE (too large). */
+int parse_uint(const char *s, uint64_t max, uint64_t *ret);
+
+/* A duration: whole seconds ("20", "20s") or milliseconds ("1500ms"), at most max_ms.
+ * Returns 0, -EINVAL or -ERANGE. */
+int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *ret);
+
+/* True if s is a DNS-1123 label: 1-63 of [a-z0-9-], starting and ending alphanumeric. */
+bool dns_label_valid(const char *s);
+/* True if s is a DNS-1123 subdomain: dot-separated labels, at most 253 characters. */
+bool dns_subdomain_valid(const char *s);
