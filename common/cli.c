@@ -23,8 +23,8 @@ int cli_usage_error(const char *program, const char *fmt, ...)
 int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, int *ret_optind)
 {
 	static const struct option help[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
 	};
 	size_t n_settings = SETTING_KEY_END - SETTING_SET_NAME, n = 0;
 	struct option *opts;
@@ -73,7 +73,7 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 
 		if (!after_dashes || !c->allow_extra)
 			r = cli_usage_error(c->program, "unexpected argument '%s'%s", argv[optind],
-					    c->allow_extra ? " (etcd flags go after '--')" : "");
+			                    c->allow_extra ? " (etcd flags go after '--')" : "");
 	}
 	free(opts);
 	*ret_optind = optind;
@@ -85,17 +85,17 @@ static const char *unfinished_program, *unfinished_summary;
 static void unfinished_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s [options]\n"
-		"%s\n"
-		"Not implemented yet: this version only checks its configuration.\n"
-		"\n"
-		"Options: the shared settings of etcd-hooks(7) (--name, --set-name, --namespace,\n"
-		"--data-dir, --endpoints, --timeout, ...), each also read from its environment\n"
-		"variable; -h, --help; -V, --version.\n"
-		"\n"
-		"Exit: 0 done, 1 failed, 2 usage or configuration, 3 refused for safety,\n"
-		"4 deadline passed. See %s(8).\n",
-		unfinished_program, unfinished_summary, unfinished_program);
+	        "Usage: %s [options]\n"
+	        "%s\n"
+	        "Not implemented yet: this version only checks its configuration.\n"
+	        "\n"
+	        "Options: the shared settings of etcd-hooks(7) (--name, --set-name, --namespace,\n"
+	        "--data-dir, --endpoints, --timeout, ...), each also read from its environment\n"
+	        "variable; -h, --help; -V, --version.\n"
+	        "\n"
+	        "Exit: 0 done, 1 failed, 2 usage or configuration, 3 refused for safety,\n"
+	        "4 deadline passed. See %s(8).\n",
+	        unfinished_program, unfinished_summary, unfinished_program);
 }
 
 int cli_unfinished_main(const char *program, const char *summary, int argc, char **argv)
@@ -110,17 +110,18 @@ int cli_unfinished_main(const char *program, const char *summary, int argc, char
 	log_init(program, "/dev/termination-log", false);
 	settings_init(&s);
 	error_clear(&err);
-	r = cli_parse(&(struct cli){ .program = program, .usage = unfinished_usage }, &s, argc,
-		      argv, &first);
+	r = cli_parse(&(struct cli){.program = program, .usage = unfinished_usage}, &s, argc, argv,
+	              &first);
 	if (r < 0 && (settings_validate(&s, 0, &err) < 0 ||
-		      identity_resolve(s.name, s.set_name, &id, &err) < 0)) {
+	              identity_resolve(s.name, s.set_name, &id, &err) < 0)) {
 		log_msg(LOG_FATAL, "%s", err.msg);
 		r = EXIT_USAGE;
 	}
 	if (r < 0) {
-		log_msg(LOG_FATAL, "not implemented yet: this version of %s only checks its "
-				   "configuration",
-			program);
+		log_msg(LOG_FATAL,
+		        "not implemented yet: this version of %s only checks its "
+		        "configuration",
+		        program);
 		r = EXIT_FAILED;
 	}
 	settings_free(&s);

@@ -28,7 +28,7 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 
 /* Print "prog: error: <msg>" and "Try 'prog --help'." to stderr; returns 2. */
 int cli_usage_error(const char *program, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 /* main() of a program whose real work is not written yet: it reads and validates the
  * settings and the member identity, answers --help and --version, and otherwise says

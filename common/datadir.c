@@ -12,10 +12,10 @@
 const char *datadir_state_name(enum datadir_state s)
 {
 	static const char *const names[] = {
-		[DATADIR_EMPTY] = "empty",
-		[DATADIR_VALID] = "valid",
-		[DATADIR_PARTIAL] = "partial",
-		[DATADIR_IN_USE] = "in use",
+	        [DATADIR_EMPTY] = "empty",
+	        [DATADIR_VALID] = "valid",
+	        [DATADIR_PARTIAL] = "partial",
+	        [DATADIR_IN_USE] = "in use",
 	};
 
 	return names[s];
@@ -23,7 +23,7 @@ const char *datadir_state_name(enum datadir_state s)
 
 int datadir_file_locked(const char *path)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
@@ -33,7 +33,7 @@ int datadir_file_locked(const char *path)
 	 * lack OFD locks, and F_GETLK sees both kinds. */
 	r = fcntl(fd, F_OFD_GETLK, &fl);
 	if (r < 0 && errno == EINVAL) {
-		fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		fl = (struct flock){.l_type = F_WRLCK, .l_whence = SEEK_SET};
 		r = fcntl(fd, F_GETLK, &fl);
 	}
 	r = r < 0 ? -errno : fl.l_type != F_UNLCK;
@@ -94,7 +94,7 @@ static int scan_wal(const char *wal_dir, size_t *ret_n, bool *ret_locked)
 
 int datadir_inspect(const char *path, struct datadir_info *ret, struct error *err)
 {
-	struct datadir_info info = { 0 };
+	struct datadir_info info = {0};
 	char wal[4096], db[4096];
 	struct stat st;
 	size_t n = 0;
@@ -104,7 +104,7 @@ int datadir_inspect(const char *path, struct datadir_info *ret, struct error *er
 	if (stat(path, &st) < 0) {
 		if (errno != ENOENT)
 			return error_set(err, -errno, "cannot read data dir '%s': %s", path,
-					 strerror(errno));
+			                 strerror(errno));
 		info.state = DATADIR_EMPTY;
 		snprintf(info.reason, sizeof(info.reason), "'%s' does not exist", path);
 		goto done;
@@ -132,17 +132,17 @@ int datadir_inspect(const char *path, struct datadir_info *ret, struct error *er
 	if (locked) {
 		info.state = DATADIR_IN_USE;
 		snprintf(info.reason, sizeof(info.reason),
-			 "a running etcd holds the lock on the WAL in '%s'", wal);
+		         "a running etcd holds the lock on the WAL in '%s'", wal);
 	} else if (info.n_wal > 0 && info.has_db) {
 		info.state = DATADIR_VALID;
 		snprintf(info.reason, sizeof(info.reason), "%zu WAL file(s) and a backend db",
-			 info.n_wal);
+		         info.n_wal);
 	} else {
 		info.state = DATADIR_PARTIAL;
 		snprintf(info.reason, sizeof(info.reason), "%s%s%s",
-			 info.n_wal ? "" : "no WAL file in member/wal",
-			 !info.n_wal && !info.has_db ? " and " : "",
-			 info.has_db ? "" : "no backend db at member/snap/db");
+		         info.n_wal ? "" : "no WAL file in member/wal",
+		         !info.n_wal && !info.has_db ? " and " : "",
+		         info.has_db ? "" : "no backend db at member/snap/db");
 	}
 done:
 	*ret = info;
@@ -166,8 +166,7 @@ char *datadir_helper_dir(const char *data_dir)
 	return out;
 }
 
-int datadir_write_atomic(const char *dir, const char *name, const char *content,
-			 struct error *err)
+int datadir_write_atomic(const char *dir, const char *name, const char *content, struct error *err)
 {
 	char tmp[4096], final[4096];
 	size_t len = strlen(content), off = 0;
@@ -197,7 +196,7 @@ int datadir_write_atomic(const char *dir, const char *name, const char *content,
 	}
 	if (rename(tmp, final) < 0) {
 		r = error_set(err, -errno, "cannot rename '%s' to '%s': %s", tmp, final,
-			      strerror(errno));
+		              strerror(errno));
 		goto out;
 	}
 	/* Make the rename itself durable. */

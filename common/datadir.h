@@ -17,8 +17,8 @@ enum datadir_state {
 
 struct datadir_info {
 	enum datadir_state state;
-	size_t n_wal;  /* *.wal files in member/wal */
-	bool has_db;   /* member/snap/db is a non-empty regular file */
+	size_t n_wal;     /* *.wal files in member/wal */
+	bool has_db;      /* member/snap/db is a non-empty regular file */
 	char reason[256]; /* why this state, for the log */
 };
 
@@ -39,5 +39,4 @@ char *datadir_helper_dir(const char *data_dir);
 
 /* Write content to dir/name atomically with mode 0600: a temp file in dir, fsync, rename,
  * fsync of dir. Creates dir (0700) when missing. Returns 0 or a negative errno. */
-int datadir_write_atomic(const char *dir, const char *name, const char *content,
-			 struct error *err);
+int datadir_write_atomic(const char *dir, const char *name, const char *content, struct error *err);

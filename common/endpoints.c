@@ -28,7 +28,7 @@ char *endpoints_host(const struct endpoints *e, unsigned ordinal)
 {
 	if (e->cluster_domain)
 		return format("%s-%u.%s.%s.svc.%s", e->set_name, ordinal, e->service, e->namespace,
-			      e->cluster_domain);
+		              e->cluster_domain);
 	return format("%s-%u.%s.%s", e->set_name, ordinal, e->service, e->namespace);
 }
 

@@ -7,7 +7,7 @@
 
 struct endpoints {
 	const char *set_name;
-	const char *service;        /* the headless Service */
+	const char *service; /* the headless Service */
 	const char *namespace;
 	const char *cluster_domain; /* NULL: "pod.service.namespace" */
 	bool client_tls;            /* https client URLs */

@@ -44,8 +44,7 @@ static int get_u64(json_t *obj, const char *key, uint64_t *ret, struct error *er
 		*ret = (uint64_t)json_integer_value(v);
 		return 0;
 	}
-	return error_set(err, -EBADMSG, "field '%s' is not an unsigned 64-bit decimal string",
-			 key);
+	return error_set(err, -EBADMSG, "field '%s' is not an unsigned 64-bit decimal string", key);
 }
 
 static json_t *load(const char *body, size_t len, struct error *err)
@@ -55,7 +54,8 @@ static json_t *load(const char *body, size_t len, struct error *err)
 
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		error_set(err, -EBADMSG, "malformed JSON (%s at byte %d)", jerr.text, jerr.position);
+		error_set(err, -EBADMSG, "malformed JSON (%s at byte %d)", jerr.text,
+		          jerr.position);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
@@ -78,7 +78,7 @@ static int copy_string(json_t *v, char *buf, size_t size)
 
 int etcd_parse_version(const char *body, size_t len, struct etcd_version *ret, struct error *err)
 {
-	struct etcd_version v = { 0 };
+	struct etcd_version v = {0};
 	json_t *root = load(body, len, err);
 	int r = 0;
 
@@ -114,8 +114,7 @@ static void free_strings(char **v, size_t n)
 	free(v);
 }
 
-static int get_strings(json_t *obj, const char *key, char ***ret, size_t *ret_n,
-		       struct error *err)
+static int get_strings(json_t *obj, const char *key, char ***ret, size_t *ret_n, struct error *err)
 {
 	json_t *arr = json_object_get(obj, key), *item;
 	char **v = NULL;
@@ -131,7 +130,8 @@ static int get_strings(json_t *obj, const char *key, char ***ret, size_t *ret_n,
 	v = calloc(n ? n : 1, sizeof(*v));
 	if (!v)
 		return error_set(err, -ENOMEM, "out of memory");
-	json_array_foreach(arr, i, item) {
+	json_array_foreach(arr, i, item)
+	{
 		if (!json_is_string(item) || !(v[i] = strdup(json_string_value(item)))) {
 			free_strings(v, i);
 			return error_set(err, -EBADMSG, "field '%s' holds a non-string", key);
@@ -190,9 +190,9 @@ static int parse_member(json_t *o, struct etcd_member *m, struct error *err)
 }
 
 int etcd_parse_member_list(const char *body, size_t len, struct etcd_member_list *ret,
-			   struct error *err)
+                           struct error *err)
 {
-	struct etcd_member_list l = { 0 };
+	struct etcd_member_list l = {0};
 	json_t *root = load(body, len, err), *header, *members, *item;
 	size_t i;
 	int r = 0;
@@ -215,7 +215,8 @@ int etcd_parse_member_list(const char *body, size_t len, struct etcd_member_list
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	json_array_foreach(members, i, item) {
+	json_array_foreach(members, i, item)
+	{
 		r = parse_member(item, &l.members[i], err);
 		if (r < 0) {
 			etcd_member_list_free(&l);
@@ -230,7 +231,7 @@ out:
 }
 
 const struct etcd_member *etcd_member_find_peer_url(const struct etcd_member_list *l,
-						    const char *peer_url)
+                                                    const char *peer_url)
 {
 	for (size_t i = 0; i < l->n_members; i++)
 		for (size_t k = 0; k < l->members[i].n_peer_urls; k++)
@@ -246,7 +247,7 @@ bool etcd_member_started(const struct etcd_member *m)
 
 int etcd_parse_status(const char *body, size_t len, struct etcd_status *ret, struct error *err)
 {
-	struct etcd_status s = { 0 };
+	struct etcd_status s = {0};
 	json_t *root = load(body, len, err), *header;
 	int r;
 
@@ -321,7 +322,7 @@ static int errno_for_code(int code)
 }
 
 int etcd_parse_error(long http_status, const char *content_type, const char *body, size_t len,
-		     struct error *err)
+                     struct error *err)
 {
 	char text[120];
 	json_t *root = NULL, *code, *message, *error;
@@ -345,7 +346,7 @@ int etcd_parse_error(long http_status, const char *content_type, const char *bod
 			int c = (int)json_integer_value(code);
 
 			r = error_set(err, errno_for_code(c), "%s (code %d, HTTP %ld)",
-				      json_string_value(message), c, http_status);
+			              json_string_value(message), c, http_status);
 			if (err) {
 				err->etcd_code = c;
 				err->http_status = http_status;
@@ -360,10 +361,10 @@ int etcd_parse_error(long http_status, const char *content_type, const char *bod
 		r = error_set(err, -EBADMSG, "unexpected response: '%s'", text);
 	else
 		r = error_set(err, -EREMOTEIO, "HTTP %ld%s%s%s%s%s", http_status,
-			      content_type && content_type[0] ? " (" : "",
-			      content_type ? content_type : "",
-			      content_type && content_type[0] ? ")" : "", text[0] ? ": " : "",
-			      text[0] ? text : " with an empty body");
+		              content_type && content_type[0] ? " (" : "",
+		              content_type ? content_type : "",
+		              content_type && content_type[0] ? ")" : "", text[0] ? ": " : "",
+		              text[0] ? text : " with an empty body");
 	if (err) {
 		err->etcd_code = -1;
 		err->http_status = http_status;
@@ -372,7 +373,7 @@ int etcd_parse_error(long http_status, const char *content_type, const char *bod
 }
 
 int etcd_client_new(struct http_client *http, const char *const *urls, size_t n,
-		    struct etcd_client **ret, struct error *err)
+                    struct etcd_client **ret, struct error *err)
 {
 	struct etcd_client *c = calloc(1, sizeof(*c));
 
@@ -414,9 +415,9 @@ const char *etcd_client_current(const struct etcd_client *c)
 }
 
 int etcd_version_get(struct http_client *http, const char *url, const struct deadline *d,
-		     struct etcd_version *ret, struct error *err)
+                     struct etcd_version *ret, struct error *err)
 {
-	struct http_response resp = { 0 };
+	struct http_response resp = {0};
 	char *full = NULL;
 	int r;
 
@@ -436,9 +437,9 @@ int etcd_version_get(struct http_client *http, const char *url, const struct dea
 
 /* One call at endpoint i: the prefix first if unknown, then the POST. */
 static int call_one(struct etcd_client *c, size_t i, const char *path, const char *body,
-		    const struct deadline *d, char **ret_body, struct error *err)
+                    const struct deadline *d, char **ret_body, struct error *err)
 {
-	struct http_response resp = { 0 };
+	struct http_response resp = {0};
 	char *url = NULL;
 	int r;
 
@@ -475,7 +476,7 @@ static bool try_next(int r)
 }
 
 int etcd_call(struct etcd_client *c, const char *path, const char *body, const struct deadline *d,
-	      char **ret_body, struct error *err)
+              char **ret_body, struct error *err)
 {
 	struct backoff b;
 	int r = -ETIMEDOUT;
@@ -502,8 +503,8 @@ int etcd_call(struct etcd_client *c, const char *path, const char *body, const s
 	}
 }
 
-int etcd_member_list(struct etcd_client *c, const struct deadline *d,
-		     struct etcd_member_list *ret, struct error *err)
+int etcd_member_list(struct etcd_client *c, const struct deadline *d, struct etcd_member_list *ret,
+                     struct error *err)
 {
 	char *body = NULL;
 	int r;

@@ -74,11 +74,11 @@ const char *etcd_api_prefix(const struct etcd_version *v);
 /* Decode a member/list (or member/add, member/remove) response. Returns 0 or -EBADMSG.
  * Free with etcd_member_list_free(). */
 int etcd_parse_member_list(const char *body, size_t len, struct etcd_member_list *ret,
-			   struct error *err);
+                           struct error *err);
 void etcd_member_list_free(struct etcd_member_list *l);
 /* The member with this peer URL, or NULL. */
 const struct etcd_member *etcd_member_find_peer_url(const struct etcd_member_list *l,
-						    const char *peer_url);
+                                                    const char *peer_url);
 /* True when the member has published its name: "started" in etcd's sense. */
 bool etcd_member_started(const struct etcd_member *m);
 
@@ -92,29 +92,29 @@ int etcd_parse_status(const char *body, size_t len, struct etcd_status *ret, str
  * -EAGAIN for code 14 (unavailable), -ENOENT for 5, -EACCES for 7 and 16, -EINVAL for 3,
  * -EBUSY for 9, -EREMOTEIO otherwise. */
 int etcd_parse_error(long http_status, const char *content_type, const char *body, size_t len,
-		     struct error *err);
+                     struct error *err);
 
 /* A client of one cluster, reached through a list of client URLs (with failover). */
 struct etcd_client;
 
 /* The URLs are copied. Returns 0 or a negative errno. Free with etcd_client_free(). */
 int etcd_client_new(struct http_client *http, const char *const *urls, size_t n,
-		    struct etcd_client **ret, struct error *err);
+                    struct etcd_client **ret, struct error *err);
 void etcd_client_free(struct etcd_client *c);
 /* The client URL that answered last. */
 const char *etcd_client_current(const struct etcd_client *c);
 
 /* GET /version at one client URL. Returns 0 or a negative errno. */
 int etcd_version_get(struct http_client *http, const char *url, const struct deadline *d,
-		     struct etcd_version *ret, struct error *err);
+                     struct etcd_version *ret, struct error *err);
 
 /* POST <prefix>/<path> to the first endpoint that answers (probing /version once per
  * endpoint for the prefix). A transport failure or code 14 (unavailable, e.g. a learner or
  * no leader) moves on to the next endpoint; rounds repeat with backoff until d passes.
  * Other etcd errors return at once. On success *ret_body holds the 2xx JSON body (owned). */
 int etcd_call(struct etcd_client *c, const char *path, const char *body, const struct deadline *d,
-	      char **ret_body, struct error *err);
+              char **ret_body, struct error *err);
 
 /* member/list through etcd_call(). */
-int etcd_member_list(struct etcd_client *c, const struct deadline *d,
-		     struct etcd_member_list *ret, struct error *err);
+int etcd_member_list(struct etcd_client *c, const struct deadline *d, struct etcd_member_list *ret,
+                     struct error *err);

@@ -99,17 +99,17 @@ int etcdargs_build(const struct etcdargs_input *in, struct etcdargs *ret, struct
 		const char *value;
 		bool owned; /* the decision depends on it: the user may not set it */
 	} ours[] = {
-		{ "name", in->name, true },
-		{ "data-dir", in->data_dir, true },
-		{ "listen-peer-urls", in->listen_peer_url, false },
-		{ "listen-client-urls", in->listen_client_url, false },
-		{ "initial-advertise-peer-urls", in->advertise_peer_url, true },
-		{ "advertise-client-urls", in->advertise_client_url, false },
-		{ "initial-cluster", in->initial_cluster, true },
-		{ "initial-cluster-state", in->initial_state, true },
-		{ "initial-cluster-token", in->token, false },
+	        {"name", in->name, true},
+	        {"data-dir", in->data_dir, true},
+	        {"listen-peer-urls", in->listen_peer_url, false},
+	        {"listen-client-urls", in->listen_client_url, false},
+	        {"initial-advertise-peer-urls", in->advertise_peer_url, true},
+	        {"advertise-client-urls", in->advertise_client_url, false},
+	        {"initial-cluster", in->initial_cluster, true},
+	        {"initial-cluster-state", in->initial_state, true},
+	        {"initial-cluster-token", in->token, false},
 	};
-	struct strv argv = { 0 }, unset = { 0 }, yielded = { 0 };
+	struct strv argv = {0}, unset = {0}, yielded = {0};
 	char env[160], name[128];
 	int r = -ENOMEM;
 
@@ -122,8 +122,8 @@ int etcdargs_build(const struct etcdargs_input *in, struct etcdargs *ret, struct
 		in_env = env_get(in->envp, env) != NULL && strcmp(env, "ETCD_DATA_DIR") != 0;
 		if (ours[i].owned && (in_extra || (in_env && ours[i].value))) {
 			r = error_set(err, -EINVAL,
-				      "%s sets etcd's --%s, which etcd-join decides; remove it",
-				      in_extra ? "an argument after '--'" : env, ours[i].flag);
+			              "%s sets etcd's --%s, which etcd-join decides; remove it",
+			              in_extra ? "an argument after '--'" : env, ours[i].flag);
 			goto fail;
 		}
 		if (!ours[i].value)

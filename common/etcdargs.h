@@ -7,23 +7,23 @@
 #include <stddef.h>
 
 struct etcdargs_input {
-	const char *etcd;            /* the binary, argv[0] */
+	const char *etcd; /* the binary, argv[0] */
 	const char *name;
 	const char *data_dir;
 	const char *listen_peer_url;
 	const char *listen_client_url;
 	const char *advertise_peer_url;
 	const char *advertise_client_url;
-	const char *initial_cluster;  /* NULL on a restart: etcd ignores it then */
-	const char *initial_state;    /* "new", "existing", or NULL on a restart */
-	const char *token;            /* with "new" only */
-	char *const *extra;           /* flags after "--", passed as they are */
+	const char *initial_cluster; /* NULL on a restart: etcd ignores it then */
+	const char *initial_state;   /* "new", "existing", or NULL on a restart */
+	const char *token;           /* with "new" only */
+	char *const *extra;          /* flags after "--", passed as they are */
 	size_t n_extra;
-	char *const *envp;            /* the environment etcd will get */
+	char *const *envp; /* the environment etcd will get */
 };
 
 struct etcdargs {
-	char **argv;    /* NULL-terminated, owned */
+	char **argv; /* NULL-terminated, owned */
 	size_t argc;
 	char **unset;   /* ETCD_* variables to remove before exec, NULL-terminated, owned */
 	char **yielded; /* our flags left out because the user set them, NULL-terminated */

@@ -130,20 +130,20 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 
 /* etcd-join execs etcd: no descriptor of ours may leak into it. */
 static curl_socket_t open_cloexec_socket(void *clientp, curlsocktype purpose,
-					 struct curl_sockaddr *address)
+                                         struct curl_sockaddr *address)
 {
 	return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
-static int map_curl_error(CURLcode rc, const struct sink *s, const char *url,
-			  const char *errbuf, struct error *err)
+static int map_curl_error(CURLcode rc, const struct sink *s, const char *url, const char *errbuf,
+                          struct error *err)
 {
 	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 	int code;
 
 	if (s->too_big)
 		return error_set(err, -EFBIG, "'%s' sent a response larger than %zu bytes", url,
-				 s->max);
+		                 s->max);
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 		code = -EHOSTUNREACH;
@@ -169,11 +169,11 @@ static int map_curl_error(CURLcode rc, const struct sink *s, const char *url,
 }
 
 int http_request(struct http_client *c, const char *method, const char *url, const char *body,
-		 const struct deadline *d, struct http_response *ret, struct error *err)
+                 const struct deadline *d, struct http_response *ret, struct error *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL;
-	struct sink s = { .max = c->o.max_body };
+	struct sink s = {.max = c->o.max_body};
 	uint64_t timeout = c->o.call_timeout_ms;
 	const char *ctype = NULL;
 	CURL *h = c->curl;
@@ -185,16 +185,17 @@ int http_request(struct http_client *c, const char *method, const char *url, con
 		uint64_t left = deadline_left_ms(d);
 
 		if (left == 0)
-			return error_set(err, -ETIMEDOUT, "deadline passed before calling '%s'", url);
+			return error_set(err, -ETIMEDOUT, "deadline passed before calling '%s'",
+			                 url);
 		if (left < timeout)
 			timeout = left;
 	}
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)(c->o.connect_timeout_ms < timeout ? c->o.connect_timeout_ms
-								  : timeout));
+	curl_easy_setopt(
+	        h, CURLOPT_CONNECTTIMEOUT_MS,
+	        (long)(c->o.connect_timeout_ms < timeout ? c->o.connect_timeout_ms : timeout));
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);

@@ -11,13 +11,13 @@
 #include <stdint.h>
 
 #define HTTP_DEFAULT_CONNECT_TIMEOUT_MS 1000
-#define HTTP_DEFAULT_CALL_TIMEOUT_MS 5000
-#define HTTP_DEFAULT_MAX_BODY (4u << 20)
+#define HTTP_DEFAULT_CALL_TIMEOUT_MS    5000
+#define HTTP_DEFAULT_MAX_BODY           (4u << 20)
 
 struct http_options {
-	uint64_t connect_timeout_ms; /* 0: HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
-	uint64_t call_timeout_ms;    /* 0: HTTP_DEFAULT_CALL_TIMEOUT_MS */
-	size_t max_body;             /* 0: HTTP_DEFAULT_MAX_BODY */
+	uint64_t connect_timeout_ms;     /* 0: HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
+	uint64_t call_timeout_ms;        /* 0: HTTP_DEFAULT_CALL_TIMEOUT_MS */
+	size_t max_body;                 /* 0: HTTP_DEFAULT_MAX_BODY */
 	const char *cacert, *cert, *key; /* client TLS, may be NULL */
 };
 
@@ -47,6 +47,6 @@ int http_client_set_auth(struct http_client *c, const char *token);
  * negative errno with curl's reason in err: -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH (name
  * not resolved), -EPROTO (TLS), -EFBIG (body over the cap), -EIO (other). */
 int http_request(struct http_client *c, const char *method, const char *url, const char *body,
-		 const struct deadline *d, struct http_response *ret, struct error *err);
+                 const struct deadline *d, struct http_response *ret, struct error *err);
 
 void http_response_free(struct http_response *r);

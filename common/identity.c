@@ -10,7 +10,7 @@
 
 int identity_parse(const char *name, struct identity *ret, struct error *err)
 {
-	struct identity id = { 0 };
+	struct identity id = {0};
 	const char *dash;
 	uint64_t ordinal;
 	size_t set_len;
@@ -20,26 +20,26 @@ int identity_parse(const char *name, struct identity *ret, struct error *err)
 		return error_set(err, -EINVAL, "empty member name");
 	if (strlen(name) >= sizeof(id.name))
 		return error_set(err, -EINVAL, "member name '%.80s' is longer than 63 characters",
-				 name);
+		                 name);
 	if (!dns_label_valid(name))
 		return error_set(err, -EINVAL,
-				 "member name '%s' is not a pod name (lower-case letters, digits "
-				 "and '-')",
-				 name);
+		                 "member name '%s' is not a pod name (lower-case letters, digits "
+		                 "and '-')",
+		                 name);
 	dash = strrchr(name, '-');
 	if (!dash || dash == name)
-		return error_set(err, -EINVAL,
-				 "member name '%s' has no ordinal: expected '<statefulset>-<number>'",
-				 name);
+		return error_set(
+		        err, -EINVAL,
+		        "member name '%s' has no ordinal: expected '<statefulset>-<number>'", name);
 	r = parse_uint(dash + 1, IDENTITY_MAX_ORDINAL, &ordinal);
 	if (r == -ERANGE)
 		return error_set(err, -EINVAL, "member name '%s': ordinal '%s' is too large", name,
-				 dash + 1);
+		                 dash + 1);
 	if (r < 0 || (dash[1] == '0' && dash[2] != '\0'))
 		return error_set(err, -EINVAL,
-				 "member name '%s': '%s' is not an ordinal: expected "
-				 "'<statefulset>-<number>'",
-				 name, dash + 1);
+		                 "member name '%s': '%s' is not an ordinal: expected "
+		                 "'<statefulset>-<number>'",
+		                 name, dash + 1);
 	set_len = (size_t)(dash - name);
 	memcpy(id.name, name, strlen(name) + 1);
 	memcpy(id.set_name, name, set_len);
@@ -50,7 +50,7 @@ int identity_parse(const char *name, struct identity *ret, struct error *err)
 }
 
 int identity_resolve(const char *name, const char *set_name, struct identity *ret,
-		     struct error *err)
+                     struct error *err)
 {
 	char host[HOST_NAME_MAX + 1];
 	struct identity id;
@@ -59,7 +59,7 @@ int identity_resolve(const char *name, const char *set_name, struct identity *re
 	if (!name) {
 		if (gethostname(host, sizeof(host)) < 0)
 			return error_set(err, -errno, "cannot read the host name: %s",
-					 strerror(errno));
+			                 strerror(errno));
 		host[sizeof(host) - 1] = '\0';
 		/* A pod's hostname is its name; a FQDN would carry the subdomain. */
 		host[strcspn(host, ".")] = '\0';
@@ -70,9 +70,9 @@ int identity_resolve(const char *name, const char *set_name, struct identity *re
 		return r;
 	if (set_name && strcmp(set_name, id.set_name) != 0)
 		return error_set(err, -EINVAL,
-				 "member name '%s' does not match SET_NAME '%s': expected "
-				 "'%s-<ordinal>'",
-				 id.name, set_name, set_name);
+		                 "member name '%s' does not match SET_NAME '%s': expected "
+		                 "'%s-<ordinal>'",
+		                 id.name, set_name, set_name);
 	*ret = id;
 	return 0;
 }

@@ -21,4 +21,4 @@ int identity_parse(const char *name, struct identity *ret, struct error *err);
  * NULL; parse it; and check that `set_name` (may be NULL) matches its prefix.
  * Returns 0 or -EINVAL with a message that names what was seen and what was expected. */
 int identity_resolve(const char *name, const char *set_name, struct identity *ret,
-		     struct error *err);
+                     struct error *err);

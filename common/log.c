@@ -13,11 +13,8 @@ static const char *termination_log;
 static bool debug_enabled;
 
 static const char *const level_names[] = {
-	[LOG_DEBUG] = "debug",
-	[LOG_INFO] = "info",
-	[LOG_WARNING] = "warning",
-	[LOG_ERROR] = "error",
-	[LOG_FATAL] = "error",
+        [LOG_DEBUG] = "debug", [LOG_INFO] = "info",   [LOG_WARNING] = "warning",
+        [LOG_ERROR] = "error", [LOG_FATAL] = "error",
 };
 
 void log_init(const char *prog, const char *termination, bool debug)

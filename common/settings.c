@@ -27,50 +27,50 @@ struct setting_def {
 #define IDX(k) ((k)-SETTING_SET_NAME)
 
 static const struct setting_def defs[] = {
-	{ SETTING_SET_NAME, KIND_STRING, { "SET_NAME" } },
-	{ SETTING_SERVICE, KIND_STRING, { "SERVICE_NAME" } },
-	{ SETTING_NAMESPACE, KIND_STRING, { "CLUSTER_NAMESPACE" } },
-	{ SETTING_CLUSTER_DOMAIN, KIND_STRING, { "CLUSTER_DOMAIN" } },
-	{ SETTING_INITIAL_CLUSTER_SIZE, KIND_COUNT, { "INITIAL_CLUSTER_SIZE" } },
-	{ SETTING_NAME, KIND_STRING, { "POD_NAME", "HOSTNAME" } },
-	{ SETTING_DATA_DIR, KIND_STRING, { "ETCD_DATA_DIR" } },
-	{ SETTING_CLIENT_PORT, KIND_PORT, { "CLIENT_PORT" } },
-	{ SETTING_PEER_PORT, KIND_PORT, { "PEER_PORT" } },
-	{ SETTING_API, KIND_API, { "ETCDAPI_VERSION" } },
-	{ SETTING_USER, KIND_STRING, { "ETCDCTL_USER" } },
-	{ SETTING_PASSWORD_FILE, KIND_STRING, { "ROOT_PASSWORD_FILE" } },
-	{ SETTING_CACERT, KIND_STRING, { "ETCDCTL_CACERT" } },
-	{ SETTING_CERT, KIND_STRING, { "ETCDCTL_CERT" } },
-	{ SETTING_KEY, KIND_STRING, { "ETCDCTL_KEY" } },
-	{ SETTING_ENDPOINTS, KIND_STRING, { "ETCDCTL_ENDPOINTS" } },
-	{ SETTING_TIMEOUT, KIND_DURATION, { "ETCD_HOOKS_TIMEOUT" } },
-	{ SETTING_ETCD, KIND_STRING, { NULL } },
-	{ SETTING_DRY_RUN, KIND_BOOL, { NULL } },
-	{ SETTING_DEBUG, KIND_BOOL, { "ETCD_HOOKS_DEBUG" } },
+        {SETTING_SET_NAME, KIND_STRING, {"SET_NAME"}},
+        {SETTING_SERVICE, KIND_STRING, {"SERVICE_NAME"}},
+        {SETTING_NAMESPACE, KIND_STRING, {"CLUSTER_NAMESPACE"}},
+        {SETTING_CLUSTER_DOMAIN, KIND_STRING, {"CLUSTER_DOMAIN"}},
+        {SETTING_INITIAL_CLUSTER_SIZE, KIND_COUNT, {"INITIAL_CLUSTER_SIZE"}},
+        {SETTING_NAME, KIND_STRING, {"POD_NAME", "HOSTNAME"}},
+        {SETTING_DATA_DIR, KIND_STRING, {"ETCD_DATA_DIR"}},
+        {SETTING_CLIENT_PORT, KIND_PORT, {"CLIENT_PORT"}},
+        {SETTING_PEER_PORT, KIND_PORT, {"PEER_PORT"}},
+        {SETTING_API, KIND_API, {"ETCDAPI_VERSION"}},
+        {SETTING_USER, KIND_STRING, {"ETCDCTL_USER"}},
+        {SETTING_PASSWORD_FILE, KIND_STRING, {"ROOT_PASSWORD_FILE"}},
+        {SETTING_CACERT, KIND_STRING, {"ETCDCTL_CACERT"}},
+        {SETTING_CERT, KIND_STRING, {"ETCDCTL_CERT"}},
+        {SETTING_KEY, KIND_STRING, {"ETCDCTL_KEY"}},
+        {SETTING_ENDPOINTS, KIND_STRING, {"ETCDCTL_ENDPOINTS"}},
+        {SETTING_TIMEOUT, KIND_DURATION, {"ETCD_HOOKS_TIMEOUT"}},
+        {SETTING_ETCD, KIND_STRING, {NULL}},
+        {SETTING_DRY_RUN, KIND_BOOL, {NULL}},
+        {SETTING_DEBUG, KIND_BOOL, {"ETCD_HOOKS_DEBUG"}},
 };
 
 const struct option settings_options[] = {
-	{ "set-name", required_argument, NULL, SETTING_SET_NAME },
-	{ "service", required_argument, NULL, SETTING_SERVICE },
-	{ "namespace", required_argument, NULL, SETTING_NAMESPACE },
-	{ "cluster-domain", required_argument, NULL, SETTING_CLUSTER_DOMAIN },
-	{ "initial-cluster-size", required_argument, NULL, SETTING_INITIAL_CLUSTER_SIZE },
-	{ "name", required_argument, NULL, SETTING_NAME },
-	{ "data-dir", required_argument, NULL, SETTING_DATA_DIR },
-	{ "client-port", required_argument, NULL, SETTING_CLIENT_PORT },
-	{ "peer-port", required_argument, NULL, SETTING_PEER_PORT },
-	{ "api", required_argument, NULL, SETTING_API },
-	{ "user", required_argument, NULL, SETTING_USER },
-	{ "password-file", required_argument, NULL, SETTING_PASSWORD_FILE },
-	{ "cacert", required_argument, NULL, SETTING_CACERT },
-	{ "cert", required_argument, NULL, SETTING_CERT },
-	{ "key", required_argument, NULL, SETTING_KEY },
-	{ "endpoints", required_argument, NULL, SETTING_ENDPOINTS },
-	{ "timeout", required_argument, NULL, SETTING_TIMEOUT },
-	{ "etcd", required_argument, NULL, SETTING_ETCD },
-	{ "dry-run", no_argument, NULL, SETTING_DRY_RUN },
-	{ "debug", no_argument, NULL, SETTING_DEBUG },
-	{ 0 },
+        {"set-name", required_argument, NULL, SETTING_SET_NAME},
+        {"service", required_argument, NULL, SETTING_SERVICE},
+        {"namespace", required_argument, NULL, SETTING_NAMESPACE},
+        {"cluster-domain", required_argument, NULL, SETTING_CLUSTER_DOMAIN},
+        {"initial-cluster-size", required_argument, NULL, SETTING_INITIAL_CLUSTER_SIZE},
+        {"name", required_argument, NULL, SETTING_NAME},
+        {"data-dir", required_argument, NULL, SETTING_DATA_DIR},
+        {"client-port", required_argument, NULL, SETTING_CLIENT_PORT},
+        {"peer-port", required_argument, NULL, SETTING_PEER_PORT},
+        {"api", required_argument, NULL, SETTING_API},
+        {"user", required_argument, NULL, SETTING_USER},
+        {"password-file", required_argument, NULL, SETTING_PASSWORD_FILE},
+        {"cacert", required_argument, NULL, SETTING_CACERT},
+        {"cert", required_argument, NULL, SETTING_CERT},
+        {"key", required_argument, NULL, SETTING_KEY},
+        {"endpoints", required_argument, NULL, SETTING_ENDPOINTS},
+        {"timeout", required_argument, NULL, SETTING_TIMEOUT},
+        {"etcd", required_argument, NULL, SETTING_ETCD},
+        {"dry-run", no_argument, NULL, SETTING_DRY_RUN},
+        {"debug", no_argument, NULL, SETTING_DEBUG},
+        {0},
 };
 
 static const char *flag_name(enum setting_key key)
@@ -240,7 +240,7 @@ void settings_free(struct settings *s)
 
 /* Store one value; `where` names its source for messages ("--flag" or "variable X"). */
 static int set_value(struct settings *s, const struct setting_def *d, const char *value,
-		     const char *where, struct error *err)
+                     const char *where, struct error *err)
 {
 	uint64_t v;
 	char **field;
@@ -259,17 +259,18 @@ static int set_value(struct settings *s, const struct setting_def *d, const char
 	case KIND_COUNT:
 		r = parse_uint(value, SETTINGS_MAX_CLUSTER_SIZE, &v);
 		if (r < 0 || v == 0)
-			return error_set(err, -EINVAL,
-					 "%s: '%s' is not a member count (a whole number from 1 to %d)",
-					 where, value, SETTINGS_MAX_CLUSTER_SIZE);
+			return error_set(
+			        err, -EINVAL,
+			        "%s: '%s' is not a member count (a whole number from 1 to %d)",
+			        where, value, SETTINGS_MAX_CLUSTER_SIZE);
 		s->initial_cluster_size = (unsigned)v;
 		return 0;
 	case KIND_PORT:
 		r = parse_uint(value, 65535, &v);
 		if (r < 0 || v == 0)
 			return error_set(err, -EINVAL,
-					 "%s: '%s' is not a port (a whole number from 1 to 65535)",
-					 where, value);
+			                 "%s: '%s' is not a port (a whole number from 1 to 65535)",
+			                 where, value);
 		if (d->key == SETTING_CLIENT_PORT)
 			s->client_port = (unsigned)v;
 		else
@@ -278,16 +279,17 @@ static int set_value(struct settings *s, const struct setting_def *d, const char
 	case KIND_API:
 		if (strcmp(value, "2") != 0 && strcmp(value, "3") != 0)
 			return error_set(err, -EINVAL, "%s: '%s' is not an API version (2 or 3)",
-					 where, value);
+			                 where, value);
 		s->api = (unsigned)(value[0] - '0');
 		return 0;
 	case KIND_DURATION:
 		r = parse_duration_ms(value, SETTINGS_MAX_TIMEOUT_MS, &v);
 		if (r < 0 || v == 0)
-			return error_set(err, -EINVAL,
-					 "%s: '%s' is not a duration (whole seconds such as '20' or "
-					 "'20s', or milliseconds such as '1500ms'; at most 24 hours)",
-					 where, value);
+			return error_set(
+			        err, -EINVAL,
+			        "%s: '%s' is not a duration (whole seconds such as '20' or "
+			        "'20s', or milliseconds such as '1500ms'; at most 24 hours)",
+			        where, value);
 		s->timeout_ms = v;
 		return 0;
 	case KIND_BOOL:
@@ -297,7 +299,7 @@ static int set_value(struct settings *s, const struct setting_def *d, const char
 			v = 0;
 		} else {
 			return error_set(err, -EINVAL, "%s: '%s' is not a boolean (true or false)",
-					 where, value);
+			                 where, value);
 		}
 		if (d->key == SETTING_DRY_RUN)
 			s->dry_run = v;
@@ -380,7 +382,7 @@ static int read_password_file(const char *path, char **ret, struct error *err)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return error_set(err, -errno, "cannot open password file '%s': %s", path,
-				 strerror(errno));
+		                 strerror(errno));
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0)
@@ -398,7 +400,7 @@ static int check_readable(const char *what, const char *path, struct error *err)
 {
 	if (path && access(path, R_OK) < 0)
 		return error_set(err, -EINVAL, "%s '%s' is not readable: %s", what, path,
-				 strerror(errno));
+		                 strerror(errno));
 	return 0;
 }
 
@@ -421,14 +423,14 @@ static int check_endpoints(const char *list, struct error *err)
 			rest = url + 8;
 		else {
 			r = error_set(err, -EINVAL,
-				      "--endpoints: '%s' is not an http:// or https:// URL", url);
+			              "--endpoints: '%s' is not an http:// or https:// URL", url);
 			break;
 		}
 		colon = strrchr(rest, ':');
 		if (!*rest || strchr(rest, '/') || (colon && colon[1] == '\0')) {
 			r = error_set(err, -EINVAL,
-				      "--endpoints: '%s' must be scheme://host[:port] with no path",
-				      url);
+			              "--endpoints: '%s' must be scheme://host[:port] with no path",
+			              url);
 			break;
 		}
 	}
@@ -442,40 +444,43 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 
 	if (s->set_name && !dns_label_valid(s->set_name))
 		return error_set(err, -EINVAL,
-				 "StatefulSet name '%s' (SET_NAME, --set-name) is not a DNS label: "
-				 "lower-case letters, digits and '-', at most 63",
-				 s->set_name);
+		                 "StatefulSet name '%s' (SET_NAME, --set-name) is not a DNS label: "
+		                 "lower-case letters, digits and '-', at most 63",
+		                 s->set_name);
 	if (s->service && !dns_label_valid(s->service))
 		return error_set(err, -EINVAL,
-				 "Service name '%s' (SERVICE_NAME, --service) is not a DNS label",
-				 s->service);
+		                 "Service name '%s' (SERVICE_NAME, --service) is not a DNS label",
+		                 s->service);
 	if (!dns_label_valid(s->namespace))
-		return error_set(err, -EINVAL,
-				 "namespace '%s' (CLUSTER_NAMESPACE, --namespace) is not a DNS label",
-				 s->namespace);
+		return error_set(
+		        err, -EINVAL,
+		        "namespace '%s' (CLUSTER_NAMESPACE, --namespace) is not a DNS label",
+		        s->namespace);
 	if (s->cluster_domain && !dns_subdomain_valid(s->cluster_domain))
-		return error_set(err, -EINVAL,
-				 "cluster domain '%s' (CLUSTER_DOMAIN, --cluster-domain) is not a DNS "
-				 "name",
-				 s->cluster_domain);
+		return error_set(
+		        err, -EINVAL,
+		        "cluster domain '%s' (CLUSTER_DOMAIN, --cluster-domain) is not a DNS "
+		        "name",
+		        s->cluster_domain);
 	if (s->client_port == s->peer_port)
 		return error_set(err, -EINVAL, "client port and peer port are both %u",
-				 s->client_port);
+		                 s->client_port);
 	if (!s->data_dir[0] || s->data_dir[0] != '/')
-		return error_set(err, -EINVAL,
-				 "data dir '%s' (ETCD_DATA_DIR, --data-dir) must be an absolute path",
-				 s->data_dir);
+		return error_set(
+		        err, -EINVAL,
+		        "data dir '%s' (ETCD_DATA_DIR, --data-dir) must be an absolute path",
+		        s->data_dir);
 	if (strspn(s->data_dir, "/") == strlen(s->data_dir))
 		return error_set(err, -EINVAL, "data dir '%s' must not be the root directory",
-				 s->data_dir);
+		                 s->data_dir);
 	if ((need & SETTINGS_NEED_INITIAL_SIZE) && s->initial_cluster_size == 0)
 		return error_set(err, -EINVAL,
-				 "INITIAL_CLUSTER_SIZE (--initial-cluster-size) is required: the "
-				 "number of members that bootstrap the cluster");
+		                 "INITIAL_CLUSTER_SIZE (--initial-cluster-size) is required: the "
+		                 "number of members that bootstrap the cluster");
 	if (!!s->cert != !!s->key)
 		return error_set(err, -EINVAL,
-				 "a client certificate needs its key: give both --cert and --key "
-				 "(ETCDCTL_CERT, ETCDCTL_KEY)");
+		                 "a client certificate needs its key: give both --cert and --key "
+		                 "(ETCDCTL_CERT, ETCDCTL_KEY)");
 	r = check_readable("CA file", s->cacert, err);
 	if (r == 0)
 		r = check_readable("certificate", s->cert, err);

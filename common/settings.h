@@ -33,31 +33,31 @@ enum setting_key {
 	SETTING_KEY_END,
 };
 
-#define SETTINGS_DEFAULT_DATA_DIR "/var/run/etcd/default.etcd"
-#define SETTINGS_DEFAULT_NAMESPACE "default"
+#define SETTINGS_DEFAULT_DATA_DIR    "/var/run/etcd/default.etcd"
+#define SETTINGS_DEFAULT_NAMESPACE   "default"
 #define SETTINGS_DEFAULT_CLIENT_PORT 2379
-#define SETTINGS_DEFAULT_PEER_PORT 2380
-#define SETTINGS_MAX_CLUSTER_SIZE 1000
-#define SETTINGS_MAX_TIMEOUT_MS (24ULL * 3600 * 1000)
+#define SETTINGS_DEFAULT_PEER_PORT   2380
+#define SETTINGS_MAX_CLUSTER_SIZE    1000
+#define SETTINGS_MAX_TIMEOUT_MS      (24ULL * 3600 * 1000)
 
 struct settings {
-	char *set_name;       /* NULL: taken from the member name's prefix */
-	char *service;        /* NULL: set_name */
+	char *set_name; /* NULL: taken from the member name's prefix */
+	char *service;  /* NULL: set_name */
 	char *namespace;
-	char *cluster_domain; /* NULL: names are pod.service.namespace */
+	char *cluster_domain;          /* NULL: names are pod.service.namespace */
 	unsigned initial_cluster_size; /* 0: not set */
-	char *name;           /* --name, POD_NAME or HOSTNAME; NULL: gethostname() */
+	char *name;                    /* --name, POD_NAME or HOSTNAME; NULL: gethostname() */
 	char *data_dir;
 	unsigned client_port;
 	unsigned peer_port;
-	unsigned api;         /* 3 (JSON gateway) or 2 (v2 members API) */
+	unsigned api; /* 3 (JSON gateway) or 2 (v2 members API) */
 	char *user;
-	char *password;       /* never printed; wiped by settings_free() */
+	char *password; /* never printed; wiped by settings_free() */
 	char *password_file;
 	char *cacert, *cert, *key;
-	char *endpoints;      /* comma-separated extra client URLs, NULL: none */
-	uint64_t timeout_ms;  /* 0: the program's own default */
-	char *etcd;           /* NULL: etcd on PATH */
+	char *endpoints;     /* comma-separated extra client URLs, NULL: none */
+	uint64_t timeout_ms; /* 0: the program's own default */
+	char *etcd;          /* NULL: etcd on PATH */
 	bool dry_run;
 	bool debug;
 	/* where each setting came from, for the log: "default", "env NAME" or "flag" */

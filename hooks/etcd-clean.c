@@ -9,5 +9,8 @@
 
 int main(int argc, char **argv)
 {
-	return cli_unfinished_main("etcd-clean", "Inspect the etcd data dir and move stale data aside (initContainer and incidents).", argc, argv);
+	return cli_unfinished_main("etcd-clean",
+	                           "Inspect the etcd data dir and move stale data aside "
+	                           "(initContainer and incidents).",
+	                           argc, argv);
 }

@@ -34,11 +34,11 @@
 #define DEFAULT_TIMEOUT_MS (300 * 1000)
 /* A live cluster answers a member list within milliseconds; a member still waiting for
  * quorum never answers (etcd-api.md §3.3), so the probe must not wait long for one. */
-#define PROBE_TIMEOUT_MS 2500
-#define CALL_TIMEOUT_MS 800
-#define CONNECT_TIMEOUT_MS 500
+#define PROBE_TIMEOUT_MS     2500
+#define CALL_TIMEOUT_MS      800
+#define CONNECT_TIMEOUT_MS   500
 #define PROGRESS_INTERVAL_MS 5000
-#define DNS_POLL_MS 250
+#define DNS_POLL_MS          250
 
 extern char **environ;
 
@@ -62,35 +62,35 @@ struct join {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: etcd-join [options] [-- etcd flags...]\n"
-		"Decide how this etcd member starts (bootstrap or restart) and exec etcd.\n"
-		"\n"
-		"Options (each also read from the environment variable in brackets):\n"
-		"  --name NAME                 member and pod name [POD_NAME, HOSTNAME]\n"
-		"  --set-name NAME             StatefulSet name [SET_NAME]\n"
-		"  --service NAME              headless Service [SERVICE_NAME]\n"
-		"  --namespace NS              namespace [CLUSTER_NAMESPACE] (default)\n"
-		"  --cluster-domain DOMAIN     cluster domain [CLUSTER_DOMAIN]\n"
-		"  --initial-cluster-size N    members that bootstrap [INITIAL_CLUSTER_SIZE]\n"
-		"  --data-dir DIR              etcd data dir [ETCD_DATA_DIR]\n"
-		"                              (/var/run/etcd/default.etcd)\n"
-		"  --client-port PORT          [CLIENT_PORT] (2379)\n"
-		"  --peer-port PORT            [PEER_PORT] (2380)\n"
-		"  --endpoints URLS            extra client URLs to ask [ETCDCTL_ENDPOINTS]\n"
-		"  --user USER                 [ETCDCTL_USER]; password from ETCDCTL_PASSWORD,\n"
-		"  --password-file FILE        ROOT_PASSWORD or this file [ROOT_PASSWORD_FILE]\n"
-		"  --cacert FILE, --cert FILE, --key FILE   client TLS [ETCDCTL_CACERT, ...]\n"
-		"  --api 3                     etcd API [ETCDAPI_VERSION]\n"
-		"  --timeout DURATION          overall deadline [ETCD_HOOKS_TIMEOUT] (300s)\n"
-		"  --etcd PATH                 the etcd binary (etcd on PATH)\n"
-		"  --dry-run                   print the decision and etcd's argv; change nothing\n"
-		"  --debug                     debug log lines [ETCD_HOOKS_DEBUG]\n"
-		"  -h, --help                  this help\n"
-		"  -V, --version               the version\n"
-		"\n"
-		"Exit: 0 dry run done, 1 failed, 2 usage or configuration, 3 refused for safety,\n"
-		"4 deadline passed, 126/127 etcd cannot be executed / not found.\n"
-		"See etcd-join(8).\n");
+	        "Usage: etcd-join [options] [-- etcd flags...]\n"
+	        "Decide how this etcd member starts (bootstrap or restart) and exec etcd.\n"
+	        "\n"
+	        "Options (each also read from the environment variable in brackets):\n"
+	        "  --name NAME                 member and pod name [POD_NAME, HOSTNAME]\n"
+	        "  --set-name NAME             StatefulSet name [SET_NAME]\n"
+	        "  --service NAME              headless Service [SERVICE_NAME]\n"
+	        "  --namespace NS              namespace [CLUSTER_NAMESPACE] (default)\n"
+	        "  --cluster-domain DOMAIN     cluster domain [CLUSTER_DOMAIN]\n"
+	        "  --initial-cluster-size N    members that bootstrap [INITIAL_CLUSTER_SIZE]\n"
+	        "  --data-dir DIR              etcd data dir [ETCD_DATA_DIR]\n"
+	        "                              (/var/run/etcd/default.etcd)\n"
+	        "  --client-port PORT          [CLIENT_PORT] (2379)\n"
+	        "  --peer-port PORT            [PEER_PORT] (2380)\n"
+	        "  --endpoints URLS            extra client URLs to ask [ETCDCTL_ENDPOINTS]\n"
+	        "  --user USER                 [ETCDCTL_USER]; password from ETCDCTL_PASSWORD,\n"
+	        "  --password-file FILE        ROOT_PASSWORD or this file [ROOT_PASSWORD_FILE]\n"
+	        "  --cacert FILE, --cert FILE, --key FILE   client TLS [ETCDCTL_CACERT, ...]\n"
+	        "  --api 3                     etcd API [ETCDAPI_VERSION]\n"
+	        "  --timeout DURATION          overall deadline [ETCD_HOOKS_TIMEOUT] (300s)\n"
+	        "  --etcd PATH                 the etcd binary (etcd on PATH)\n"
+	        "  --dry-run                   print the decision and etcd's argv; change nothing\n"
+	        "  --debug                     debug log lines [ETCD_HOOKS_DEBUG]\n"
+	        "  -h, --help                  this help\n"
+	        "  -V, --version               the version\n"
+	        "\n"
+	        "Exit: 0 dry run done, 1 failed, 2 usage or configuration, 3 refused for safety,\n"
+	        "4 deadline passed, 126/127 etcd cannot be executed / not found.\n"
+	        "See etcd-join(8).\n");
 }
 
 /* etcd on PATH, or the --etcd path as given. Returns a malloc'd path, or NULL. */
@@ -129,32 +129,33 @@ static int wait_for_names(struct join *j)
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
 	for (unsigned i = 0; i < size; i++) {
 		char *host = endpoints_host(&j->ep, i);
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
 
 		if (!host)
 			return EXIT_FAILED;
 		while (getaddrinfo(host, NULL, &hints, &res) != 0) {
 			if (deadline_passed(&j->deadline)) {
 				log_msg(LOG_FATAL,
-					"peer name '%s' does not resolve after %.0fs; is the headless "
-					"Service '%s' there with publishNotReadyAddresses: true?",
-					host, log_progress_elapsed(&progress), j->ep.service);
+				        "peer name '%s' does not resolve after %.0fs; is the "
+				        "headless "
+				        "Service '%s' there with publishNotReadyAddresses: true?",
+				        host, log_progress_elapsed(&progress), j->ep.service);
 				free(host);
 				return EXIT_DEADLINE;
 			}
 			if (log_progress_due(&progress))
 				log_msg(LOG_INFO,
-					"waiting for peer names to resolve: '%s' does not yet "
-					"waited=%.0fs deadline=%llus",
-					host, log_progress_elapsed(&progress),
-					(unsigned long long)(j->s.timeout_ms / 1000));
+				        "waiting for peer names to resolve: '%s' does not yet "
+				        "waited=%.0fs deadline=%llus",
+				        host, log_progress_elapsed(&progress),
+				        (unsigned long long)(j->s.timeout_ms / 1000));
 			clock_sleep_ms(DNS_POLL_MS);
 		}
 		freeaddrinfo(res);
 		free(host);
 	}
 	log_msg(LOG_INFO, "all %u initial peer names resolve waited=%.1fs", size,
-		log_progress_elapsed(&progress));
+	        log_progress_elapsed(&progress));
 	return 0;
 }
 
@@ -163,12 +164,12 @@ static int wait_for_names(struct join *j)
 static enum join_cluster probe_cluster(struct join *j)
 {
 	unsigned n_peers = j->s.initial_cluster_size > j->id.ordinal + 1 ? j->s.initial_cluster_size
-									: j->id.ordinal + 1;
+	                                                                 : j->id.ordinal + 1;
 	struct etcd_client *client = NULL;
 	struct strv {
 		char **v;
 		size_t n;
-	} urls = { calloc(n_peers + 1, sizeof(char *)), 0 };
+	} urls = {calloc(n_peers + 1, sizeof(char *)), 0};
 	enum join_cluster result = JOIN_CLUSTER_NONE;
 	char *copy = NULL, *save = NULL;
 	struct deadline d;
@@ -208,7 +209,7 @@ static enum join_cluster probe_cluster(struct join *j)
 		result = JOIN_CLUSTER_ANSWERS;
 	} else {
 		log_msg(LOG_INFO, "no cluster answers: asked %zu endpoint(s) for %.1fs, last: %s",
-			urls.n, (double)deadline_elapsed_ms(&d) / 1000.0, err.msg);
+		        urls.n, (double)deadline_elapsed_ms(&d) / 1000.0, err.msg);
 	}
 out:
 	etcd_client_free(client);
@@ -247,7 +248,7 @@ static char *initial_cluster_from_members(const struct join *j)
 			bool me = strcmp(m->peer_urls[k], j->my_peer_url) == 0;
 
 			fprintf(f, "%s%s=%s", first ? "" : ",", me ? j->id.name : m->name,
-				m->peer_urls[k]);
+			        m->peer_urls[k]);
 			first = false;
 		}
 	}
@@ -263,22 +264,21 @@ static void log_members(const struct join *j)
 	char id[ETCD_ID_STR_MAX], cluster[ETCD_ID_STR_MAX];
 
 	log_msg(LOG_INFO, "cluster answers at '%s': cluster_id=%s members=%zu", j->answered_at,
-		etcd_id_format(j->members.cluster_id, cluster), j->members.n_members);
+	        etcd_id_format(j->members.cluster_id, cluster), j->members.n_members);
 	for (size_t i = 0; i < j->members.n_members; i++) {
 		const struct etcd_member *m = &j->members.members[i];
 
 		log_msg(LOG_INFO, "member id=%s name='%s' peer='%s' %s%s",
-			etcd_id_format(m->id, id), m->name,
-			m->n_peer_urls ? m->peer_urls[0] : "",
-			etcd_member_started(m) ? "started" : "unstarted",
-			m->is_learner ? " learner" : "");
+		        etcd_id_format(m->id, id), m->name, m->n_peer_urls ? m->peer_urls[0] : "",
+		        etcd_member_started(m) ? "started" : "unstarted",
+		        m->is_learner ? " learner" : "");
 	}
 }
 
 /* The decision and etcd's argv, in the helper folder beside the data dir (0600, atomic), so a
  * person can see later what the last start decided and why. */
 static void record_decision(const struct join *j, const struct join_decision *dec,
-			    const struct etcdargs *args)
+                            const struct etcdargs *args)
 {
 	char *dir = datadir_helper_dir(j->s.data_dir), *text = NULL;
 	size_t len = 0;
@@ -296,7 +296,7 @@ static void record_decision(const struct join *j, const struct join_decision *de
 	}
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	fprintf(f, "time=%s\naction=%s\nreason=%s\n", stamp, join_action_name(dec->action),
-		dec->reason);
+	        dec->reason);
 	for (size_t i = 0; i < args->argc; i++)
 		fprintf(f, "argv[%zu]=%s\n", i, args->argv[i]);
 	if (fclose(f) == 0 && datadir_write_atomic(dir, "last-decision", text, &err) < 0)
@@ -309,7 +309,9 @@ static void record_decision(const struct join *j, const struct join_decision *de
 static void scrub_environment(const struct etcdargs *args)
 {
 	static const char *const secrets[] = {
-		"ETCDCTL_PASSWORD", "ROOT_PASSWORD", "ETCDCTL_USER",
+	        "ETCDCTL_PASSWORD",
+	        "ROOT_PASSWORD",
+	        "ETCDCTL_USER",
 	};
 
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
@@ -317,7 +319,7 @@ static void scrub_environment(const struct etcdargs *args)
 	for (size_t i = 0; args->unset[i]; i++) {
 		if (strcmp(args->unset[i], "ETCD_DATA_DIR") != 0)
 			log_msg(LOG_INFO, "removing %s from etcd's environment: the flag is set",
-				args->unset[i]);
+			        args->unset[i]);
 		unsetenv(args->unset[i]);
 	}
 }
@@ -336,16 +338,16 @@ static void print_dry_run(const struct join_decision *dec, const struct etcdargs
 static int start_etcd(struct join *j, const struct join_decision *dec)
 {
 	char token[160];
-	struct etcdargs args = { 0 };
+	struct etcdargs args = {0};
 	struct etcdargs_input in = {
-		.etcd = j->etcd_path,
-		.name = j->id.name,
-		.data_dir = j->s.data_dir,
-		.advertise_peer_url = j->my_peer_url,
-		.advertise_client_url = j->my_client_url,
-		.extra = j->extra,
-		.n_extra = j->n_extra,
-		.envp = environ,
+	        .etcd = j->etcd_path,
+	        .name = j->id.name,
+	        .data_dir = j->s.data_dir,
+	        .advertise_peer_url = j->my_peer_url,
+	        .advertise_client_url = j->my_client_url,
+	        .extra = j->extra,
+	        .n_extra = j->n_extra,
+	        .envp = environ,
 	};
 	char listen_peer[64], listen_client[64];
 	struct error err;
@@ -353,9 +355,9 @@ static int start_etcd(struct join *j, const struct join_decision *dec)
 
 	error_clear(&err);
 	snprintf(listen_peer, sizeof(listen_peer), "%s://0.0.0.0:%u",
-		 j->ep.peer_tls ? "https" : "http", j->s.peer_port);
+	         j->ep.peer_tls ? "https" : "http", j->s.peer_port);
 	snprintf(listen_client, sizeof(listen_client), "%s://0.0.0.0:%u",
-		 j->ep.client_tls ? "https" : "http", j->s.client_port);
+	         j->ep.client_tls ? "https" : "http", j->s.client_port);
 	in.listen_peer_url = listen_peer;
 	in.listen_client_url = listen_client;
 	/* The token makes the bootstrap's IDs unique to this StatefulSet. */
@@ -385,8 +387,8 @@ static int start_etcd(struct join *j, const struct join_decision *dec)
 	record_decision(j, dec, &args);
 	scrub_environment(&args);
 	log_msg(LOG_INFO, "exec '%s' action=%s initial_cluster_state=%s took=%.3fs", args.argv[0],
-		join_action_name(dec->action), in.initial_state ? in.initial_state : "(restart)",
-		(double)deadline_elapsed_ms(&j->deadline) / 1000.0);
+	        join_action_name(dec->action), in.initial_state ? in.initial_state : "(restart)",
+	        (double)deadline_elapsed_ms(&j->deadline) / 1000.0);
 	/* Close what we opened: curl's connections go with its handle. */
 	http_client_free(j->http);
 	j->http = NULL;
@@ -400,15 +402,15 @@ static int start_etcd(struct join *j, const struct join_decision *dec)
 
 static int run(struct join *j)
 {
-	struct join_input in = { .ordinal = j->id.ordinal,
-				 .initial_size = j->s.initial_cluster_size };
+	struct join_input in = {.ordinal = j->id.ordinal,
+	                        .initial_size = j->s.initial_cluster_size};
 	struct join_decision dec;
 	struct http_options ho = {
-		.connect_timeout_ms = CONNECT_TIMEOUT_MS,
-		.call_timeout_ms = CALL_TIMEOUT_MS,
-		.cacert = j->s.cacert,
-		.cert = j->s.cert,
-		.key = j->s.key,
+	        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
+	        .call_timeout_ms = CALL_TIMEOUT_MS,
+	        .cacert = j->s.cacert,
+	        .cert = j->s.cert,
+	        .key = j->s.key,
 	};
 	struct error err;
 	int r;
@@ -421,13 +423,13 @@ static int run(struct join *j)
 	}
 	in.data = j->data.state;
 	log_msg(LOG_INFO, "member '%s' ordinal=%u data_dir='%s' state=%s (%s)", j->id.name,
-		j->id.ordinal, j->s.data_dir, datadir_state_name(j->data.state), j->data.reason);
+	        j->id.ordinal, j->s.data_dir, datadir_state_name(j->data.state), j->data.reason);
 
 	dec = join_decide(&in);
 	if (dec.action == JOIN_PROBE) {
 		if (j->s.api != 3) {
 			log_msg(LOG_FATAL, "ETCDAPI_VERSION=%u is not supported yet; use 3",
-				j->s.api);
+			        j->s.api);
 			return EXIT_USAGE;
 		}
 		if (dec.exit_code == EXIT_DONE && j->id.ordinal < j->s.initial_cluster_size) {
@@ -447,7 +449,7 @@ static int run(struct join *j)
 		dec = join_decide(&in);
 	}
 	log_msg(dec.action == JOIN_REFUSE ? LOG_FATAL : LOG_INFO, "decision: %s: %s",
-		join_action_name(dec.action), dec.reason);
+	        join_action_name(dec.action), dec.reason);
 	switch (dec.action) {
 	case JOIN_REFUSE:
 		return dec.exit_code;
@@ -470,15 +472,15 @@ static int run(struct join *j)
 
 int main(int argc, char **argv)
 {
-	struct join j = { 0 };
+	struct join j = {0};
 	struct error err;
 	int first_extra, r;
 
 	log_init("etcd-join", "/dev/termination-log", false);
 	error_clear(&err);
 	settings_init(&j.s);
-	r = cli_parse(&(struct cli){ .program = "etcd-join", .usage = usage, .allow_extra = true },
-		      &j.s, argc, argv, &first_extra);
+	r = cli_parse(&(struct cli){.program = "etcd-join", .usage = usage, .allow_extra = true},
+	              &j.s, argc, argv, &first_extra);
 	if (r >= 0)
 		goto out;
 	j.extra = argv + first_extra;
@@ -494,14 +496,14 @@ int main(int argc, char **argv)
 		j.s.timeout_ms = DEFAULT_TIMEOUT_MS;
 	deadline_init(&j.deadline, j.s.timeout_ms);
 	j.ep = (struct endpoints){
-		.set_name = j.id.set_name,
-		.service = j.s.service ? j.s.service : j.id.set_name,
-		.namespace = j.s.namespace,
-		.cluster_domain = j.s.cluster_domain,
-		.client_tls = j.s.cacert || j.s.cert,
-		.peer_tls = false,
-		.client_port = j.s.client_port,
-		.peer_port = j.s.peer_port,
+	        .set_name = j.id.set_name,
+	        .service = j.s.service ? j.s.service : j.id.set_name,
+	        .namespace = j.s.namespace,
+	        .cluster_domain = j.s.cluster_domain,
+	        .client_tls = j.s.cacert || j.s.cert,
+	        .peer_tls = false,
+	        .client_port = j.s.client_port,
+	        .peer_port = j.s.peer_port,
 	};
 	j.my_peer_url = endpoints_peer_url(&j.ep, j.id.ordinal);
 	j.my_client_url = endpoints_client_url(&j.ep, j.id.ordinal);

@@ -9,5 +9,8 @@
 
 int main(int argc, char **argv)
 {
-	return cli_unfinished_main("etcd-leave", "Remove this etcd member from its cluster on scale-down, guarded by quorum (preStop).", argc, argv);
+	return cli_unfinished_main("etcd-leave",
+	                           "Remove this etcd member from its cluster on scale-down, "
+	                           "guarded by quorum (preStop).",
+	                           argc, argv);
 }

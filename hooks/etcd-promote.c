@@ -9,5 +9,8 @@
 
 int main(int argc, char **argv)
 {
-	return cli_unfinished_main("etcd-promote", "Promote this etcd member from learner to voter once it is in sync (postStart).", argc, argv);
+	return cli_unfinished_main(
+	        "etcd-promote",
+	        "Promote this etcd member from learner to voter once it is in sync (postStart).",
+	        argc, argv);
 }
