@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum datadir_state {
 	DATADIR_EMPTY,   /* missing, or an empty directory */
@@ -40,3 +41,25 @@ char *datadir_helper_dir(const char *data_dir);
 /* Write content to dir/name atomically with mode 0600: a temp file in dir, fsync, rename,
  * fsync of dir. Creates dir (0700) when missing. Returns 0 or a negative errno. */
 int datadir_write_atomic(const char *dir, const char *name, const char *content, struct error *err);
+
+#define DATADIR_QUARANTINE_KEEP 3
+
+/* Move the data dir aside, never deleting it: rename it (same volume, atomic) to
+ * <helper>/quarantine/<UTC time>-<tag>/<data dir name>, with a file "reason" beside it
+ * holding `reason`. Then keep at most `keep` quarantined entries, removing the oldest (no
+ * symlink is ever followed). On success *ret_path (may be NULL) is the new path (malloc'd).
+ * Returns 0 or a negative errno; the data dir is untouched on failure. */
+int datadir_quarantine(const char *data_dir, const char *tag, const char *reason, unsigned keep,
+                       char **ret_path, struct error *err);
+
+/* The quarantined entries, oldest first (names under <helper>/quarantine), NULL-terminated
+ * and malloc'd (free each and the array). Returns 0 (an empty list when there are none). */
+int datadir_quarantine_list(const char *data_dir, char ***ret, struct error *err);
+
+/* The cluster marker in the helper folder: written once the member has been part of a formed
+ * cluster, so an empty data dir later is known not to be a first bootstrap. */
+int datadir_marker_write(const char *data_dir, uint64_t cluster_id, uint64_t member_id,
+                         struct error *err);
+/* Returns 0 and the IDs, -ENOENT when there is no marker, or -EBADMSG. */
+int datadir_marker_read(const char *data_dir, uint64_t *ret_cluster_id, uint64_t *ret_member_id,
+                        struct error *err);

@@ -503,6 +503,43 @@ int etcd_call(struct etcd_client *c, const char *path, const char *body, const s
 	}
 }
 
+int etcd_client_login(struct etcd_client *c, const char *user, const char *password,
+                      const struct deadline *d, struct error *err)
+{
+	json_t *req = json_pack("{s:s, s:s}", "name", user, "password", password), *resp = NULL;
+	char *body = NULL, *resp_body = NULL;
+	const char *token;
+	int r;
+
+	if (!req || !(body = json_dumps(req, JSON_COMPACT))) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	r = etcd_call(c, "auth/authenticate", body, d, &resp_body, err);
+	if (r < 0) {
+		error_prefix(err, "cannot log in as '%s': ", user);
+		goto out;
+	}
+	resp = load(resp_body, strlen(resp_body), err);
+	token = json_string_value(json_object_get(resp, "token"));
+	if (!token || !*token) {
+		r = error_set(err, -EBADMSG, "'%s' answered the login without a token",
+		              etcd_client_current(c));
+		goto out;
+	}
+	if (http_client_set_auth(c->http, token) < 0)
+		r = error_set(err, -ENOMEM, "out of memory");
+out:
+	/* The request held the password: wipe it before freeing. */
+	if (body)
+		explicit_bzero(body, strlen(body));
+	free(body);
+	free(resp_body);
+	json_decref(resp);
+	json_decref(req);
+	return r;
+}
+
 int etcd_member_list(struct etcd_client *c, const struct deadline *d, struct etcd_member_list *ret,
                      struct error *err)
 {
@@ -517,4 +554,204 @@ int etcd_member_list(struct etcd_client *c, const struct deadline *d, struct etc
 		error_prefix(err, "'%s': ", etcd_client_current(c));
 	free(body);
 	return r;
+}
+
+int etcd_parse_peer_members(const char *body, size_t len, struct etcd_member_list *ret,
+                            struct error *err)
+{
+	struct etcd_member_list l = {0};
+	json_error_t jerr;
+	json_t *root, *item;
+	size_t i;
+	int r = 0;
+
+	/* IDs above INT64_MAX are bare numbers here: read numbers as reals, ignore IDs. */
+	root = json_loadb(body, len, JSON_DECODE_INT_AS_REAL, &jerr);
+	if (!root)
+		return error_set(err, -EBADMSG, "malformed JSON (%s at byte %d)", jerr.text,
+		                 jerr.position);
+	if (!json_is_array(root)) {
+		r = error_set(err, -EBADMSG, "peer /members is not an array");
+		goto out;
+	}
+	l.members = calloc(json_array_size(root) + 1, sizeof(*l.members));
+	if (!l.members) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(root, i, item)
+	{
+		struct etcd_member *m = &l.members[i];
+		json_t *name = json_object_get(item, "name");
+
+		if (!json_is_object(item) || (name && !json_is_string(name))) {
+			r = error_set(err, -EBADMSG, "peer /members holds a bad member");
+			break;
+		}
+		m->name = strdup(name ? json_string_value(name) : "");
+		m->is_learner = json_is_true(json_object_get(item, "isLearner"));
+		l.n_members = i + 1;
+		if (!m->name) {
+			r = error_set(err, -ENOMEM, "out of memory");
+			break;
+		}
+		r = get_strings(item, "peerURLs", &m->peer_urls, &m->n_peer_urls, err);
+		if (r == 0)
+			r = get_strings(item, "clientURLs", &m->client_urls, &m->n_client_urls,
+			                err);
+		if (r < 0)
+			break;
+	}
+	if (r < 0)
+		etcd_member_list_free(&l);
+	else
+		*ret = l;
+out:
+	json_decref(root);
+	return r;
+}
+
+int etcd_parse_member_add(const char *body, size_t len, uint64_t *ret_id,
+                          struct etcd_member_list *ret_list, struct error *err)
+{
+	struct etcd_member added;
+	json_t *root = load(body, len, err);
+	int r;
+
+	if (!root)
+		return -EBADMSG;
+	r = parse_member(json_object_get(root, "member"), &added, err);
+	json_decref(root);
+	if (r < 0) {
+		error_prefix(err, "member/add response: ");
+		return r;
+	}
+	*ret_id = added.id;
+	member_free(&added);
+	return etcd_parse_member_list(body, len, ret_list, err);
+}
+
+int etcd_member_add(struct etcd_client *c, const char *peer_url, bool learner,
+                    const struct deadline *d, uint64_t *ret_id, struct etcd_member_list *ret_list,
+                    struct error *err)
+{
+	json_t *req = json_pack("{s:[s], s:b}", "peerURLs", peer_url, "isLearner", learner);
+	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL, *resp = NULL;
+	int r;
+
+	json_decref(req);
+	if (!body)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = etcd_call(c, "cluster/member/add", body, d, &resp, err);
+	free(body);
+	if (r < 0)
+		return r;
+	r = etcd_parse_member_add(resp, strlen(resp), ret_id, ret_list, err);
+	free(resp);
+	return r;
+}
+
+/* A call whose only argument is a member ID, sent as a decimal string. */
+static int call_with_id(struct etcd_client *c, const char *path, uint64_t id,
+                        const struct deadline *d, struct error *err)
+{
+	char body[64], idbuf[ETCD_ID_STR_MAX], *resp = NULL;
+	int r;
+
+	snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", etcd_id_format(id, idbuf));
+	r = etcd_call(c, path, body, d, &resp, err);
+	free(resp);
+	return r;
+}
+
+int etcd_member_remove(struct etcd_client *c, uint64_t id, const struct deadline *d,
+                       struct error *err)
+{
+	return call_with_id(c, "cluster/member/remove", id, d, err);
+}
+
+int etcd_member_promote(struct etcd_client *c, uint64_t id, const struct deadline *d,
+                        struct error *err)
+{
+	return call_with_id(c, "cluster/member/promote", id, d, err);
+}
+
+int etcd_status_get(struct http_client *http, const char *url, const struct deadline *d,
+                    struct etcd_status *ret, struct error *err)
+{
+	struct etcd_client *c = NULL;
+	char *body = NULL;
+	int r;
+
+	r = etcd_client_new(http, &url, 1, &c, err);
+	if (r == 0)
+		r = etcd_call(c, "maintenance/status", "{}", d, &body, err);
+	if (r == 0)
+		r = etcd_parse_status(body, strlen(body), ret, err);
+	free(body);
+	etcd_client_free(c);
+	return r;
+}
+
+int etcd_peer_members(struct http_client *http, const char *peer_url, const struct deadline *d,
+                      struct etcd_member_list *ret, struct error *err)
+{
+	struct http_response resp = {0};
+	char *url = NULL;
+	int r;
+
+	if (asprintf(&url, "%s/members", peer_url) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = http_request(http, "GET", url, NULL, d, &resp, err);
+	free(url);
+	if (r < 0)
+		return r;
+	if (resp.status != 200)
+		r = etcd_parse_error(resp.status, resp.content_type, resp.body, resp.len, err);
+	else
+		r = etcd_parse_peer_members(resp.body, resp.len, ret, err);
+	http_response_free(&resp);
+	return r;
+}
+
+int etcd_health(struct http_client *http, const char *url, const struct deadline *d,
+                struct error *err)
+{
+	struct http_response resp = {0};
+	const char *health;
+	json_t *root;
+	char *full = NULL;
+	int r;
+
+	if (asprintf(&full, "%s/health", url) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = http_request(http, "GET", full, NULL, d, &resp, err);
+	free(full);
+	if (r < 0)
+		return r;
+	root = json_loadb(resp.body, resp.len, 0, NULL);
+	health = json_string_value(json_object_get(root, "health"));
+	r = resp.status == 200 && health && strcmp(health, "true") == 0;
+	if (!r)
+		error_set(err, 0, "'%s' reports unhealthy (HTTP %ld)", url, resp.status);
+	json_decref(root);
+	http_response_free(&resp);
+	return r;
+}
+
+bool etcd_error_transient(const struct error *err)
+{
+	if (err->etcd_code == ETCD_CODE_UNAVAILABLE)
+		return true;
+	if (err->etcd_code == ETCD_CODE_UNKNOWN)
+		return strstr(err->msg, "not enough started members") != NULL;
+	if (err->etcd_code == ETCD_CODE_FAILED_PRECONDITION)
+		return strstr(err->msg, "too many learner members") != NULL;
+	return false;
+}
+
+bool etcd_error_peer_exists(const struct error *err)
+{
+	return err->etcd_code == ETCD_CODE_FAILED_PRECONDITION &&
+	       strstr(err->msg, "Peer URLs already exists") != NULL;
 }

@@ -90,7 +90,8 @@ int etcd_parse_status(const char *body, size_t len, struct etcd_status *ret, str
  * a text/plain or HTML page, an empty or truncated body. Sets err->http_status and
  * err->etcd_code (-1 when the body carried none). Always returns a negative errno:
  * -EAGAIN for code 14 (unavailable), -ENOENT for 5, -EACCES for 7 and 16, -EINVAL for 3,
- * -EBUSY for 9, -EREMOTEIO otherwise. */
+ * -EBUSY for 9, -EREMOTEIO for other codes and non-etcd error pages, and -EBADMSG for a
+ * 2xx response whose body is not what was asked. */
 int etcd_parse_error(long http_status, const char *content_type, const char *body, size_t len,
                      struct error *err);
 
@@ -115,6 +116,58 @@ int etcd_version_get(struct http_client *http, const char *url, const struct dea
 int etcd_call(struct etcd_client *c, const char *path, const char *body, const struct deadline *d,
               char **ret_body, struct error *err);
 
+/* Log in: POST auth/authenticate with user and password, and send the token on every later
+ * call of this client's HTTP client. The password is not kept. Returns 0, or -EACCES with
+ * etcd's reason (wrong password, unknown user) or another negative errno. */
+int etcd_client_login(struct etcd_client *c, const char *user, const char *password,
+                      const struct deadline *d, struct error *err);
+
+/* Decode a peer-port GET /members body: a JSON array whose IDs are bare numbers that may
+ * exceed INT64_MAX, so IDs are not decoded (0); names and URLs are. Returns 0 or -EBADMSG. */
+int etcd_parse_peer_members(const char *body, size_t len, struct etcd_member_list *ret,
+                            struct error *err);
+
+/* The "added" member of a member/add response (its ID), plus the full list. Pure. */
+int etcd_parse_member_add(const char *body, size_t len, uint64_t *ret_id,
+                          struct etcd_member_list *ret_list, struct error *err);
+
 /* member/list through etcd_call(). */
 int etcd_member_list(struct etcd_client *c, const struct deadline *d, struct etcd_member_list *ret,
                      struct error *err);
+
+/* member/add of one peer URL, as a learner when asked. On success *ret_id is the new
+ * member's ID and *ret_list the list after the add (free it). Errors as etcd_call(). */
+int etcd_member_add(struct etcd_client *c, const char *peer_url, bool learner,
+                    const struct deadline *d, uint64_t *ret_id, struct etcd_member_list *ret_list,
+                    struct error *err);
+
+/* member/remove by ID. -ENOENT (code 5) means the member is not there (already removed). */
+int etcd_member_remove(struct etcd_client *c, uint64_t id, const struct deadline *d,
+                       struct error *err);
+
+/* member/promote by ID. -EBUSY (code 9) while the learner is not in sync, or for a voter. */
+int etcd_member_promote(struct etcd_client *c, uint64_t id, const struct deadline *d,
+                        struct error *err);
+
+/* maintenance/status of the member at one client URL (no failover: the answer is about
+ * that member). Returns 0 or a negative errno. */
+int etcd_status_get(struct http_client *http, const char *url, const struct deadline *d,
+                    struct etcd_status *ret, struct error *err);
+
+/* GET <peer_url>/members on a peer port, which answers even while the cluster has no
+ * quorum. Returns 0 and the list (IDs 0), or a negative errno. */
+int etcd_peer_members(struct http_client *http, const char *peer_url, const struct deadline *d,
+                      struct etcd_member_list *ret, struct error *err);
+
+/* GET /health at one client URL: 1 when it says {"health":"true"}, 0 when it answers
+ * anything else, or a negative errno when it does not answer. */
+int etcd_health(struct http_client *http, const char *url, const struct deadline *d,
+                struct error *err);
+
+/* True when err is an etcd answer that means "try again later": code 14 (unhealthy cluster,
+ * no leader, not supported for learner), code 2 "not enough started members", or code 9
+ * "too many learner members". */
+bool etcd_error_transient(const struct error *err);
+
+/* True when err is etcd's "Peer URLs already exists": the member was added already. */
+bool etcd_error_peer_exists(const struct error *err);

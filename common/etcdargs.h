@@ -30,10 +30,11 @@ struct etcdargs {
 };
 
 /* Build argv. A flag etcd-join owns (name, data dir, initial cluster, its state, the
- * advertised peer URL) given after "--" or as its ETCD_* variable (other than
- * ETCD_DATA_DIR, which is an input) is an error (-EINVAL, err names it). A flag the user may
- * choose (listen URLs, advertised client URL, cluster token) given either way wins over
- * ours. Every flag in the result has its ETCD_* variable listed in `unset`. */
+ * advertised peer URL) given after "--" is an error (-EINVAL, err names it), and so is its
+ * ETCD_* variable when etcd-join passes that flag this time (ETCD_DATA_DIR excepted: it is
+ * an input). On a restart the initial-cluster variables are left alone: etcd ignores them. A flag
+ * the user may choose (listen URLs, advertised client URL, cluster token) given either way wins
+ * over ours. Every flag in the result has its ETCD_* variable listed in `unset`. */
 int etcdargs_build(const struct etcdargs_input *in, struct etcdargs *ret, struct error *err);
 void etcdargs_free(struct etcdargs *a);
 

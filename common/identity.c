@@ -44,6 +44,10 @@ int identity_parse(const char *name, struct identity *ret, struct error *err)
 	memcpy(id.name, name, strlen(name) + 1);
 	memcpy(id.set_name, name, set_len);
 	id.set_name[set_len] = '\0';
+	if (!dns_label_valid(id.set_name))
+		return error_set(err, -EINVAL,
+		                 "member name '%s': StatefulSet part '%s' is not a DNS label", name,
+		                 id.set_name);
 	id.ordinal = (unsigned)ordinal;
 	*ret = id;
 	return 0;

@@ -1,0 +1,190 @@
+#include "wal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	WAL_METADATA_TYPE = 1,
+	WAL_CRC_TYPE = 4,
+	/* What we read of the first file: the metadata record comes within the first few
+	 * hundred bytes. */
+	WAL_HEAD_BYTES = 64 * 1024,
+	/* No metadata record is this large; a bigger length means this is not a WAL. */
+	WAL_MAX_RECORD = 16 * 1024 * 1024,
+};
+
+/* A protobuf varint at *p (< end); advances *p. Returns 0 or -EBADMSG. */
+static int varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		uint8_t b;
+
+		if (*p >= end)
+			return -EBADMSG;
+		b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*ret = v;
+			return 0;
+		}
+	}
+	return -EBADMSG;
+}
+
+/* Walk the fields of a protobuf message. For each varint field, set vals[number] (for
+ * numbers < n_vals); for a length-delimited field number `bytes_field`, return its span. */
+static int fields(const uint8_t *p, const uint8_t *end, uint64_t *vals, size_t n_vals,
+                  unsigned bytes_field, const uint8_t **ret_bytes, size_t *ret_len)
+{
+	while (p < end) {
+		uint64_t key, v;
+		unsigned number, wire;
+
+		if (varint(&p, end, &key) < 0)
+			return -EBADMSG;
+		number = (unsigned)(key >> 3);
+		wire = (unsigned)(key & 7);
+		switch (wire) {
+		case 0:
+			if (varint(&p, end, &v) < 0)
+				return -EBADMSG;
+			if (number < n_vals)
+				vals[number] = v;
+			break;
+		case 2:
+			if (varint(&p, end, &v) < 0 || v > (uint64_t)(end - p))
+				return -EBADMSG;
+			if (number == bytes_field && ret_bytes) {
+				*ret_bytes = p;
+				*ret_len = (size_t)v;
+			}
+			p += v;
+			break;
+		case 1:
+		case 5:
+			if ((size_t)(end - p) < (wire == 1 ? 8u : 4u))
+				return -EBADMSG;
+			p += wire == 1 ? 8 : 4;
+			break;
+		default:
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+int wal_parse_metadata(const uint8_t *buf, size_t len, struct wal_metadata *ret, struct error *err)
+{
+	size_t off = 0;
+
+	while (len - off >= 8) {
+		uint64_t field = 0, type_crc_data[4] = {0}, meta[3] = {0};
+		const uint8_t *data = NULL;
+		size_t size, pad = 0, data_len = 0;
+
+		for (int i = 7; i >= 0; i--)
+			field = (field << 8) | buf[off + (size_t)i];
+		size = (size_t)(field & ~(UINT64_C(0xff) << 56));
+		if (field >> 63)
+			pad = (size_t)((field >> 56) & 0x7);
+		off += 8;
+		if (size == 0 && pad == 0)
+			return error_set(err, -ENODATA, "the WAL ends before its metadata record");
+		if (size > WAL_MAX_RECORD || size + pad > len - off)
+			return error_set(err, -EBADMSG,
+			                 "WAL frame at byte %zu is not a record (size %zu)",
+			                 off - 8, size);
+		if (fields(buf + off, buf + off + size, type_crc_data, 4, 3, &data, &data_len) < 0)
+			return error_set(err, -EBADMSG, "WAL record at byte %zu is not a protobuf",
+			                 off - 8);
+		off += size + pad;
+		if (type_crc_data[1] == WAL_CRC_TYPE)
+			continue;
+		if (type_crc_data[1] != WAL_METADATA_TYPE)
+			return error_set(err, -ENODATA,
+			                 "the WAL has no metadata record before record type %llu",
+			                 (unsigned long long)type_crc_data[1]);
+		if (!data || fields(data, data + data_len, meta, 3, 0, NULL, NULL) < 0 ||
+		    !meta[1] || !meta[2])
+			return error_set(
+			        err, -EBADMSG,
+			        "the WAL's metadata record has no member ID or cluster ID");
+		ret->member_id = meta[1];
+		ret->cluster_id = meta[2];
+		return 0;
+	}
+	return error_set(err, -ENODATA, "the WAL ends before its metadata record");
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The name of the first *.wal file in dir (by name; they are sequence-index names). */
+static int first_wal(const char *dir, char *ret, size_t size)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	char *best = NULL;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n < 5 || strcmp(de->d_name + n - 4, ".wal") != 0)
+			continue;
+		if (!best || by_name(&de->d_name, &best) < 0) {
+			free(best);
+			best = strdup(de->d_name);
+			if (!best)
+				break;
+		}
+	}
+	closedir(d);
+	if (!best)
+		return -ENOENT;
+	snprintf(ret, size, "%s/%s", dir, best);
+	free(best);
+	return 0;
+}
+
+int wal_read_metadata(const char *data_dir, struct wal_metadata *ret, struct error *err)
+{
+	char dir[4096], path[4096 + 256];
+	uint8_t *buf = NULL;
+	ssize_t n = 0;
+	int fd, r;
+
+	snprintf(dir, sizeof(dir), "%s/member/wal", data_dir);
+	r = first_wal(dir, path, sizeof(path));
+	if (r < 0)
+		return error_set(err, r, "no WAL file in '%s': %s", dir, strerror(-r));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return error_set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+	buf = malloc(WAL_HEAD_BYTES);
+	if (buf)
+		n = read(fd, buf, WAL_HEAD_BYTES);
+	close(fd);
+	if (!buf)
+		return error_set(err, -ENOMEM, "out of memory");
+	if (n < 0) {
+		free(buf);
+		return error_set(err, -EIO, "cannot read '%s'", path);
+	}
+	r = wal_parse_metadata(buf, (size_t)n, ret, err);
+	if (r < 0)
+		error_prefix(err, "'%s': ", path);
+	free(buf);
+	return r;
+}

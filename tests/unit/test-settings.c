@@ -1,0 +1,605 @@
+/* Unit tests of common/settings: strict number and duration parsing, DNS names, the
+ * defaults < environment < flags precedence and the one validation pass. */
+#include "settings.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ORIGIN(s, key) ((s)->origin[(key)-SETTING_SET_NAME])
+
+/* Every variable settings_load_env() reads: each test starts from none of them. */
+static const char *const variables[] = {
+        "SET_NAME",          "SERVICE_NAME",         "CLUSTER_NAMESPACE",
+        "CLUSTER_DOMAIN",    "INITIAL_CLUSTER_SIZE", "POD_NAME",
+        "HOSTNAME",          "ETCD_DATA_DIR",        "CLIENT_PORT",
+        "PEER_PORT",         "ETCDAPI_VERSION",      "ETCDCTL_USER",
+        "ETCDCTL_PASSWORD",  "ROOT_PASSWORD",        "ROOT_PASSWORD_FILE",
+        "ETCDCTL_CACERT",    "ETCDCTL_CERT",         "ETCDCTL_KEY",
+        "ETCDCTL_ENDPOINTS", "ETCD_HOOKS_TIMEOUT",   "ETCD_HOOKS_DEBUG",
+};
+
+static void clear_env(void)
+{
+	for (size_t i = 0; i < sizeof(variables) / sizeof(variables[0]); i++)
+		unsetenv(variables[i]);
+}
+
+/* A temp file holding content; the path is written into buf (at least 64 bytes). */
+static void temp_file(char *buf, const char *content)
+{
+	int fd;
+
+	strcpy(buf, "/tmp/test-settings-XXXXXX");
+	fd = mkstemp(buf);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	close(fd);
+}
+
+static const struct {
+	const char *s;
+	uint64_t max;
+	int r;
+	uint64_t v;
+} uints[] = {
+        {"0", 10, 0, 0},
+        {"10", 10, 0, 10},
+        {"11", 10, -ERANGE, 0},
+        {"007", 10, 0, 7},
+        {"", 10, -EINVAL, 0},
+        {"-1", 10, -EINVAL, 0},
+        {"+1", 10, -EINVAL, 0},
+        {" 1", 10, -EINVAL, 0},
+        {"1 ", 10, -EINVAL, 0},
+        {"0x10", UINT64_MAX, -EINVAL, 0},
+        {"1e3", UINT64_MAX, -EINVAL, 0},
+        {"1.0", UINT64_MAX, -EINVAL, 0},
+        {"18446744073709551615", UINT64_MAX, 0, UINT64_MAX},
+        {"18446744073709551616", UINT64_MAX, -ERANGE, 0},
+        {"99999999999999999999999", UINT64_MAX, -ERANGE, 0},
+        {"65535", 65535, 0, 65535},
+        {"65536", 65535, -ERANGE, 0},
+};
+
+START_TEST(test_parse_uint)
+{
+	uint64_t v = 4242;
+
+	ck_assert_msg(parse_uint(uints[_i].s, uints[_i].max, &v) == uints[_i].r,
+	              "parse_uint('%s') did not return %d", uints[_i].s, uints[_i].r);
+	ck_assert_uint_eq(v, uints[_i].r == 0 ? uints[_i].v : 4242);
+}
+END_TEST
+
+START_TEST(test_parse_uint_null)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(parse_uint(NULL, 10, &v), -EINVAL);
+}
+END_TEST
+
+static const struct {
+	const char *s;
+	int r;
+	uint64_t ms;
+} durations[] = {
+        {"20", 0, 20000},
+        {"20s", 0, 20000},
+        {"1500ms", 0, 1500},
+        {"0", 0, 0},
+        {"0ms", 0, 0},
+        {"86400", 0, 86400000},
+        {"86400s", 0, 86400000},
+        {"86400000ms", 0, 86400000},
+        {"86401", -ERANGE, 0},
+        {"86400001ms", -ERANGE, 0},
+        {"99999999999999999999999999999999999", -ERANGE, 0},
+        {"-1", -EINVAL, 0},
+        {"1.5", -EINVAL, 0},
+        {"1.5s", -EINVAL, 0},
+        {"s", -EINVAL, 0},
+        {"ms", -EINVAL, 0},
+        {"", -EINVAL, 0},
+        {"20m", -EINVAL, 0},
+        {"20S", -EINVAL, 0},
+        {"20 s", -EINVAL, 0},
+        {"1h", -EINVAL, 0},
+        {"20ss", -EINVAL, 0},
+        {"20msms", -EINVAL, 0},
+};
+
+START_TEST(test_parse_duration)
+{
+	uint64_t ms = 4242;
+	int r = parse_duration_ms(durations[_i].s, SETTINGS_MAX_TIMEOUT_MS, &ms);
+
+	ck_assert_msg(r == durations[_i].r, "parse_duration_ms('%s') returned %d, not %d",
+	              durations[_i].s, r, durations[_i].r);
+	ck_assert_uint_eq(ms, r == 0 ? durations[_i].ms : 4242);
+}
+END_TEST
+
+static const struct {
+	const char *s;
+	bool label, subdomain;
+} names[] = {
+        {"etcd", true, true},
+        {"a", true, true},
+        {"0", true, true},
+        {"etcd-0", true, true},
+        {"a--b", true, true},
+        {"-a", false, false},
+        {"a-", false, false},
+        {"A", false, false},
+        {"a_b", false, false},
+        {"", false, false},
+        {"cluster.local", false, true},
+        {"a.b.c", false, true},
+        {".a", false, false},
+        {"a.", false, false},
+        {"a..b", false, false},
+        {"a.-b", false, false},
+        {"a.B", false, false},
+        /* 63 characters */
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true, true},
+        /* 64 characters */
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false, false},
+};
+
+START_TEST(test_dns_names)
+{
+	ck_assert_msg(dns_label_valid(names[_i].s) == names[_i].label, "label '%s'", names[_i].s);
+	ck_assert_msg(dns_subdomain_valid(names[_i].s) == names[_i].subdomain, "subdomain '%s'",
+	              names[_i].s);
+}
+END_TEST
+
+/* n labels of 63 characters joined by dots, cut to len characters */
+static void long_domain(char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = i % 64 == 63 ? '.' : 'a';
+	buf[len] = '\0';
+}
+
+START_TEST(test_dns_subdomain_length)
+{
+	char buf[300];
+
+	long_domain(buf, 253);
+	ck_assert(dns_subdomain_valid(buf));
+	long_domain(buf, 254);
+	ck_assert(!dns_subdomain_valid(buf));
+	ck_assert(!dns_label_valid(NULL));
+	ck_assert(!dns_subdomain_valid(NULL));
+}
+END_TEST
+
+START_TEST(test_init_defaults)
+{
+	struct settings s;
+
+	settings_init(&s);
+	ck_assert_str_eq(s.data_dir, SETTINGS_DEFAULT_DATA_DIR);
+	ck_assert_str_eq(s.namespace, "default");
+	ck_assert_uint_eq(s.client_port, 2379);
+	ck_assert_uint_eq(s.peer_port, 2380);
+	ck_assert_uint_eq(s.api, 3);
+	ck_assert_ptr_null(s.set_name);
+	ck_assert_ptr_null(s.name);
+	ck_assert_uint_eq(s.initial_cluster_size, 0);
+	ck_assert_str_eq(ORIGIN(&s, SETTING_DATA_DIR), "default");
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_env_bad_number)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	error_clear(&err);
+	setenv("INITIAL_CLUSTER_SIZE", "abc", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "INITIAL_CLUSTER_SIZE") && strstr(err.msg, "'abc'"),
+	              "the message does not name the variable and value: %s", err.msg);
+	settings_free(&s);
+
+	settings_init(&s);
+	setenv("INITIAL_CLUSTER_SIZE", "0", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), -EINVAL);
+	settings_free(&s);
+
+	settings_init(&s);
+	setenv("INITIAL_CLUSTER_SIZE", "3", 1);
+	setenv("CLIENT_PORT", "65536", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "CLIENT_PORT"));
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_env_values)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	setenv("INITIAL_CLUSTER_SIZE", "3", 1);
+	setenv("SET_NAME", "etcd", 1);
+	setenv("CLUSTER_DOMAIN", "cluster.local", 1);
+	setenv("ETCD_DATA_DIR", "/data/etcd", 1);
+	setenv("PEER_PORT", "2390", 1);
+	setenv("ETCDAPI_VERSION", "2", 1);
+	setenv("ETCD_HOOKS_TIMEOUT", "1500ms", 1);
+	setenv("ETCD_HOOKS_DEBUG", "true", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_uint_eq(s.initial_cluster_size, 3);
+	ck_assert_str_eq(s.set_name, "etcd");
+	ck_assert_str_eq(s.cluster_domain, "cluster.local");
+	ck_assert_str_eq(s.data_dir, "/data/etcd");
+	ck_assert_uint_eq(s.client_port, 2379);
+	ck_assert_uint_eq(s.peer_port, 2390);
+	ck_assert_uint_eq(s.api, 2);
+	ck_assert_uint_eq(s.timeout_ms, 1500);
+	ck_assert(s.debug);
+	ck_assert_str_eq(ORIGIN(&s, SETTING_INITIAL_CLUSTER_SIZE), "INITIAL_CLUSTER_SIZE");
+	ck_assert_str_eq(ORIGIN(&s, SETTING_CLIENT_PORT), "default");
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_env_pod_name_first)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	setenv("POD_NAME", "etcd-1", 1);
+	setenv("HOSTNAME", "other-2", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_str_eq(s.name, "etcd-1");
+	ck_assert_str_eq(ORIGIN(&s, SETTING_NAME), "POD_NAME");
+	settings_free(&s);
+
+	settings_init(&s);
+	unsetenv("POD_NAME");
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_str_eq(s.name, "other-2");
+	ck_assert_str_eq(ORIGIN(&s, SETTING_NAME), "HOSTNAME");
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_env_empty_is_unset)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	setenv("POD_NAME", "", 1);
+	setenv("HOSTNAME", "etcd-2", 1);
+	setenv("SET_NAME", "", 1);
+	setenv("CLIENT_PORT", "", 1);
+	setenv("INITIAL_CLUSTER_SIZE", "", 1);
+	setenv("ETCD_DATA_DIR", "", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_str_eq(s.name, "etcd-2");
+	ck_assert_ptr_null(s.set_name);
+	ck_assert_uint_eq(s.client_port, 2379);
+	ck_assert_uint_eq(s.initial_cluster_size, 0);
+	ck_assert_str_eq(s.data_dir, SETTINGS_DEFAULT_DATA_DIR);
+	ck_assert_str_eq(ORIGIN(&s, SETTING_SET_NAME), "default");
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_flag_overrides_env)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	setenv("CLIENT_PORT", "1234", 1);
+	setenv("ETCD_DATA_DIR", "/from/env", 1);
+	setenv("SET_NAME", "envset", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_uint_eq(s.client_port, 1234);
+	ck_assert_int_eq(settings_set(&s, SETTING_CLIENT_PORT, "4321", &err), 0);
+	ck_assert_int_eq(settings_set(&s, SETTING_DATA_DIR, "/from/flag", &err), 0);
+	ck_assert_uint_eq(s.client_port, 4321);
+	ck_assert_str_eq(s.data_dir, "/from/flag");
+	ck_assert_str_eq(s.set_name, "envset"); /* no flag: the environment stays */
+	ck_assert_str_eq(ORIGIN(&s, SETTING_CLIENT_PORT), "flag");
+	ck_assert_str_eq(ORIGIN(&s, SETTING_SET_NAME), "SET_NAME");
+	ck_assert_int_eq(settings_set(&s, SETTING_DRY_RUN, NULL, &err), 0);
+	ck_assert(s.dry_run);
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_flag_bad_values)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	error_clear(&err);
+	ck_assert_int_eq(settings_set(&s, SETTING_CLIENT_PORT, "x", &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "--client-port") && strstr(err.msg, "'x'"), "%s", err.msg);
+	ck_assert_uint_eq(s.client_port, 2379);
+	ck_assert_int_eq(settings_set(&s, SETTING_PEER_PORT, "0", &err), -EINVAL);
+	ck_assert_int_eq(settings_set(&s, SETTING_TIMEOUT, "0", &err), -EINVAL);
+	ck_assert_int_eq(settings_set(&s, SETTING_TIMEOUT, "1.5s", &err), -EINVAL);
+	ck_assert_int_eq(settings_set(&s, SETTING_API, "4", &err), -EINVAL);
+	ck_assert_int_eq(settings_set(&s, SETTING_INITIAL_CLUSTER_SIZE, "1001", &err), -EINVAL);
+	ck_assert_int_eq(settings_set(&s, SETTING_NAME, "", &err), -EINVAL);
+	ck_assert_int_eq(settings_set(&s, SETTING_KEY_END, "1", &err), -EINVAL);
+	settings_free(&s);
+}
+END_TEST
+
+/* settings_validate() on defaults changed by one flag must fail with -EINVAL and a message
+ * containing `needle`. */
+static void assert_invalid(enum setting_key key, const char *value, const char *needle)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	error_clear(&err);
+	ck_assert_int_eq(settings_set(&s, key, value, &err), 0);
+	ck_assert_msg(settings_validate(&s, 0, &err) == -EINVAL, "'%s' was accepted", value);
+	ck_assert_msg(strstr(err.msg, needle), "'%s' not in: %s", needle, err.msg);
+	settings_free(&s);
+}
+
+START_TEST(test_validate_defaults)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	ck_assert_ptr_null(s.user);
+	ck_assert_ptr_null(s.password);
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_validate_errors)
+{
+	assert_invalid(SETTING_DATA_DIR, "var/run/etcd", "'var/run/etcd'");
+	assert_invalid(SETTING_DATA_DIR, "/", "root directory");
+	assert_invalid(SETTING_DATA_DIR, "///", "root directory");
+	assert_invalid(SETTING_CLIENT_PORT, "2380", "2380");
+	assert_invalid(SETTING_SET_NAME, "Etcd", "'Etcd'");
+	assert_invalid(SETTING_SERVICE, "etcd_svc", "'etcd_svc'");
+	assert_invalid(SETTING_NAMESPACE, "kube.system", "'kube.system'");
+	assert_invalid(SETTING_CLUSTER_DOMAIN, "cluster..local", "'cluster..local'");
+	assert_invalid(SETTING_ENDPOINTS, "ftp://x:2379", "'ftp://x:2379'");
+	assert_invalid(SETTING_ENDPOINTS, "http://x:2379,http://y:2379/path",
+	               "'http://y:2379/path'");
+	assert_invalid(SETTING_CACERT, "/nonexistent/ca.pem", "'/nonexistent/ca.pem'");
+}
+END_TEST
+
+START_TEST(test_validate_endpoints_ok)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_ENDPOINTS, "http://a:2379,https://b", &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_validate_cert_needs_key)
+{
+	struct settings s;
+	struct error err;
+	char cert[64];
+
+	temp_file(cert, "not really a certificate\n");
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_CERT, cert, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--key"));
+	settings_free(&s);
+
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_KEY, cert, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -EINVAL);
+	settings_free(&s);
+
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_CERT, cert, &err), 0);
+	ck_assert_int_eq(settings_set(&s, SETTING_KEY, cert, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	settings_free(&s);
+	unlink(cert);
+}
+END_TEST
+
+START_TEST(test_validate_password_without_user)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	setenv("ETCDCTL_PASSWORD", "pw", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "without a user"));
+	settings_free(&s);
+
+	settings_init(&s);
+	setenv("ETCDCTL_USER", "alice", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	ck_assert_str_eq(s.user, "alice");
+	ck_assert_str_eq(s.password, "pw");
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_root_password_env)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	setenv("ROOT_PASSWORD", "rootpw", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	ck_assert_str_eq(s.user, "root");
+	ck_assert_str_eq(s.password, "rootpw");
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_validate_user_colon_password)
+{
+	struct settings s;
+	struct error err;
+	size_t size = sizeof("root:pw");
+
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_USER, "root:pw", &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	ck_assert_str_eq(s.user, "root");
+	ck_assert_str_eq(s.password, "pw");
+	/* the user string's own buffer no longer holds the password */
+	ck_assert_ptr_null(memmem(s.user, size, "pw", 2));
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_validate_password_file)
+{
+	struct settings s;
+	struct error err;
+	char path[64];
+
+	temp_file(path, "s3cret\nsecond line\n");
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_PASSWORD_FILE, path, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	ck_assert_str_eq(s.password, "s3cret");
+	ck_assert_str_eq(s.user, "root");
+	settings_free(&s);
+
+	/* from the environment, with a user of its own */
+	settings_init(&s);
+	setenv("ETCDCTL_USER", "alice", 1);
+	setenv("ROOT_PASSWORD_FILE", path, 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	ck_assert_str_eq(s.password, "s3cret");
+	ck_assert_str_eq(s.user, "alice");
+	settings_free(&s);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_validate_password_file_bad)
+{
+	struct settings s;
+	struct error err;
+	char path[64];
+
+	temp_file(path, "");
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_PASSWORD_FILE, path, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "empty"));
+	ck_assert_ptr_nonnull(strstr(err.msg, path));
+	settings_free(&s);
+	unlink(path);
+
+	temp_file(path, "\npassword on the second line\n");
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_PASSWORD_FILE, path, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -EINVAL);
+	settings_free(&s);
+	unlink(path);
+
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_PASSWORD_FILE, "/nonexistent/pw", &err), 0);
+	ck_assert_int_lt(settings_validate(&s, 0, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/pw"));
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_validate_need_initial_size)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	ck_assert_int_eq(settings_validate(&s, SETTINGS_NEED_INITIAL_SIZE, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "INITIAL_CLUSTER_SIZE"));
+	ck_assert_int_eq(settings_set(&s, SETTING_INITIAL_CLUSTER_SIZE, "3", &err), 0);
+	ck_assert_int_eq(settings_validate(&s, SETTINGS_NEED_INITIAL_SIZE, &err), 0);
+	settings_free(&s);
+}
+END_TEST
+
+static Suite *settings_suite(void)
+{
+	Suite *s = suite_create("settings");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_loop_test(tc, test_parse_uint, 0, sizeof(uints) / sizeof(uints[0]));
+	tcase_add_test(tc, test_parse_uint_null);
+	tcase_add_loop_test(tc, test_parse_duration, 0, sizeof(durations) / sizeof(durations[0]));
+	tcase_add_loop_test(tc, test_dns_names, 0, sizeof(names) / sizeof(names[0]));
+	tcase_add_test(tc, test_dns_subdomain_length);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("load");
+	tcase_add_checked_fixture(tc, clear_env, NULL);
+	tcase_add_test(tc, test_init_defaults);
+	tcase_add_test(tc, test_env_bad_number);
+	tcase_add_test(tc, test_env_values);
+	tcase_add_test(tc, test_env_pod_name_first);
+	tcase_add_test(tc, test_env_empty_is_unset);
+	tcase_add_test(tc, test_flag_overrides_env);
+	tcase_add_test(tc, test_flag_bad_values);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("validate");
+	tcase_add_checked_fixture(tc, clear_env, NULL);
+	tcase_add_test(tc, test_validate_defaults);
+	tcase_add_test(tc, test_validate_errors);
+	tcase_add_test(tc, test_validate_endpoints_ok);
+	tcase_add_test(tc, test_validate_cert_needs_key);
+	tcase_add_test(tc, test_validate_password_without_user);
+	tcase_add_test(tc, test_root_password_env);
+	tcase_add_test(tc, test_validate_user_colon_password);
+	tcase_add_test(tc, test_validate_password_file);
+	tcase_add_test(tc, test_validate_password_file_bad);
+	tcase_add_test(tc, test_validate_need_initial_size);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(settings_suite());
+	int failures;
+
+	srunner_run_all(sr, CK_ENV);
+	failures = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failures ? 1 : 0;
+}
