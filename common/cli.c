@@ -48,8 +48,11 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 	for (const struct option *o = settings_options; o->name; o++)
 		opts[n++] = *o;
 
+	/* getopt's own messages name the path the program was run by and lack "error:": say it
+	 * in our grammar instead. */
+	opterr = 0;
 	optind = 1;
-	while (r < 0 && (opt = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+	while (r < 0 && (opt = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
 		const char *msg = NULL;
 
 		if (opt == 'h') {
@@ -59,8 +62,12 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 			printf("%s %s\n", c->program, ETCD_HOOKS_VERSION);
 			r = EXIT_DONE;
 		} else if (opt == '?') {
-			fprintf(stderr, "Try '%s --help'.\n", c->program);
-			r = EXIT_USAGE;
+			r = optopt ? cli_usage_error(c->program, "unknown option '-%c'", optopt)
+			           : cli_usage_error(c->program, "unknown option '%s'",
+			                             argv[optind - 1]);
+		} else if (opt == ':') {
+			r = cli_usage_error(c->program, "option '%s' needs a value",
+			                    argv[optind - 1]);
 		} else if (opt >= SETTING_SET_NAME && opt < SETTING_KEY_END) {
 			if (settings_set(s, (enum setting_key)opt, optarg, &err) < 0)
 				r = cli_usage_error(c->program, "%s", err.msg);

@@ -323,81 +323,121 @@ static void free_list(char **v)
 	free(v);
 }
 
+/* "<UTC time with nanoseconds>-<tag>": unique in practice, and sorting by name sorts by
+ * time, which retention relies on. */
+static int make_entry(const char *qdir, const char *tag, char **ret, struct error *err)
+{
+	struct timespec ts;
+	char stamp[32];
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (unsigned k = 0; k < 1000; k++, ts.tv_nsec++) {
+		char *entry = NULL;
+
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec = 0;
+		}
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+		if (asprintf(&entry, "%s/%s.%09ldZ-%s", qdir, stamp, ts.tv_nsec, tag) < 0)
+			return error_set(err, -ENOMEM, "out of memory");
+		if (mkdir(entry, 0700) == 0) {
+			*ret = entry;
+			return 0;
+		}
+		free(entry);
+		if (errno != EEXIST)
+			return error_set(err, -errno, "cannot create an entry in '%s': %s", qdir,
+			                 strerror(errno));
+	}
+	return error_set(err, -EEXIST, "cannot find a free entry name in '%s'", qdir);
+}
+
+/* Remove the oldest entries (by name) until at most `keep` remain, never `newest`. */
+static void prune_quarantine(const char *data_dir, const char *qdir, const char *newest,
+                             unsigned keep)
+{
+	char **list = NULL;
+	size_t total = 0, remaining;
+	int qfd;
+
+	if (datadir_quarantine_list(data_dir, &list, NULL) < 0)
+		return;
+	while (list[total])
+		total++;
+	remaining = total;
+	qfd = open(qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; qfd >= 0 && i < total && remaining > keep; i++) {
+		if (strcmp(list[i], newest) == 0)
+			continue;
+		if (remove_tree_at(qfd, list[i]) < 0)
+			break;
+		remaining--;
+	}
+	if (qfd >= 0)
+		close(qfd);
+	free_list(list);
+}
+
 int datadir_quarantine(const char *data_dir, const char *tag, const char *reason, unsigned keep,
                        char **ret_path, struct error *err)
 {
-	char *qdir = quarantine_dir(data_dir), *entry = NULL, *target = NULL, *helper = NULL;
-	const char *base = strrchr(data_dir, '/');
-	char stamp[32], *text = NULL, **list = NULL;
-	time_t now = time(NULL);
-	size_t n = 0;
+	char *path = strdup(data_dir), *qdir = quarantine_dir(data_dir), *helper = NULL;
+	char *entry = NULL, *target = NULL, *text = NULL;
+	const char *base;
+	size_t len;
 	int r = 0;
 
 	helper = datadir_helper_dir(data_dir);
-	if (!qdir || !helper || !base || !base[1]) {
+	if (!path || !qdir || !helper) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* "/var/run/etcd/default.etcd/" names the same dir as without the slash. */
+	len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	base = strrchr(path, '/');
+	if (!base || !base[1]) {
 		r = error_set(err, -EINVAL, "cannot quarantine '%s'", data_dir);
 		goto out;
 	}
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
+	if (access(path, F_OK) < 0) {
+		r = error_set(err, -errno, "cannot quarantine '%s': %s", data_dir, strerror(errno));
+		goto out;
+	}
 	if ((mkdir(helper, 0700) < 0 && errno != EEXIST) ||
 	    (mkdir(qdir, 0700) < 0 && errno != EEXIST)) {
 		r = error_set(err, -errno, "cannot create '%s': %s", qdir, strerror(errno));
 		goto out;
 	}
-	/* A unique entry, even when two moves happen within one second. */
-	for (unsigned k = 0; k < 100; k++) {
-		free(entry);
-		if ((k ? asprintf(&entry, "%s/%s-%s.%u", qdir, stamp, tag, k)
-		       : asprintf(&entry, "%s/%s-%s", qdir, stamp, tag)) < 0) {
-			entry = NULL;
-			break;
-		}
-		if (mkdir(entry, 0700) == 0)
-			break;
-		if (errno != EEXIST) {
-			r = error_set(err, -errno, "cannot create '%s': %s", entry,
-			              strerror(errno));
-			goto out;
-		}
-	}
-	if (!entry ||
-	    asprintf(&text, "time=%s\ndata_dir=%s\nreason=%s\n", stamp, data_dir, reason) < 0) {
+	r = make_entry(qdir, tag, &entry, err);
+	if (r < 0)
+		goto out;
+	if (asprintf(&text, "data_dir=%s\nreason=%s\n", path, reason) < 0 ||
+	    asprintf(&target, "%s%s", entry, base) < 0) {
+		text = target = NULL;
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	r = datadir_write_atomic(entry, "reason", text, err);
 	if (r < 0)
 		goto out;
-	if (asprintf(&target, "%s%s", entry, base) < 0) {
-		target = NULL;
-		r = error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if (rename(data_dir, target) < 0) {
-		r = error_set(err, -errno, "cannot move '%s' to '%s': %s", data_dir, target,
+	if (rename(path, target) < 0) {
+		r = error_set(err, -errno, "cannot move '%s' to '%s': %s", path, target,
 		              strerror(errno));
 		goto out;
 	}
-
-	/* Bounded retention: the oldest entries beyond `keep` go (never the one just made). */
-	if (datadir_quarantine_list(data_dir, &list, NULL) == 0) {
-		int qfd = open(qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		while (list[n])
-			n++;
-		for (size_t i = 0; qfd >= 0 && n > keep && i < n - keep; i++)
-			if (strcmp(list[i], entry + strlen(qdir) + 1) != 0)
-				remove_tree_at(qfd, list[i]);
-		if (qfd >= 0)
-			close(qfd);
-	}
+	prune_quarantine(data_dir, qdir, entry + strlen(qdir) + 1, keep);
 	if (ret_path) {
 		*ret_path = target;
 		target = NULL;
 	}
 out:
 	if (r < 0 && entry) {
-		/* The data dir did not move: take back the empty entry (and its reason). */
+		/* The data dir did not move: take back the entry (and its reason). */
 		char *reason_path = NULL;
 
 		if (asprintf(&reason_path, "%s/reason", entry) >= 0) {
@@ -406,12 +446,12 @@ out:
 		}
 		rmdir(entry);
 	}
-	free_list(list);
 	free(text);
 	free(target);
 	free(entry);
 	free(helper);
 	free(qdir);
+	free(path);
 	return r;
 }
 
@@ -430,10 +470,29 @@ int datadir_marker_write(const char *data_dir, uint64_t cluster_id, uint64_t mem
 	return r;
 }
 
+/* "key=<decimal>\n" at *p exactly; advances *p. */
+static int marker_field(const char **p, const char *key, uint64_t *ret)
+{
+	char digits[32];
+	size_t klen = strlen(key), n;
+
+	if (strncmp(*p, key, klen) != 0 || (*p)[klen] != '=')
+		return -EBADMSG;
+	*p += klen + 1;
+	n = strcspn(*p, "\n");
+	if (n == 0 || n >= sizeof(digits) || (*p)[n] != '\n')
+		return -EBADMSG;
+	memcpy(digits, *p, n);
+	digits[n] = '\0';
+	*p += n + 1;
+	return parse_uint(digits, UINT64_MAX, ret) < 0 ? -EBADMSG : 0;
+}
+
 int datadir_marker_read(const char *data_dir, uint64_t *ret_cluster_id, uint64_t *ret_member_id,
                         struct error *err)
 {
-	char *helper = datadir_helper_dir(data_dir), path[4096], buf[256], c[32], m[32];
+	char *helper = datadir_helper_dir(data_dir), path[4096], buf[256];
+	const char *p = buf;
 	uint64_t cid, mid;
 	ssize_t n;
 	int fd;
@@ -452,8 +511,8 @@ int datadir_marker_read(const char *data_dir, uint64_t *ret_cluster_id, uint64_t
 	if (n < 0)
 		return error_set(err, -EIO, "cannot read '%s'", path);
 	buf[n] = '\0';
-	if (sscanf(buf, "cluster_id=%31[0-9]\nmember_id=%31[0-9]", c, m) != 2 ||
-	    parse_uint(c, UINT64_MAX, &cid) < 0 || parse_uint(m, UINT64_MAX, &mid) < 0)
+	if (marker_field(&p, "cluster_id", &cid) < 0 || marker_field(&p, "member_id", &mid) < 0 ||
+	    *p != '\0')
 		return error_set(err, -EBADMSG, "'%s' is not a cluster marker", path);
 	*ret_cluster_id = cid;
 	*ret_member_id = mid;

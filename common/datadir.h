@@ -45,10 +45,11 @@ int datadir_write_atomic(const char *dir, const char *name, const char *content,
 #define DATADIR_QUARANTINE_KEEP 3
 
 /* Move the data dir aside, never deleting it: rename it (same volume, atomic) to
- * <helper>/quarantine/<UTC time>-<tag>/<data dir name>, with a file "reason" beside it
- * holding `reason`. Then keep at most `keep` quarantined entries, removing the oldest (no
- * symlink is ever followed). On success *ret_path (may be NULL) is the new path (malloc'd).
- * Returns 0 or a negative errno; the data dir is untouched on failure. */
+ * <helper>/quarantine/<UTC time>.<ns>Z-<tag>/<data dir name>, with a file "reason" beside
+ * it holding `reason`. Then keep at most `keep` quarantined entries (at least the new one),
+ * removing the oldest by name, which is by time (no symlink is ever followed). On success *ret_path
+ * (may be NULL) is the new path (malloc'd). Returns 0 or a negative errno; the data dir is
+ * untouched on failure. */
 int datadir_quarantine(const char *data_dir, const char *tag, const char *reason, unsigned keep,
                        char **ret_path, struct error *err);
 

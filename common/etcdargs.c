@@ -92,6 +92,26 @@ static const char *env_get(char *const *envp, const char *name)
 	return NULL;
 }
 
+int etcdargs_check_extra(char *const *extra, size_t n_extra, struct error *err)
+{
+	static const char *const owned[] = {
+	        "name",
+	        "data-dir",
+	        "initial-cluster",
+	        "initial-cluster-state",
+	        "initial-advertise-peer-urls",
+	};
+	struct etcdargs_input in = {.extra = extra, .n_extra = n_extra};
+
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		if (extra_has(&in, owned[i]))
+			return error_set(err, -EINVAL,
+			                 "an argument after '--' sets etcd's --%s, which etcd-join "
+			                 "decides; remove it",
+			                 owned[i]);
+	return 0;
+}
+
 int etcdargs_build(const struct etcdargs_input *in, struct etcdargs *ret, struct error *err)
 {
 	const struct {

@@ -38,5 +38,10 @@ struct etcdargs {
 int etcdargs_build(const struct etcdargs_input *in, struct etcdargs *ret, struct error *err);
 void etcdargs_free(struct etcdargs *a);
 
+/* Check the flags after "--" before anything is done: a flag etcd-join owns (--name,
+ * --data-dir, --initial-cluster, --initial-cluster-state, --initial-advertise-peer-urls)
+ * is -EINVAL with err naming it. */
+int etcdargs_check_extra(char *const *extra, size_t n_extra, struct error *err);
+
 /* "ETCD_" + upper-case flag name with '-' as '_' (etcd's own rule), into buf. */
 void etcdargs_env_name(const char *flag, char *buf, size_t size);

@@ -124,11 +124,6 @@ int wal_parse_metadata(const uint8_t *buf, size_t len, struct wal_metadata *ret,
 	return error_set(err, -ENODATA, "the WAL ends before its metadata record");
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The name of the first *.wal file in dir (by name; they are sequence-index names). */
 static int first_wal(const char *dir, char *ret, size_t size)
 {
@@ -143,7 +138,7 @@ static int first_wal(const char *dir, char *ret, size_t size)
 
 		if (n < 5 || strcmp(de->d_name + n - 4, ".wal") != 0)
 			continue;
-		if (!best || by_name(&de->d_name, &best) < 0) {
+		if (!best || strcmp(de->d_name, best) < 0) {
 			free(best);
 			best = strdup(de->d_name);
 			if (!best)

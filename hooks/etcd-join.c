@@ -2,11 +2,11 @@
  * etcd-join: the etcd container's command (`etcd-join [options] -- [etcd flags]`).
  *
  * It runs first in the pod's life, decides how this member starts from what it sees (the
- * data dir, the live cluster, its ordinal), prepares nothing inside etcd's data dir, and then
+ * data dir, the live cluster, its ordinal, the cluster marker), repairs what it must
+ * (moves stale data aside, removes the member of a lost volume, adds this member), and then
  * execs etcd with exactly the right flags, so etcd becomes the container's main process.
- * This version bootstraps the initial members, restarts members with data, and starts a
- * member that the cluster lists but that never started; every other case is refused
- * with a reason (see etcd-join(8)).
+ * The decision itself is the pure join_decide(); this file gathers its inputs and carries
+ * out its actions, one at a time, until etcd is exec'd or the run is refused.
  */
 #include "cli.h"
 #include "clock.h"
@@ -21,6 +21,7 @@
 #include "identity.h"
 #include "log.h"
 #include "settings.h"
+#include "wal.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -34,11 +35,15 @@
 #define DEFAULT_TIMEOUT_MS (300 * 1000)
 /* A live cluster answers a member list within milliseconds; a member still waiting for
  * quorum never answers (etcd-api.md §3.3), so the probe must not wait long for one. */
-#define PROBE_TIMEOUT_MS     2500
-#define CALL_TIMEOUT_MS      800
-#define CONNECT_TIMEOUT_MS   500
-#define PROGRESS_INTERVAL_MS 5000
-#define DNS_POLL_MS          250
+#define PROBE_TIMEOUT_MS   2500
+#define CALL_TIMEOUT_MS    800
+#define CONNECT_TIMEOUT_MS 500
+/* member/add and member/remove can hang without quorum: bound each call, then re-read. */
+#define CHANGE_CALL_TIMEOUT_MS 5000
+#define PROGRESS_INTERVAL_MS   5000
+#define DNS_POLL_MS            250
+/* The decision loop: probe, quarantine, wait, replace, add: a handful of steps at most. */
+#define MAX_STEPS 12
 
 extern char **environ;
 
@@ -48,13 +53,17 @@ struct join {
 	struct endpoints ep;
 	struct deadline deadline;
 	struct datadir_info data;
+	struct wal_metadata wal; /* valid when has_wal */
+	bool has_wal;
+	bool formed; /* the cluster marker says this member's cluster formed */
 	struct http_client *http;
+	struct etcd_client *cluster;     /* the live members' client URLs, once known */
 	struct etcd_member_list members; /* the live list, when a cluster answered */
-	const char *answered_at;         /* the endpoint that answered */
+	bool has_members;
+	char *answered_at; /* the endpoint that answered */
 	char *my_peer_url, *my_client_url;
 	char *etcd_path;
 	char *initial_cluster;
-	const char *initial_state;
 	char **extra;
 	size_t n_extra;
 };
@@ -63,7 +72,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: etcd-join [options] [-- etcd flags...]\n"
-	        "Decide how this etcd member starts (bootstrap or restart) and exec etcd.\n"
+	        "Decide how this etcd member starts (bootstrap, restart, add, reuse, "
+	        "replace),\nrepair what must be repaired, and exec etcd.\n"
 	        "\n"
 	        "Options (each also read from the environment variable in brackets):\n"
 	        "  --name NAME                 member and pod name [POD_NAME, HOSTNAME]\n"
@@ -159,71 +169,156 @@ static int wait_for_names(struct join *j)
 	return 0;
 }
 
-/* Ask the other members (and the extra endpoints) for the member list, briefly, with
- * failover. Sets j->members and returns JOIN_CLUSTER_ANSWERS when one answers. */
-static enum join_cluster probe_cluster(struct join *j)
+/* The client URLs to ask: the extra endpoints, then every other member's by ordinal. */
+static int probe_urls(const struct join *j, char ***ret, size_t *ret_n)
 {
 	unsigned n_peers = j->s.initial_cluster_size > j->id.ordinal + 1 ? j->s.initial_cluster_size
 	                                                                 : j->id.ordinal + 1;
-	struct etcd_client *client = NULL;
-	struct strv {
-		char **v;
-		size_t n;
-	} urls = {calloc(n_peers + 1, sizeof(char *)), 0};
-	enum join_cluster result = JOIN_CLUSTER_NONE;
-	char *copy = NULL, *save = NULL;
-	struct deadline d;
-	struct error err;
+	size_t cap = n_peers + 1 + (j->s.endpoints ? strlen(j->s.endpoints) : 0), n = 0;
+	char **v = calloc(cap, sizeof(*v)), *copy = NULL, *save = NULL;
 
-	error_clear(&err);
-	if (!urls.v)
-		goto out;
-	if (j->s.endpoints) {
-		size_t max = n_peers + 1 + strlen(j->s.endpoints);
-		char **v = realloc(urls.v, max * sizeof(char *));
-
-		if (!v || !(copy = strdup(j->s.endpoints))) {
-			free(v ? v : urls.v);
-			urls.v = NULL;
-			goto out;
-		}
-		urls.v = v;
+	if (!v)
+		return -ENOMEM;
+	if (j->s.endpoints && (copy = strdup(j->s.endpoints)))
 		for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save))
-			urls.v[urls.n++] = strdup(u);
-	}
+			v[n++] = strdup(u);
+	free(copy);
 	for (unsigned i = 0; i < n_peers; i++)
 		if (i != j->id.ordinal)
-			urls.v[urls.n++] = endpoints_client_url(&j->ep, i);
-	for (size_t i = 0; i < urls.n; i++)
-		if (!urls.v[i])
-			goto out;
-	if (urls.n == 0) {
-		log_msg(LOG_INFO, "no other member to ask: a cluster of one");
+			v[n++] = endpoints_client_url(&j->ep, i);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i]) {
+			for (size_t k = 0; k < n; k++)
+				free(v[k]);
+			free(v);
+			return -ENOMEM;
+		}
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static void free_urls(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static bool is_me(const struct join *j, const struct etcd_member *m)
+{
+	for (size_t k = 0; k < m->n_peer_urls; k++)
+		if (strcmp(m->peer_urls[k], j->my_peer_url) == 0)
+			return true;
+	return false;
+}
+
+/* Point j->cluster at the client URLs of the started voting members of the live list (not
+ * this member; learners cannot serve cluster calls), plus the extra endpoints. */
+static int refresh_cluster_client(struct join *j)
+{
+	char **v = calloc(j->members.n_members * 4 + 2, sizeof(*v));
+	size_t n = 0;
+	struct etcd_client *c = NULL;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < j->members.n_members; i++) {
+		const struct etcd_member *m = &j->members.members[i];
+
+		if (is_me(j, m) || m->is_learner)
+			continue;
+		for (size_t k = 0; k < m->n_client_urls && k < 4; k++)
+			v[n++] = m->client_urls[k];
+	}
+	if (j->answered_at && n == 0)
+		v[n++] = j->answered_at;
+	r = etcd_client_new(j->http, (const char *const *)v, n, &c, NULL);
+	free(v);
+	if (r < 0)
+		return r;
+	etcd_client_free(j->cluster);
+	j->cluster = c;
+	return 0;
+}
+
+/* Keep a freshly read list as the live one. */
+static void take_members(struct join *j, struct etcd_member_list *l)
+{
+	etcd_member_list_free(&j->members);
+	j->members = *l;
+	j->has_members = true;
+	*l = (struct etcd_member_list){0};
+}
+
+/* Ask the other members (and the extra endpoints) for the member list, briefly, with
+ * failover. Returns JOIN_CLUSTER_ANSWERS (j->members set), JOIN_CLUSTER_NONE when nobody
+ * answers, or JOIN_CLUSTER_UNKNOWN (logged as fatal) when a server answers over HTTP but
+ * the list cannot be had: that is not "nobody answers", so never bootstrap on it. */
+static enum join_cluster probe_cluster(struct join *j, bool quiet)
+{
+	struct etcd_member_list l = {0};
+	struct etcd_client *client = NULL;
+	enum join_cluster result = JOIN_CLUSTER_NONE;
+	char **urls = NULL;
+	size_t n = 0;
+	struct deadline d;
+	struct error err;
+	int r;
+
+	error_clear(&err);
+	if (probe_urls(j, &urls, &n) < 0) {
+		log_msg(LOG_FATAL, "out of memory");
+		return JOIN_CLUSTER_UNKNOWN;
+	}
+	if (n == 0) {
+		if (!quiet)
+			log_msg(LOG_INFO, "no other member to ask: a cluster of one");
 		goto out;
 	}
-
 	deadline_init(&d, PROBE_TIMEOUT_MS);
-	if (etcd_client_new(j->http, (const char *const *)urls.v, urls.n, &client, &err) == 0 &&
-	    etcd_member_list(client, &d, &j->members, &err) == 0) {
+	r = etcd_client_new(j->http, (const char *const *)urls, n, &client, &err);
+	if (r == 0)
+		r = etcd_member_list(client, &d, &l, &err);
+	/* etcd 3.6 with auth on wants a token even for the member list. */
+	if (r == -EACCES && j->s.user && j->s.password) {
+		r = etcd_client_login(client, j->s.user, j->s.password, &d, &err);
+		if (r == 0)
+			r = etcd_member_list(client, &d, &l, &err);
+	}
+	if (r == 0) {
+		free(j->answered_at);
 		j->answered_at = strdup(etcd_client_current(client));
-		result = JOIN_CLUSTER_ANSWERS;
-	} else {
+		take_members(j, &l);
+		result =
+		        refresh_cluster_client(j) < 0 ? JOIN_CLUSTER_UNKNOWN : JOIN_CLUSTER_ANSWERS;
+	} else if (err.http_status != 0) {
+		log_msg(LOG_FATAL,
+		        "a server answers but gives no member list: %s; not deciding on it",
+		        err.msg);
+		result = JOIN_CLUSTER_UNKNOWN;
+	} else if (!quiet) {
 		log_msg(LOG_INFO, "no cluster answers: asked %zu endpoint(s) for %.1fs, last: %s",
-		        urls.n, (double)deadline_elapsed_ms(&d) / 1000.0, err.msg);
+		        n, (double)deadline_elapsed_ms(&d) / 1000.0, err.msg);
 	}
 out:
 	etcd_client_free(client);
-	for (size_t i = 0; urls.v && i < urls.n; i++)
-		free(urls.v[i]);
-	free(urls.v);
-	free(copy);
+	free_urls(urls, n);
 	return result;
 }
 
+/* Where this member stands in the live list: by the data's member ID and cluster ID first,
+ * then by peer URL. */
 static enum join_me find_me(const struct join *j)
 {
 	const struct etcd_member *m = etcd_member_find_peer_url(&j->members, j->my_peer_url);
 
+	if (j->has_wal && j->wal.cluster_id == j->members.cluster_id)
+		for (size_t i = 0; i < j->members.n_members; i++)
+			if (j->members.members[i].id == j->wal.member_id)
+				return JOIN_ME_SAME;
 	if (!m)
 		return JOIN_ME_ABSENT;
 	return etcd_member_started(m) ? JOIN_ME_STARTED : JOIN_ME_UNSTARTED;
@@ -268,10 +363,318 @@ static void log_members(const struct join *j)
 	for (size_t i = 0; i < j->members.n_members; i++) {
 		const struct etcd_member *m = &j->members.members[i];
 
-		log_msg(LOG_INFO, "member id=%s name='%s' peer='%s' %s%s",
+		log_msg(LOG_INFO, "member id=%s name='%s' peer='%s' %s%s%s",
 		        etcd_id_format(m->id, id), m->name, m->n_peer_urls ? m->peer_urls[0] : "",
 		        etcd_member_started(m) ? "started" : "unstarted",
-		        m->is_learner ? " learner" : "");
+		        m->is_learner ? " learner" : "", is_me(j, m) ? " (this member)" : "");
+	}
+}
+
+/* etcd's own "already bootstrapped" check, done first: does any initial peer, on its peer
+ * port (which answers even without quorum), list this member as started? */
+static bool peer_reports_me_started(struct join *j)
+{
+	for (unsigned i = 0; i < j->s.initial_cluster_size; i++) {
+		struct etcd_member_list l = {0};
+		const struct etcd_member *m;
+		struct deadline d;
+		char *url;
+		bool started = false;
+
+		if (i == j->id.ordinal || !(url = endpoints_peer_url(&j->ep, i)))
+			continue;
+		deadline_init(&d, CALL_TIMEOUT_MS);
+		if (etcd_peer_members(j->http, url, &d, &l, NULL) == 0) {
+			m = etcd_member_find_peer_url(&l, j->my_peer_url);
+			started = m && etcd_member_started(m);
+			if (started)
+				log_msg(LOG_WARNING,
+				        "peer '%s' lists this member as started (name '%s'): its "
+				        "cluster formed before",
+				        url, m->name);
+		}
+		etcd_member_list_free(&l);
+		free(url);
+		if (started)
+			return true;
+	}
+	return false;
+}
+
+/* The leader's view of the member list, to confirm a destructive step (moving valid data
+ * aside): a lagging follower may not list a member added a moment ago. Returns 0 and the
+ * list, or a negative errno when no leader answers. */
+static int leader_members(struct join *j, struct etcd_member_list *ret)
+{
+	struct etcd_status st;
+	struct etcd_client *c = NULL;
+	struct deadline d;
+	struct error err;
+	int r = -ENOENT;
+
+	error_clear(&err);
+	deadline_init(&d, PROBE_TIMEOUT_MS);
+	if (etcd_status_get(j->http, j->answered_at, &d, &st, &err) < 0 || !st.leader) {
+		log_msg(LOG_WARNING, "cannot find the leader through '%s': %s", j->answered_at,
+		        err.msg[0] ? err.msg : "no leader");
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < j->members.n_members; i++) {
+		const struct etcd_member *m = &j->members.members[i];
+
+		if (m->id != st.leader || !m->n_client_urls)
+			continue;
+		r = etcd_client_new(j->http, (const char *const *)m->client_urls, m->n_client_urls,
+		                    &c, &err);
+		if (r == 0)
+			r = etcd_member_list(c, &d, ret, &err);
+		if (r < 0)
+			log_msg(LOG_WARNING, "the leader does not answer: %s", err.msg);
+		etcd_client_free(c);
+		break;
+	}
+	return r;
+}
+
+/* Wait (bounded, with progress) until a cluster answers. Returns 0 or an exit code. */
+static int wait_for_cluster(struct join *j)
+{
+	struct log_progress progress;
+	struct backoff b;
+
+	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
+	backoff_init(&b, 500, 5000);
+	for (;;) {
+		enum join_cluster c = probe_cluster(j, true);
+
+		if (c == JOIN_CLUSTER_UNKNOWN)
+			return EXIT_FAILED;
+		if (c == JOIN_CLUSTER_ANSWERS) {
+			log_msg(LOG_INFO, "the cluster answers after %.1fs",
+			        log_progress_elapsed(&progress));
+			return 0;
+		}
+		if (deadline_passed(&j->deadline)) {
+			log_msg(LOG_FATAL,
+			        "no cluster answered within %.0fs; this member will not bootstrap "
+			        "a second cluster: start the other members first",
+			        log_progress_elapsed(&progress));
+			return EXIT_DEADLINE;
+		}
+		if (log_progress_due(&progress))
+			log_msg(LOG_INFO,
+			        "waiting for the cluster to answer waited=%.0fs deadline=%llus",
+			        log_progress_elapsed(&progress),
+			        (unsigned long long)(j->s.timeout_ms / 1000));
+		clock_sleep_ms(backoff_next(&b, &j->deadline));
+	}
+}
+
+/* Re-read the live list through the cluster client; keeps the old one on failure. */
+static int reread_members(struct join *j, struct error *err)
+{
+	struct etcd_member_list l = {0};
+	struct deadline d;
+	int r;
+
+	deadline_init(&d, PROBE_TIMEOUT_MS);
+	r = etcd_member_list(j->cluster, &d, &l, err);
+	if (r == 0) {
+		take_members(j, &l);
+		refresh_cluster_client(j);
+	}
+	return r;
+}
+
+/* One bounded attempt of a membership change; the deadline of the call is the smaller of
+ * CHANGE_CALL_TIMEOUT_MS and what is left of the run. */
+static void change_deadline(const struct join *j, struct deadline *d)
+{
+	uint64_t left = deadline_left_ms(&j->deadline);
+
+	deadline_init(d, left < CHANGE_CALL_TIMEOUT_MS ? left : CHANGE_CALL_TIMEOUT_MS);
+}
+
+/* Remove this member's old entry (its volume was lost), guarded by quorum. Returns 0 or an
+ * exit code. */
+static int replace_member(struct join *j)
+{
+	const struct etcd_member *old = etcd_member_find_peer_url(&j->members, j->my_peer_url);
+	unsigned voters = 0, healthy = 0;
+	struct log_progress progress;
+	char id[ETCD_ID_STR_MAX];
+	uint64_t old_id;
+	bool old_voter;
+	struct backoff b;
+	struct error err;
+
+	if (!old)
+		return 0;
+	old_id = old->id;
+	old_voter = !old->is_learner;
+	for (size_t i = 0; i < j->members.n_members; i++) {
+		const struct etcd_member *m = &j->members.members[i];
+		struct deadline d;
+
+		if (m->is_learner)
+			continue;
+		voters++;
+		if (m->id == old_id || !m->n_client_urls)
+			continue;
+		deadline_init(&d, CALL_TIMEOUT_MS);
+		if (etcd_health(j->http, m->client_urls[0], &d, NULL) == 1)
+			healthy++;
+	}
+	if (!join_remove_keeps_quorum(voters, healthy, old_voter)) {
+		log_msg(LOG_FATAL,
+		        "refusing to remove the old member id=%s: %u of the other voters are "
+		        "healthy, and %u of %u voters would be needed for quorum after the removal",
+		        etcd_id_format(old_id, id), healthy, (voters - (old_voter ? 1 : 0)) / 2 + 1,
+		        voters - (old_voter ? 1 : 0));
+		return EXIT_REFUSED;
+	}
+	log_msg(LOG_INFO, "removing the old member id=%s (healthy voters besides it: %u of %u)",
+	        etcd_id_format(old_id, id), healthy, voters);
+	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
+	backoff_init(&b, 200, 2000);
+	for (;;) {
+		struct deadline d;
+		int r;
+
+		error_clear(&err);
+		change_deadline(j, &d);
+		r = etcd_member_remove(j->cluster, old_id, &d, &err);
+		if (r == 0 || r == -ENOENT) {
+			log_msg(LOG_INFO, "removed the old member id=%s took=%.3fs%s", id,
+			        log_progress_elapsed(&progress), r ? " (it was gone already)" : "");
+			break;
+		}
+		/* A remove that timed out may have been applied: look before trying again. */
+		if (r == -ETIMEDOUT && reread_members(j, NULL) == 0 &&
+		    !etcd_member_find_peer_url(&j->members, j->my_peer_url))
+			break;
+		if (r != -ETIMEDOUT && !etcd_error_transient(&err)) {
+			log_msg(LOG_FATAL, "cannot remove the old member id=%s: %s", id, err.msg);
+			return EXIT_FAILED;
+		}
+		if (deadline_passed(&j->deadline)) {
+			log_msg(LOG_FATAL, "the old member id=%s was not removed in time: %s", id,
+			        err.msg);
+			return EXIT_DEADLINE;
+		}
+		if (log_progress_due(&progress))
+			log_msg(LOG_INFO, "retrying the removal of id=%s: %s waited=%.0fs", id,
+			        err.msg, log_progress_elapsed(&progress));
+		clock_sleep_ms(backoff_next(&b, &j->deadline));
+	}
+	reread_members(j, NULL);
+	return 0;
+}
+
+/* A member other than this one that is added but not yet a started voter: etcd allows one
+ * membership change at a time, so the next add waits for it. */
+static const struct etcd_member *pending_member(const struct join *j)
+{
+	for (size_t i = 0; i < j->members.n_members; i++) {
+		const struct etcd_member *m = &j->members.members[i];
+
+		if (!is_me(j, m) && (!etcd_member_started(m) || m->is_learner))
+			return m;
+	}
+	return NULL;
+}
+
+/* Does the cluster support learners? Its agreed version (/version "etcdcluster") is 3.4 or
+ * later. */
+static bool cluster_supports_learners(struct join *j)
+{
+	struct etcd_version v;
+	struct deadline d;
+	unsigned major = 0, minor = 0;
+
+	deadline_init(&d, PROBE_TIMEOUT_MS);
+	if (etcd_version_get(j->http, etcd_client_current(j->cluster), &d, &v, NULL) < 0)
+		return false;
+	if (sscanf(v.cluster, "%u.%u", &major, &minor) != 2) {
+		major = v.major;
+		minor = v.minor;
+	}
+	return major > 3 || (major == 3 && minor >= 4);
+}
+
+/* member/add this member, one change at a time, retrying what etcd says is temporary.
+ * Returns 0 with j->members holding this member (unstarted), or an exit code. */
+static int add_member(struct join *j)
+{
+	bool learner = cluster_supports_learners(j);
+	struct log_progress progress;
+	struct backoff b;
+	char id[ETCD_ID_STR_MAX];
+
+	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
+	backoff_init(&b, 200, 2000);
+	for (;;) {
+		const struct etcd_member *mine =
+		        etcd_member_find_peer_url(&j->members, j->my_peer_url);
+		const struct etcd_member *pending = pending_member(j);
+		struct etcd_member_list l = {0};
+		const char *waiting_for = NULL;
+		struct deadline d;
+		struct error err;
+		uint64_t new_id;
+		int r;
+
+		error_clear(&err);
+		if (mine && !etcd_member_started(mine)) {
+			log_msg(LOG_INFO, "this member is in the cluster now id=%s%s",
+			        etcd_id_format(mine->id, id), mine->is_learner ? " learner" : "");
+			return 0;
+		}
+		if (mine) {
+			log_msg(LOG_FATAL,
+			        "another started member id=%s holds this member's peer URL "
+			        "'%s'",
+			        etcd_id_format(mine->id, id), j->my_peer_url);
+			return EXIT_REFUSED;
+		}
+		if (pending) {
+			waiting_for = "a pending member";
+			snprintf(err.msg, sizeof(err.msg), "member id=%s peer='%s' is %s",
+			         etcd_id_format(pending->id, id),
+			         pending->n_peer_urls ? pending->peer_urls[0] : "",
+			         pending->is_learner ? "a learner" : "not started");
+		} else {
+			change_deadline(j, &d);
+			r = etcd_member_add(j->cluster, j->my_peer_url, learner, &d, &new_id, &l,
+			                    &err);
+			if (r == 0) {
+				log_msg(LOG_INFO, "added this member id=%s%s took=%.3fs",
+				        etcd_id_format(new_id, id), learner ? " as a learner" : "",
+				        log_progress_elapsed(&progress));
+				take_members(j, &l);
+				refresh_cluster_client(j);
+				continue;
+			}
+			if (etcd_error_peer_exists(&err)) {
+				log_msg(LOG_INFO, "the peer URL is a member already: %s", err.msg);
+			} else if (r != -ETIMEDOUT && !etcd_error_transient(&err)) {
+				log_msg(LOG_FATAL, "cannot add this member: %s", err.msg);
+				return EXIT_FAILED;
+			}
+			waiting_for = "etcd to accept the add";
+		}
+		if (deadline_passed(&j->deadline)) {
+			log_msg(LOG_FATAL, "this member was not added in time: waited for %s: %s",
+			        waiting_for, err.msg);
+			return EXIT_DEADLINE;
+		}
+		if (log_progress_due(&progress) || pending)
+			log_msg(LOG_INFO, "waiting for %s: %s waited=%.0fs deadline=%llus",
+			        waiting_for, err.msg, log_progress_elapsed(&progress),
+			        (unsigned long long)(j->s.timeout_ms / 1000));
+		clock_sleep_ms(backoff_next(&b, &j->deadline));
+		/* A timed-out add may have been applied: always look again before retrying. */
+		reread_members(j, NULL);
 	}
 }
 
@@ -366,7 +769,7 @@ static int start_etcd(struct join *j, const struct join_decision *dec)
 		in.initial_cluster = j->initial_cluster;
 		in.initial_state = "new";
 		in.token = token;
-	} else if (dec->action == JOIN_REUSE) {
+	} else if (dec->action != JOIN_RESTART) {
 		in.initial_cluster = j->initial_cluster;
 		in.initial_state = "existing";
 	}
@@ -400,6 +803,73 @@ static int start_etcd(struct join *j, const struct join_decision *dec)
 	return r == ENOENT ? EXIT_NOT_FOUND : EXIT_EXEC;
 }
 
+/* Move the data dir aside (a partial or a stale one); then it is empty. */
+static int quarantine_data(struct join *j, const struct join_decision *dec)
+{
+	char *moved = NULL;
+	struct error err;
+
+	error_clear(&err);
+	if (datadir_quarantine(j->s.data_dir, dec->tag, dec->reason, DATADIR_QUARANTINE_KEEP,
+	                       &moved, &err) < 0) {
+		log_msg(LOG_FATAL, "cannot move the data dir aside: %s", err.msg);
+		return EXIT_FAILED;
+	}
+	log_msg(LOG_WARNING, "moved the data dir aside to '%s' (kept, not deleted)", moved);
+	free(moved);
+	j->data = (struct datadir_info){.state = DATADIR_EMPTY};
+	snprintf(j->data.reason, sizeof(j->data.reason), "moved aside");
+	j->has_wal = false;
+	return 0;
+}
+
+/* A valid data dir that the cluster does not list: confirm with the leader before moving it
+ * aside. Returns true when the leader lists this member after all (then restart). */
+static bool leader_lists_me(struct join *j)
+{
+	struct etcd_member_list l = {0};
+	bool listed = true; /* no leader to confirm with: do not move valid data on a guess */
+
+	if (leader_members(j, &l) == 0) {
+		take_members(j, &l);
+		listed = find_me(j) == JOIN_ME_SAME;
+	}
+	return listed;
+}
+
+/* Gather what the decision needs that the data dir alone does not tell. */
+static void read_local_state(struct join *j)
+{
+	uint64_t cluster_id, member_id;
+	char id[ETCD_ID_STR_MAX], cid[ETCD_ID_STR_MAX];
+	struct error err;
+
+	error_clear(&err);
+	if (j->data.state == DATADIR_VALID) {
+		if (wal_read_metadata(j->s.data_dir, &j->wal, &err) == 0) {
+			j->has_wal = true;
+			log_msg(LOG_INFO, "the data belongs to member id=%s cluster_id=%s",
+			        etcd_id_format(j->wal.member_id, id),
+			        etcd_id_format(j->wal.cluster_id, cid));
+		} else {
+			log_msg(LOG_WARNING, "cannot read the WAL's metadata: %s", err.msg);
+			j->data.state = DATADIR_PARTIAL;
+		}
+	}
+	error_clear(&err);
+	if (datadir_marker_read(j->s.data_dir, &cluster_id, &member_id, &err) == 0) {
+		j->formed = true;
+		log_msg(LOG_INFO,
+		        "the cluster marker says this member's cluster formed: "
+		        "cluster_id=%s member_id=%s",
+		        etcd_id_format(cluster_id, cid), etcd_id_format(member_id, id));
+	} else if (err.code && err.code != -ENOENT) {
+		/* An unreadable marker still says something was here: never bootstrap on it. */
+		j->formed = true;
+		log_msg(LOG_WARNING, "%s; treating the cluster as formed", err.msg);
+	}
+}
+
 static int run(struct join *j)
 {
 	struct join_input in = {.ordinal = j->id.ordinal,
@@ -421,53 +891,110 @@ static int run(struct join *j)
 		log_msg(LOG_FATAL, "%s", err.msg);
 		return EXIT_FAILED;
 	}
-	in.data = j->data.state;
 	log_msg(LOG_INFO, "member '%s' ordinal=%u data_dir='%s' state=%s (%s)", j->id.name,
 	        j->id.ordinal, j->s.data_dir, datadir_state_name(j->data.state), j->data.reason);
-
-	dec = join_decide(&in);
-	if (dec.action == JOIN_PROBE) {
-		if (j->s.api != 3) {
-			log_msg(LOG_FATAL, "ETCDAPI_VERSION=%u is not supported yet; use 3",
-			        j->s.api);
-			return EXIT_USAGE;
-		}
-		if (dec.exit_code == EXIT_DONE && j->id.ordinal < j->s.initial_cluster_size) {
-			r = wait_for_names(j);
-			if (r)
-				return r;
-		}
-		if (http_global_init(&err) < 0 || http_client_new(&ho, &j->http, &err) < 0) {
-			log_msg(LOG_FATAL, "%s", err.msg);
-			return EXIT_FAILED;
-		}
-		in.cluster = probe_cluster(j);
-		if (in.cluster == JOIN_CLUSTER_ANSWERS) {
-			log_members(j);
-			in.me = find_me(j);
-		}
-		dec = join_decide(&in);
-	}
-	log_msg(dec.action == JOIN_REFUSE ? LOG_FATAL : LOG_INFO, "decision: %s: %s",
-	        join_action_name(dec.action), dec.reason);
-	switch (dec.action) {
-	case JOIN_REFUSE:
-		return dec.exit_code;
-	case JOIN_BOOTSTRAP:
-		j->initial_cluster = endpoints_initial_cluster(&j->ep, j->s.initial_cluster_size);
-		break;
-	case JOIN_REUSE:
-		j->initial_cluster = initial_cluster_from_members(j);
-		break;
-	case JOIN_RESTART:
-	case JOIN_PROBE:
-		break;
-	}
-	if ((dec.action == JOIN_BOOTSTRAP || dec.action == JOIN_REUSE) && !j->initial_cluster) {
-		log_msg(LOG_FATAL, "out of memory");
+	read_local_state(j);
+	if (http_global_init(&err) < 0 || http_client_new(&ho, &j->http, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
 		return EXIT_FAILED;
 	}
-	return start_etcd(j, &dec);
+
+	for (unsigned step = 0; step < MAX_STEPS; step++) {
+		in.data = j->data.state;
+		in.formed = j->formed;
+		in.me = j->has_members ? find_me(j) : JOIN_ME_ABSENT;
+		dec = join_decide(&in);
+		log_msg(dec.action == JOIN_REFUSE ? LOG_FATAL : LOG_INFO, "decision: %s: %s",
+		        join_action_name(dec.action), dec.reason);
+
+		/* A dry run stops before the first step that would change anything. */
+		if (j->s.dry_run && (dec.action == JOIN_QUARANTINE || dec.action == JOIN_REPLACE ||
+		                     dec.action == JOIN_ADD)) {
+			printf("decision: %s\nreason: %s\n(dry run: nothing changed; etcd's flags "
+			       "depend on this step's outcome)\n",
+			       join_action_name(dec.action), dec.reason);
+			return EXIT_DONE;
+		}
+		switch (dec.action) {
+		case JOIN_REFUSE:
+			return dec.exit_code;
+		case JOIN_PROBE:
+			if (j->s.api != 3) {
+				log_msg(LOG_FATAL, "ETCDAPI_VERSION=%u is not supported yet; use 3",
+				        j->s.api);
+				return EXIT_USAGE;
+			}
+			if (j->data.state == DATADIR_EMPTY &&
+			    j->id.ordinal < j->s.initial_cluster_size) {
+				r = wait_for_names(j);
+				if (r)
+					return r;
+			}
+			in.cluster = probe_cluster(j, false);
+			if (in.cluster == JOIN_CLUSTER_UNKNOWN)
+				return EXIT_FAILED;
+			if (in.cluster == JOIN_CLUSTER_ANSWERS)
+				log_members(j);
+			else if (j->data.state == DATADIR_EMPTY && !j->formed &&
+			         peer_reports_me_started(j))
+				j->formed = true;
+			continue;
+		case JOIN_WAIT:
+			r = wait_for_cluster(j);
+			if (r)
+				return r;
+			log_members(j);
+			in.cluster = JOIN_CLUSTER_ANSWERS;
+			continue;
+		case JOIN_QUARANTINE:
+			if (j->data.state == DATADIR_VALID && leader_lists_me(j)) {
+				log_msg(LOG_WARNING,
+				        "the leader lists this member after all: restart, "
+				        "nothing moved");
+				dec = (struct join_decision){.action = JOIN_RESTART,
+				                             .reason = "the leader lists this "
+				                                       "member"};
+				return start_etcd(j, &dec);
+			}
+			r = quarantine_data(j, &dec);
+			if (r)
+				return r;
+			continue;
+		case JOIN_REPLACE:
+			r = replace_member(j);
+			if (r)
+				return r;
+			continue;
+		case JOIN_ADD:
+			r = add_member(j);
+			if (r)
+				return r;
+			j->initial_cluster = initial_cluster_from_members(j);
+			break;
+		case JOIN_REUSE:
+			j->initial_cluster = initial_cluster_from_members(j);
+			break;
+		case JOIN_BOOTSTRAP:
+			j->initial_cluster =
+			        endpoints_initial_cluster(&j->ep, j->s.initial_cluster_size);
+			break;
+		case JOIN_RESTART:
+			if (j->has_wal && !j->s.dry_run &&
+			    datadir_marker_write(j->s.data_dir, j->wal.cluster_id, j->wal.member_id,
+			                         &err) < 0)
+				log_msg(LOG_WARNING, "cannot write the cluster marker: %s",
+				        err.msg);
+			break;
+		}
+		if (dec.action != JOIN_RESTART && !j->initial_cluster) {
+			log_msg(LOG_FATAL, "out of memory");
+			return EXIT_FAILED;
+		}
+		return start_etcd(j, &dec);
+	}
+	log_msg(LOG_FATAL, "no decision after %u steps; the cluster keeps changing under us",
+	        MAX_STEPS);
+	return EXIT_FAILED;
 }
 
 int main(int argc, char **argv)
@@ -485,6 +1012,10 @@ int main(int argc, char **argv)
 		goto out;
 	j.extra = argv + first_extra;
 	j.n_extra = (size_t)(argc - first_extra);
+	if (etcdargs_check_extra(j.extra, j.n_extra, &err) < 0) {
+		r = cli_usage_error("etcd-join", "%s", err.msg);
+		goto out;
+	}
 	log_init("etcd-join", "/dev/termination-log", j.s.debug);
 	if (settings_validate(&j.s, 0, &err) < 0 ||
 	    identity_resolve(j.s.name, j.s.set_name, &j.id, &err) < 0) {
@@ -525,8 +1056,9 @@ int main(int argc, char **argv)
 	r = run(&j);
 out:
 	etcd_member_list_free(&j.members);
+	etcd_client_free(j.cluster);
 	http_client_free(j.http);
-	free((char *)j.answered_at);
+	free(j.answered_at);
 	free(j.my_peer_url);
 	free(j.my_client_url);
 	free(j.etcd_path);

@@ -1,6 +1,8 @@
 /* Unit tests of common/datadir: the offline inspection of data dirs built in temp dirs, the
  * WAL lock probe against our own OFD lock and against a REAL running etcd (ETCD_BIN, set by
- * meson; a missing binary fails the test), the helper folder's path and atomic writes. */
+ * meson; a missing binary fails the test), the helper folder's path and atomic writes, the
+ * quarantine (the move, the reason, bounded retention that never follows a symlink, no
+ * trace on failure) and the cluster marker. */
 #include "datadir.h"
 
 #include <check.h>
@@ -329,6 +331,416 @@ START_TEST(test_write_atomic_error)
 }
 END_TEST
 
+/* ---- quarantine and the cluster marker ---- */
+
+#define QDIR ".etcd-hooks/quarantine"
+
+/* The whole content of the file at an absolute path equals content. */
+static void assert_content(const char *path, const char *content)
+{
+	char buf[1024] = {0};
+	FILE *f = fopen(path, "r");
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert_uint_lt(fread(buf, 1, sizeof(buf) - 1, f), sizeof(buf) - 1);
+	fclose(f);
+	ck_assert_msg(strcmp(buf, content) == 0, "%s holds '%s', not '%s'", path, buf, content);
+}
+
+static char **qlist(void)
+{
+	struct error err;
+	char **v = NULL;
+	int r;
+
+	error_clear(&err);
+	r = datadir_quarantine_list(AT("d"), &v, &err);
+	ck_assert_msg(r == 0, "quarantine list: %d: %s", r, err.msg);
+	ck_assert_ptr_nonnull(v);
+	return v;
+}
+
+static size_t qcount(char **v)
+{
+	size_t n = 0;
+
+	while (v[n])
+		n++;
+	return n;
+}
+
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Quarantine tmp/d; returns the new path (malloc'd). */
+static char *quarantine(const char *tag, const char *reason, unsigned keep)
+{
+	struct error err;
+	char *path = NULL;
+	int r;
+
+	error_clear(&err);
+	r = datadir_quarantine(AT("d"), tag, reason, keep, &path, &err);
+	ck_assert_msg(r == 0, "quarantine: %d: %s", r, err.msg);
+	ck_assert_ptr_nonnull(path);
+	return path;
+}
+
+/* "<stamp>-<tag>" with stamp = YYYYmmddTHHMMSS.nnnnnnnnnZ, UTC, within 10 s of now. */
+static void assert_entry_name(const char *name, const char *tag)
+{
+	struct tm tm = {0};
+	const char *end = strptime(name, "%Y%m%dT%H%M%S", &tm);
+	time_t t, now = time(NULL);
+
+	ck_assert_msg(end && end - name == 15 && end[0] == '.' &&
+	                      strspn(end + 1, "0123456789") == 9 && end[10] == 'Z',
+	              "'%s' does not start with a UTC stamp", name);
+	end += 11;
+	ck_assert_msg(end[0] == '-' && strncmp(end + 1, tag, strlen(tag)) == 0,
+	              "'%s' does not carry the tag '%s'", name, tag);
+	t = timegm(&tm);
+	ck_assert_msg(t <= now && now - t <= 10, "the stamp of '%s' is not now (UTC)", name);
+}
+
+START_TEST(test_quarantine_moves)
+{
+	char want[4096], file[4096], *path, **v;
+	struct stat st;
+
+	make_member("wal-content", "db-content");
+	make_file("d/member/snap/0000000000000002-0000000000000005.snap", "snap");
+	path = quarantine("partial", "the data dir holds partial data", 3);
+
+	/* <parent>/.etcd-hooks/quarantine/<stamp>-<tag>/<basename> */
+	v = qlist();
+	ck_assert_uint_eq(qcount(v), 1);
+	assert_entry_name(v[0], "partial");
+	snprintf(want, sizeof(want), "%s/" QDIR "/%s/d", tmp, v[0]);
+	ck_assert_str_eq(path, want);
+
+	/* the original path is gone; the content moved whole */
+	ck_assert_int_eq(lstat(AT("d"), &st), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	snprintf(file, sizeof(file), "%s/member/wal/" WAL_NAME, path);
+	assert_content(file, "wal-content");
+	snprintf(file, sizeof(file), "%s/member/snap/db", path);
+	assert_content(file, "db-content");
+	snprintf(file, sizeof(file), "%s/member/snap/0000000000000002-0000000000000005.snap", path);
+	assert_content(file, "snap");
+
+	/* the reason beside it, 0600 */
+	snprintf(file, sizeof(file), "%s/" QDIR "/%s/reason", tmp, v[0]);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	{
+		char buf[1024] = {0};
+		FILE *f = fopen(file, "r");
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_gt(fread(buf, 1, sizeof(buf) - 1, f), 0);
+		fclose(f);
+		ck_assert_msg(strstr(buf, "the data dir holds partial data"),
+		              "the reason file says '%s'", buf);
+	}
+	/* the entry holds the data dir and the reason, nothing else */
+	{
+		char names[256], rel[256];
+
+		snprintf(rel, sizeof(rel), QDIR "/%s", v[0]);
+		list_dir(rel, names, sizeof(names));
+		ck_assert_str_eq(names, "d reason");
+	}
+	free(path);
+	free_strv(v);
+
+	/* a NULL ret_path is fine */
+	make_member("wal", "db");
+	ck_assert_int_eq(datadir_quarantine(AT("d"), "t", "r", 3, NULL, NULL), 0);
+	v = qlist();
+	ck_assert_uint_eq(qcount(v), 2);
+	free_strv(v);
+}
+END_TEST
+
+/* The data dirs left in the quarantine, by the content of their db, oldest name first,
+ * joined by spaces ("g2 g3"). */
+static void quarantined_generations(char *buf, size_t size)
+{
+	char **v = qlist();
+
+	buf[0] = '\0';
+	for (size_t i = 0; v[i]; i++) {
+		char path[4096], content[64] = {0};
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/" QDIR "/%s/d/member/snap/db", tmp, v[i]);
+		f = fopen(path, "r");
+		ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+		ck_assert_uint_gt(fread(content, 1, sizeof(content) - 1, f), 0);
+		fclose(f);
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? " " : "", content);
+	}
+	free_strv(v);
+}
+
+/* keep=2: after 4 moves 2 entries remain, the newest being the last move; after a 5th, the 2
+ * newest generations. (The moves take milliseconds, so they mostly share one stamp and the
+ * entries differ by their ".n" suffix.) */
+START_TEST(test_quarantine_retention)
+{
+	char left[256], *path = NULL;
+
+	for (int i = 0; i < 5; i++) {
+		char db[16], want[64];
+
+		snprintf(db, sizeof(db), "g%d", i);
+		make_member("wal", db);
+		free(path);
+		path = quarantine("stale", db, 2);
+		quarantined_generations(left, sizeof(left));
+		if (i == 0)
+			snprintf(want, sizeof(want), "g0");
+		else
+			snprintf(want, sizeof(want), "g%d g%d", i - 1, i);
+		ck_assert_msg(strcmp(left, want) == 0,
+		              "keep=2, after move %d: the quarantine holds '%s', not '%s'", i + 1,
+		              left, want);
+	}
+	ck_assert_int_eq(access(path, F_OK), 0);
+	free(path);
+}
+END_TEST
+
+/* Removing an old entry never follows a symlink: links inside it (to a file, to a directory,
+ * to the volume itself) and an entry that is itself a link go as links; their targets outside
+ * survive. The old entries are made by hand with old stamps, so they are the oldest. */
+START_TEST(test_quarantine_retention_symlinks)
+{
+	char *newer, **v;
+	struct stat st;
+
+	make_file("outside.txt", "precious");
+	make_dir("outside-dir");
+	make_file("outside-dir/keep.txt", "also precious");
+	make_dir(".etcd-hooks");
+	make_dir(QDIR);
+	ck_assert_int_eq(symlink(AT("outside-dir"), AT(QDIR "/19990101T000000Z-link")), 0);
+	make_dir(QDIR "/20000101T000000Z-old");
+	make_file(QDIR "/20000101T000000Z-old/reason", "old");
+	make_dir(QDIR "/20000101T000000Z-old/d");
+	make_dir(QDIR "/20000101T000000Z-old/d/member");
+	ck_assert_int_eq(symlink(AT("outside.txt"), AT(QDIR "/20000101T000000Z-old/d/member/db")),
+	                 0);
+	ck_assert_int_eq(symlink(AT("outside-dir"), AT(QDIR "/20000101T000000Z-old/d/to-dir")), 0);
+	ck_assert_int_eq(symlink(tmp, AT(QDIR "/20000101T000000Z-old/to-volume")), 0);
+
+	make_member("wal", "new");
+	newer = quarantine("new", "new", 1);
+	v = qlist();
+	ck_assert_uint_eq(qcount(v), 1);
+	ck_assert_ptr_nonnull(strstr(newer, v[0]));
+	ck_assert_int_eq(lstat(AT(QDIR "/20000101T000000Z-old"), &st), -1);
+	ck_assert_int_eq(lstat(AT(QDIR "/19990101T000000Z-link"), &st), -1);
+
+	assert_content(AT("outside.txt"), "precious");
+	assert_content(AT("outside-dir/keep.txt"), "also precious");
+	free(newer);
+	free_strv(v);
+}
+END_TEST
+
+/* "Keep at most `keep` entries" holds even when the new entry does not sort last (names from
+ * a clock that was ahead, e.g. another node's, before the volume moved). */
+START_TEST(test_quarantine_retention_bound)
+{
+	char *path, **v;
+
+	make_dir(".etcd-hooks");
+	make_dir(QDIR);
+	make_dir(QDIR "/29990101T000000Z-ahead");
+	make_dir(QDIR "/29990102T000000Z-ahead");
+	make_dir(QDIR "/29990103T000000Z-ahead");
+	make_member("wal", "db");
+	path = quarantine("now", "r", 2);
+	v = qlist();
+	{
+		char names[512] = {0};
+
+		for (size_t i = 0; v[i]; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), " %s", v[i]);
+		ck_assert_msg(qcount(v) == 2, "keep=2 but %zu entries remain:%s", qcount(v), names);
+	}
+	ck_assert_int_eq(access(path, F_OK), 0); /* the one just made stays */
+	free(path);
+	free_strv(v);
+}
+END_TEST
+
+/* A data dir given with a trailing slash (ETCD_DATA_DIR=/var/run/etcd/default.etcd/ passes
+ * the settings' checks, and datadir_helper_dir() accepts it) is moved like without. */
+START_TEST(test_quarantine_trailing_slash)
+{
+	char want_end[64], *path = NULL;
+	struct error err;
+	int r;
+
+	make_member("wal", "db");
+	error_clear(&err);
+	r = datadir_quarantine(AT("d/"), "partial", "r", 3, &path, &err);
+	ck_assert_msg(r == 0, "'%s': %d: %s", AT("d/"), r, err.msg);
+	snprintf(want_end, sizeof(want_end), "-partial/d");
+	ck_assert_msg(strlen(path) > strlen(want_end) &&
+	                      strcmp(path + strlen(path) - strlen(want_end), want_end) == 0,
+	              "moved to '%s'", path);
+	ck_assert_int_eq(access(AT("d"), F_OK), -1);
+	free(path);
+}
+END_TEST
+
+/* A data dir that is not there: an error naming it, and no entry left behind. */
+START_TEST(test_quarantine_missing)
+{
+	char names[256], *path = NULL, **v;
+	struct error err;
+	int r;
+
+	error_clear(&err);
+	r = datadir_quarantine(AT("d"), "partial", "r", 3, &path, &err);
+	ck_assert_int_lt(r, 0);
+	ck_assert_int_eq(err.code, r);
+	ck_assert_ptr_null(path);
+	ck_assert_msg(strstr(err.msg, AT("d")), "the message '%s' does not name the data dir",
+	              err.msg);
+	v = qlist();
+	ck_assert_uint_eq(qcount(v), 0);
+	free_strv(v);
+	if (access(AT(QDIR), F_OK) == 0) {
+		list_dir(QDIR, names, sizeof(names));
+		ck_assert_msg(names[0] == '\0', "left in the quarantine: '%s'", names);
+	}
+
+	/* the same with an entry already there: it stays, nothing is added */
+	make_member("wal", "db");
+	free(quarantine("first", "r", 3));
+	error_clear(&err);
+	ck_assert_int_lt(datadir_quarantine(AT("d"), "second", "r", 3, NULL, &err), 0);
+	v = qlist();
+	ck_assert_uint_eq(qcount(v), 1);
+	assert_entry_name(v[0], "first");
+	free_strv(v);
+}
+END_TEST
+
+START_TEST(test_quarantine_list)
+{
+	char **v;
+
+	/* no helper folder, then an empty quarantine folder */
+	v = qlist();
+	ck_assert_uint_eq(qcount(v), 0);
+	free_strv(v);
+	make_dir(".etcd-hooks");
+	make_dir(QDIR);
+	v = qlist();
+	ck_assert_uint_eq(qcount(v), 0);
+	free_strv(v);
+
+	/* sorted by name (= by time), hidden names left out */
+	make_dir(QDIR "/20240301T000000Z-partial");
+	make_dir(QDIR "/20240101T120000Z-removed");
+	make_dir(QDIR "/.20240201T000000Z-hidden");
+	make_dir(QDIR "/20240201T000000Z-removed");
+	make_dir(QDIR "/20240101T120000Z-removed.1");
+	v = qlist();
+	ck_assert_uint_eq(qcount(v), 4);
+	ck_assert_str_eq(v[0], "20240101T120000Z-removed");
+	ck_assert_str_eq(v[1], "20240101T120000Z-removed.1");
+	ck_assert_str_eq(v[2], "20240201T000000Z-removed");
+	ck_assert_str_eq(v[3], "20240301T000000Z-partial");
+	free_strv(v);
+}
+END_TEST
+
+static void marker_round_trip(uint64_t cluster, uint64_t member)
+{
+	uint64_t c = 0, m = 0;
+	struct error err;
+	int r;
+
+	error_clear(&err);
+	r = datadir_marker_write(AT("d"), cluster, member, &err);
+	ck_assert_msg(r == 0, "%d: %s", r, err.msg);
+	r = datadir_marker_read(AT("d"), &c, &m, &err);
+	ck_assert_msg(r == 0, "%d: %s", r, err.msg);
+	ck_assert_uint_eq(c, cluster);
+	ck_assert_uint_eq(m, member);
+}
+
+START_TEST(test_marker_round_trip)
+{
+	struct stat st;
+
+	marker_round_trip(UINT64_C(14841639068965178418), UINT64_C(10276657743932975437));
+	marker_round_trip(UINT64_MAX, UINT64_C(9223372036854775808)); /* INT64_MAX + 1 */
+	marker_round_trip(1, 2);
+	/* in the helper folder beside the data dir, 0600; the data dir is not created */
+	ck_assert_int_eq(stat(AT(".etcd-hooks/cluster"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(access(AT("d"), F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_marker_missing)
+{
+	uint64_t c = 7, m = 8;
+	struct error err;
+
+	error_clear(&err);
+	ck_assert_int_eq(datadir_marker_read(AT("d"), &c, &m, &err), -ENOENT);
+	make_dir(".etcd-hooks");
+	ck_assert_int_eq(datadir_marker_read(AT("d"), &c, &m, &err), -ENOENT);
+	ck_assert_uint_eq(c, 7);
+	ck_assert_uint_eq(m, 8);
+}
+END_TEST
+
+static const char *const bad_markers[] = {
+        "",
+        "garbage\n",
+        "\x01\x02\x03\xff",
+        "cluster_id=\nmember_id=2\n",
+        "cluster_id=12\n",
+        "cluster_id=abc\nmember_id=2\n",
+        "cluster_id=-1\nmember_id=2\n",
+        "cluster_id=18446744073709551616\nmember_id=2\n", /* UINT64_MAX + 1 */
+        "cluster_id=1\nmember_id=99999999999999999999999\n",
+        "member=1\ncluster=2\n",
+};
+
+START_TEST(test_marker_garbage)
+{
+	uint64_t c = 7, m = 8;
+	struct error err;
+	int r;
+
+	make_dir(".etcd-hooks");
+	make_file(".etcd-hooks/cluster", bad_markers[_i]);
+	error_clear(&err);
+	r = datadir_marker_read(AT("d"), &c, &m, &err);
+	ck_assert_msg(r == -EBADMSG, "marker '%s' gives %d", bad_markers[_i], r);
+	ck_assert_int_eq(err.code, -EBADMSG);
+	ck_assert_msg(strstr(err.msg, AT(".etcd-hooks/cluster")),
+	              "the message '%s' does not name the marker", err.msg);
+	ck_assert_uint_eq(c, 7);
+	ck_assert_uint_eq(m, 8);
+}
+END_TEST
+
 /* ---- a real etcd ---- */
 
 static unsigned free_port(void)
@@ -497,6 +909,25 @@ static Suite *datadir_suite(void)
 	tcase_add_loop_test(tc, test_helper_dir, 0, sizeof(helpers) / sizeof(helpers[0]));
 	tcase_add_test(tc, test_write_atomic);
 	tcase_add_test(tc, test_write_atomic_error);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("quarantine");
+	tcase_add_checked_fixture(tc, make_tmp, NULL);
+	tcase_add_test(tc, test_quarantine_moves);
+	tcase_add_test(tc, test_quarantine_retention);
+	tcase_add_test(tc, test_quarantine_retention_symlinks);
+	tcase_add_test(tc, test_quarantine_retention_bound);
+	tcase_add_test(tc, test_quarantine_trailing_slash);
+	tcase_add_test(tc, test_quarantine_missing);
+	tcase_add_test(tc, test_quarantine_list);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("marker");
+	tcase_add_checked_fixture(tc, make_tmp, NULL);
+	tcase_add_test(tc, test_marker_round_trip);
+	tcase_add_test(tc, test_marker_missing);
+	tcase_add_loop_test(tc, test_marker_garbage, 0,
+	                    sizeof(bad_markers) / sizeof(bad_markers[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("real_etcd");

@@ -1,0 +1,332 @@
+#!/bin/bash
+# The programs' exit codes and messages (style.md rule 12, design.md "Exit codes", "Logs"):
+# each check runs a built program with a private environment (env -i) and temp dirs, and
+# asserts its exit code AND what it printed. Nothing under /var/run/etcd is touched: every
+# run names a data dir in the temp dir.
+#
+#   tests/cli/test-cli.sh HOOKS_BUILD_DIR
+#
+# Some checks need a REAL etcd 3.4 (ETCD_BIN, default /var/cache/etcd-hooks/3.4/bin/etcd, from
+# tests/fetch-etcd 3.4) for a valid data dir and one in use; without it they FAIL, they do
+# not pass silently. One line per check (ok/FAIL/skip); exit 1 if any failed.
+set -u
+
+hooks=${1:?usage: test-cli.sh HOOKS_BUILD_DIR}
+etcd_bin=${ETCD_BIN:-/var/cache/etcd-hooks/3.4/bin/etcd}
+programs=(etcd-join etcd-promote etcd-leave etcd-clean)
+secret=s3cr3t-xyz
+failed=0
+tmp=$(mktemp -d /tmp/test-cli-XXXXXX)
+etcd_pid=
+
+cleanup() {
+	stop_etcd
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $1"; }
+fail() {
+	echo "FAIL - $1"
+	shift
+	for text in "$@"; do
+		printf '%s\n' "$text" | sed 's/^/    /'
+	done
+	failed=1
+}
+
+# run [VAR=value...] PROGRAM [args...]: run a built program with only PATH (and the given
+# variables) in its environment, bounded; sets $rc, and $tmp/out, $tmp/err.
+run() {
+	local vars=()
+	while [ $# -gt 0 ] && [[ $1 == *=* ]]; do
+		vars+=("$1")
+		shift
+	done
+	local prog=$1
+	shift
+	timeout -k 5 60 env -i PATH=/usr/bin:/bin HOME="$tmp" "${vars[@]}" "$hooks/$prog" "$@" \
+		>"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# What the last run printed, for a failure report.
+printed() {
+	echo "exit $rc; stdout: $(head -c 600 "$tmp/out" | tr '\n' '|')"
+	echo "stderr: $(head -c 600 "$tmp/err" | tr '\n' '|')"
+}
+
+# expect NAME RC STREAM TEXT...: the last run exited RC and STREAM (out, err or all) holds
+# every TEXT (fixed strings).
+expect() {
+	local name=$1 want=$2 stream=$3 text missing=
+	shift 3
+	case $stream in
+	out) cat "$tmp/out" >"$tmp/seen" ;;
+	err) cat "$tmp/err" >"$tmp/seen" ;;
+	*) cat "$tmp/out" "$tmp/err" >"$tmp/seen" ;;
+	esac
+	for text in "$@"; do
+		grep -qF -- "$text" "$tmp/seen" || missing+="'$text' "
+	done
+	if [ "$rc" != "$want" ] || [ -n "$missing" ]; then
+		fail "$name" "expected exit $want${missing:+ and std$stream with $missing}" \
+			"$(printed)"
+	else
+		ok "$name"
+	fi
+}
+
+# no_secret NAME: the password appears nowhere in what the last run printed.
+no_secret() {
+	if grep -qF -- "$secret" "$tmp/out" "$tmp/err"; then
+		fail "$1: the password is printed" "$(printed)"
+	else
+		ok "$1: no password in the output"
+	fi
+}
+
+port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Two free loopback ports from 24810 up (24790/24800 are record-wal.sh's).
+pick_ports() {
+	local p=24810
+	while ! port_free $p || ! port_free $((p + 10)); do
+		p=$((p + 1))
+		[ $p -lt 24900 ] || return 1
+	done
+	client_port=$p
+	peer_port=$((p + 10))
+}
+
+stop_etcd() {
+	if [ -n "$etcd_pid" ]; then
+		kill "$etcd_pid" 2>/dev/null
+		wait "$etcd_pid" 2>/dev/null
+	fi
+	etcd_pid=
+}
+
+# start_etcd DATA_DIR: a 1-member etcd on loopback, healthy within 20 s.
+start_etcd() {
+	local client=http://127.0.0.1:$client_port peer=http://127.0.0.1:$peer_port
+	env -i PATH=/usr/bin:/bin "$etcd_bin" --name n1 --data-dir "$1" \
+		--listen-client-urls "$client" --advertise-client-urls "$client" \
+		--listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+		--initial-cluster "n1=$peer" --initial-cluster-state new \
+		>"$tmp/etcd.log" 2>&1 &
+	etcd_pid=$!
+	for _ in $(seq 200); do
+		if ! kill -0 "$etcd_pid" 2>/dev/null; then
+			etcd_pid=
+			return 1
+		fi
+		curl -sf -m 1 "$client/health" 2>/dev/null | grep -q true && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Every file under DIR with its size and mtime.
+snapshot() {
+	find "$1" -printf '%p %s %T@\n' | sort
+}
+
+termination_log_existed=false
+[ -e /dev/termination-log ] && termination_log_existed=true
+
+# ---- every program: --help, --version, an unknown flag ----
+
+for p in "${programs[@]}"; do
+	run "$p" --help
+	expect "$p --help: exit 0, usage on stdout" 0 out "Usage: $p"
+	if [ "$rc" = 0 ] && [ "$(head -c $((7 + ${#p})) "$tmp/out")" != "Usage: $p" ]; then
+		fail "$p --help: stdout starts with 'Usage: $p'" "$(printed)"
+	fi
+	[ -s "$tmp/err" ] && fail "$p --help: nothing on stderr" "$(printed)"
+
+	run "$p" --version
+	expect "$p --version: exit 0, '$p <version>' on stdout" 0 out "$p "
+	if ! grep -qE "^$p [0-9]+\.[0-9]+\.[0-9]+" "$tmp/out"; then
+		fail "$p --version: stdout is '$p X.Y.Z'" "$(printed)"
+	fi
+
+	run "$p" --no-such-flag
+	expect "$p --no-such-flag: exit 2, Try '$p --help'." 2 err "Try '$p --help'." \
+		"--no-such-flag"
+	# style rule 5: the program's name first, not the path it was run by
+	if ! head -n 1 "$tmp/err" | grep -q "^$p: error: "; then
+		fail "$p --no-such-flag: the message starts with '$p: error: '" "$(printed)"
+	else
+		ok "$p --no-such-flag: the message starts with '$p: error: '"
+	fi
+
+	run "$p" --timeout
+	expect "$p --timeout without a value: exit 2" 2 err "Try '$p --help'."
+done
+
+# ---- configuration errors (etcd-join) ----
+
+nodata=$tmp/nowhere/default.etcd
+
+run etcd-join --name etcd-x --data-dir "$nodata"
+expect "--name etcd-x: exit 2, not an ordinal" 2 err "is not an ordinal" "etcd-x"
+
+run etcd-join --name etcd-0 --set-name foo --data-dir "$nodata"
+expect "--name etcd-0 --set-name foo: exit 2, names both" 2 err "etcd-0" "'foo'"
+
+run INITIAL_CLUSTER_SIZE=abc etcd-join --name etcd-0 --data-dir "$nodata"
+expect "INITIAL_CLUSTER_SIZE=abc: exit 2, names the variable" 2 err "INITIAL_CLUSTER_SIZE" \
+	"'abc'"
+
+run etcd-join --name etcd-0 --timeout 0 --data-dir "$nodata"
+expect "--timeout 0: exit 2" 2 err "--timeout" "'0'"
+
+run etcd-join --name etcd-0 --data-dir relative
+expect "--data-dir relative: exit 2" 2 err "'relative'" "absolute"
+
+run etcd-join --name etcd-0 --data-dir "$nodata" stray
+expect "an argument before '--' that is not an option: exit 2" 2 err "'stray'" \
+	"Try 'etcd-join --help'."
+
+for p in etcd-promote etcd-leave etcd-clean; do
+	run "$p" --name etcd-0 --data-dir "$nodata" stray
+	expect "$p: an argument that is not an option: exit 2" 2 err "'stray'" "Try '$p --help'."
+done
+
+# ---- the termination log: written only when it exists, never created ----
+
+if $termination_log_existed; then
+	echo "skip - a fatal error does not create /dev/termination-log (it exists here)"
+else
+	run INITIAL_CLUSTER_SIZE=abc etcd-join --name etcd-0 --data-dir "$nodata"
+	run etcd-leave --name etcd-x --data-dir "$nodata"
+	run etcd-promote --name etcd-x --data-dir "$nodata"
+	if [ -e /dev/termination-log ]; then
+		fail "a fatal error does not create /dev/termination-log"
+		rm -f /dev/termination-log
+	else
+		ok "a fatal error does not create /dev/termination-log"
+	fi
+fi
+
+# ---- etcd-promote, etcd-leave, etcd-clean with a valid configuration ----
+
+pick_ports || fail "no free loopback ports in 24810..24900"
+run etcd-promote --name etcd-0 --data-dir "$nodata" --timeout 1 \
+	--client-port "$client_port" --peer-port "$peer_port"
+expect "etcd-promote without etcd, --timeout 1: exit 4 naming 127.0.0.1" 4 err "127.0.0.1" \
+	"etcd-promote: error: "
+for p in etcd-leave etcd-clean; do
+	run "$p" --name etcd-0 --data-dir "$nodata"
+	expect "$p with a valid configuration: exit 1, not implemented yet" 1 err \
+		"not implemented yet"
+done
+
+# ---- etcd-join on a REAL data dir ----
+
+vol=$tmp/vol
+data=$vol/default.etcd
+mkdir -p "$vol"
+join_args=(--name etcd-0 --initial-cluster-size 1 --data-dir "$data")
+have_etcd=false
+if [ ! -x "$etcd_bin" ]; then
+	fail "a real etcd 3.4 at ETCD_BIN='$etcd_bin'" "run tests/fetch-etcd 3.4"
+elif ! start_etcd "$data"; then
+	fail "etcd 3.4 starts on 127.0.0.1:$client_port" "$(tail -n 5 "$tmp/etcd.log")"
+else
+	have_etcd=true
+fi
+
+if $have_etcd; then
+	# in use by a running etcd: refused, and no password printed on the way
+	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" etcd-join "${join_args[@]}" \
+		--etcd /bin/true --dry-run
+	expect "a data dir in use: exit 3" 3 err "another etcd holds the data dir"
+	no_secret "refused (in use)"
+	run etcd-join "${join_args[@]}" --etcd /bin/true
+	expect "a data dir in use, not a dry run: exit 3" 3 err "another etcd holds the data dir"
+	stop_etcd
+
+	# valid: a dry run decides restart, prints the exec line and changes nothing
+	before=$(snapshot "$vol")
+	run etcd-join "${join_args[@]}" --etcd /bin/true --dry-run
+	expect "--dry-run on a valid data dir: exit 0, decision: restart" 0 out \
+		"decision: restart" "exec: /bin/true " "--data-dir=$data"
+	if [ "$before" != "$(snapshot "$vol")" ]; then
+		fail "--dry-run changes nothing" "$(diff <(echo "$before") <(snapshot "$vol"))"
+	elif [ -e "$vol/.etcd-hooks" ]; then
+		fail "--dry-run creates no .etcd-hooks folder"
+	else
+		ok "--dry-run changes nothing (no .etcd-hooks folder)"
+	fi
+
+	# the password: not in a dry run, not with --debug, not on error paths
+	for env_name in ETCDCTL_PASSWORD ROOT_PASSWORD; do
+		run ETCDCTL_USER=root "$env_name=$secret" etcd-join "${join_args[@]}" \
+			--etcd /bin/true --dry-run --debug
+		expect "$env_name, --dry-run --debug: exit 0" 0 out "decision: restart"
+		no_secret "$env_name, --dry-run --debug"
+	done
+	printf '%s\n' "$secret" >"$tmp/password"
+	run etcd-join "${join_args[@]}" --user root --password-file "$tmp/password" \
+		--etcd /bin/true --dry-run --debug
+	expect "--password-file, --dry-run --debug: exit 0" 0 out "decision: restart"
+	no_secret "--password-file, --dry-run --debug"
+	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" etcd-join --name etcd-0 \
+		--data-dir relative
+	expect "a bad data dir with a password set: exit 2" 2 err "'relative'"
+	no_secret "a bad data dir with a password set"
+	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" INITIAL_CLUSTER_SIZE=abc etcd-join \
+		--name etcd-0 --data-dir "$data"
+	expect "a bad INITIAL_CLUSTER_SIZE with a password set: exit 2" 2 err "INITIAL_CLUSTER_SIZE"
+	no_secret "a bad INITIAL_CLUSTER_SIZE with a password set"
+	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" etcd-promote --name etcd-0 \
+		--data-dir "$data" --timeout 1 --client-port "$client_port" --peer-port "$peer_port"
+	expect "etcd-promote with a password set: exit 4" 4 err "127.0.0.1"
+	no_secret "etcd-promote with a password set"
+	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" etcd-leave --name etcd-0 --data-dir "$data"
+	expect "etcd-leave with a password set: exit 1" 1 err "not implemented yet"
+	no_secret "etcd-leave with a password set"
+
+	# flags etcd-join owns cannot be passed after '--'
+	run etcd-join "${join_args[@]}" --etcd /bin/true --dry-run -- --name=x
+	expect "-- --name=x: exit 2, the flag is owned" 2 err "--name"
+	run etcd-join "${join_args[@]}" --etcd /bin/true --dry-run -- --data-dir /elsewhere
+	expect "-- --data-dir /elsewhere: exit 2, the flag is owned" 2 err "--data-dir"
+	# ... decided before anything else: not after waiting for peers (an empty data dir
+	# bootstraps: it first waits for the peer names, which never resolve here)
+	run etcd-join --name etcd-0 --initial-cluster-size 1 --data-dir "$tmp/empty/default.etcd" \
+		--timeout 3 --etcd /bin/true --dry-run -- --name=x
+	expect "-- --name=x with an empty data dir: exit 2 at once" 2 err "--name"
+
+	# a real exec (of a stand-in that prints what it got), on a copy of the data
+	cp -a "$data" "$vol/copy.etcd"
+	printf '#!/bin/sh\necho "argv: $*"\nenv\n' >"$tmp/show-exec"
+	chmod +x "$tmp/show-exec"
+	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" "ROOT_PASSWORD=$secret" etcd-join \
+		--name etcd-0 --initial-cluster-size 1 --data-dir "$vol/copy.etcd" \
+		--etcd "$tmp/show-exec"
+	expect "exec on a valid data dir: the exec'd program gets etcd's flags" 0 out \
+		"argv: --name=etcd-0 " "--data-dir=$vol/copy.etcd"
+	no_secret "exec with a password set (argv and environment of the exec'd program)"
+	if grep -q '^ETCDCTL_USER=' "$tmp/out"; then
+		fail "exec: ETCDCTL_USER is removed from etcd's environment" "$(printed)"
+	else
+		ok "exec: ETCDCTL_USER is removed from etcd's environment"
+	fi
+
+	# etcd cannot be executed
+	run etcd-join --name etcd-0 --initial-cluster-size 1 --data-dir "$vol/copy.etcd" \
+		--etcd /nonexistent
+	expect "--etcd /nonexistent on a valid data dir: exit 127" 127 err "'/nonexistent'"
+	printf 'not a program\n' >"$tmp/not-executable"
+	chmod 0644 "$tmp/not-executable"
+	run etcd-join --name etcd-0 --initial-cluster-size 1 --data-dir "$vol/copy.etcd" \
+		--etcd "$tmp/not-executable"
+	expect "--etcd NOT-EXECUTABLE on a valid data dir: exit 126" 126 err "not-executable"
+fi
+
+exit $failed
