@@ -242,7 +242,10 @@ const struct etcd_member *etcd_member_find_peer_url(const struct etcd_member_lis
 
 bool etcd_member_started(const struct etcd_member *m)
 {
-	return m->name && m->name[0];
+	/* Not the name: an initial member carries its --initial-cluster name before it ever
+	 * started. A member publishes its client URLs when it starts; etcd's own
+	 * isMemberBootstrapped() asks the same. */
+	return m->n_client_urls > 0;
 }
 
 int etcd_parse_status(const char *body, size_t len, struct etcd_status *ret, struct error *err)

@@ -34,7 +34,7 @@ struct etcd_version {
 
 struct etcd_member {
 	uint64_t id;
-	char *name; /* "" for a member that has not started */
+	char *name; /* "" for an added member that has not started */
 	char **peer_urls;
 	size_t n_peer_urls;
 	char **client_urls;
@@ -79,7 +79,8 @@ void etcd_member_list_free(struct etcd_member_list *l);
 /* The member with this peer URL, or NULL. */
 const struct etcd_member *etcd_member_find_peer_url(const struct etcd_member_list *l,
                                                     const char *peer_url);
-/* True when the member has published its name: "started" in etcd's sense. */
+/* True when the member has started: it has published its client URLs. (Its name is not
+ * enough: initial members have their --initial-cluster names before they start.) */
 bool etcd_member_started(const struct etcd_member *m);
 
 /* Decode a maintenance/status response. Returns 0 or -EBADMSG. */

@@ -144,6 +144,13 @@ static int wait_for_names(struct join *j)
 		if (!host)
 			return EXIT_FAILED;
 		while (getaddrinfo(host, NULL, &hints, &res) != 0) {
+			if (j->s.dry_run) {
+				log_msg(LOG_INFO,
+				        "peer name '%s' does not resolve yet; etcd-join would "
+				        "wait for it (dry run: not waiting)",
+				        host);
+				break;
+			}
 			if (deadline_passed(&j->deadline)) {
 				log_msg(LOG_FATAL,
 				        "peer name '%s' does not resolve after %.0fs; is the "
@@ -155,13 +162,16 @@ static int wait_for_names(struct join *j)
 			}
 			if (log_progress_due(&progress))
 				log_msg(LOG_INFO,
-				        "waiting for peer names to resolve: '%s' does not yet "
+				        "waiting for peer names to resolve: '%s' does not resolve "
+				        "yet "
 				        "waited=%.0fs deadline=%llus",
 				        host, log_progress_elapsed(&progress),
 				        (unsigned long long)(j->s.timeout_ms / 1000));
 			clock_sleep_ms(DNS_POLL_MS);
 		}
-		freeaddrinfo(res);
+		if (res)
+			freeaddrinfo(res);
+		res = NULL;
 		free(host);
 	}
 	log_msg(LOG_INFO, "all %u initial peer names resolve waited=%.1fs", size,
@@ -278,15 +288,17 @@ static enum join_cluster probe_cluster(struct join *j, bool quiet)
 			log_msg(LOG_INFO, "no other member to ask: a cluster of one");
 		goto out;
 	}
+	/* One round over the endpoints, each call bounded by CALL_TIMEOUT_MS: a member that
+	 * refuses or hangs is "no answer"; retrying here would only slow every bootstrap. */
 	deadline_init(&d, PROBE_TIMEOUT_MS);
 	r = etcd_client_new(j->http, (const char *const *)urls, n, &client, &err);
 	if (r == 0)
-		r = etcd_member_list(client, &d, &l, &err);
+		r = etcd_member_list(client, NULL, &l, &err);
 	/* etcd 3.6 with auth on wants a token even for the member list. */
 	if (r == -EACCES && j->s.user && j->s.password) {
 		r = etcd_client_login(client, j->s.user, j->s.password, &d, &err);
 		if (r == 0)
-			r = etcd_member_list(client, &d, &l, &err);
+			r = etcd_member_list(client, NULL, &l, &err);
 	}
 	if (r == 0) {
 		free(j->answered_at);

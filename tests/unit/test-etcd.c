@@ -289,7 +289,7 @@ START_TEST(test_member_list)
 		ck_assert_msg(m != NULL, "%s: no member with peer URL %s", lists[_i].file, e->peer);
 		ck_assert_uint_eq(m->id, e->id);
 		ck_assert_str_eq(m->name, e->name);
-		ck_assert(etcd_member_started(m) == (e->name[0] != '\0'));
+		ck_assert(etcd_member_started(m) == (e->client != NULL));
 		ck_assert(m->is_learner == e->learner);
 		ck_assert_uint_eq(m->n_client_urls, e->client ? 1 : 0);
 		if (e->client)
@@ -325,15 +325,21 @@ START_TEST(test_member_list_peer_urls)
 }
 END_TEST
 
+/* Started = published client URLs, not a name: during a bootstrap every initial member
+ * carries its --initial-cluster name before it starts (seen on a peer's /members). */
 START_TEST(test_member_started)
 {
+	char *urls[] = {"http://etcd-0.etcd.default:2379"};
 	struct etcd_member m = {.name = ""};
 
 	ck_assert(!etcd_member_started(&m));
-	m.name = "n1";
-	ck_assert(etcd_member_started(&m));
-	m.name = NULL;
+	m.name = "etcd-0";
 	ck_assert(!etcd_member_started(&m));
+	m.client_urls = urls;
+	m.n_client_urls = 1;
+	ck_assert(etcd_member_started(&m));
+	m.name = "";
+	ck_assert(etcd_member_started(&m));
 }
 END_TEST
 

@@ -1,0 +1,265 @@
+#!/usr/bin/python3
+"""Self-test of the StatefulSet simulator (sim/sim): does it behave like the kubelet?
+
+The end-to-end tests trust the simulator's pod lifecycle, so this checks it with small
+shell containers instead of etcd-join (variants of sim/pod.json written to a temp dir):
+pod identity (hostname, env, PATH, DNS, volume, termination log), init containers retried
+until they succeed, postStart/preStop order and output, SIGKILL at the end of the grace
+period, a failed postStart killing the container, a hook killed when the main process
+exits, crash back-off with restartCount, delete-pvc, and a clean 'down'.
+Exit status: 0 passed, 1 failed, 77 cannot run here (not root, no etcd for 'up').
+"""
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SIM = os.path.join(REPO, "sim", "sim")
+CLUSTER = "simtest"
+STATE = "/run/etcd-hooks-sim/" + CLUSTER
+SKIP = 77
+
+LOOP = "while :; do sleep 0.1; done"
+GOOD = ("trap 'echo got TERM; exit 0' TERM; echo boot >>/var/run/etcd/boots; "
+        "echo \"message from $HOSTNAME\" >/dev/termination-log; " + LOOP)
+
+
+def say(msg):
+    print(msg, flush=True)
+
+
+class Failed(Exception):
+    pass
+
+
+def expect(cond, msg):
+    if not cond:
+        raise Failed(msg)
+
+
+def sh(script):
+    return ["/bin/sh", "-c", script]
+
+
+def write_spec(tmp, name, main, post_start=None, pre_stop=None, init=None, grace=3):
+    """A variant of sim/pod.json whose container runs the shell script main."""
+    with open(os.path.join(REPO, "sim", "pod.json")) as f:
+        sts = json.load(f)
+    pod = sts["spec"]["template"]["spec"]
+    pod["terminationGracePeriodSeconds"] = grace
+    c = pod["containers"][0]
+    c["command"] = sh(main)
+    c["lifecycle"] = {}
+    if post_start:
+        c["lifecycle"]["postStart"] = {"exec": {"command": sh(post_start)}}
+    if pre_stop:
+        c["lifecycle"]["preStop"] = {"exec": {"command": sh(pre_stop)}}
+    if init:
+        pod["initContainers"] = [{"name": "init", "command": sh(init), "env": copy.deepcopy(c["env"])}]
+    path = os.path.join(tmp, name + ".json")
+    with open(path, "w") as f:
+        json.dump(sts, f)
+    return path
+
+
+class Sim:
+    def __init__(self, etcd_bin, etcdctl):
+        self.etcd_bin, self.etcdctl = etcd_bin, etcdctl
+
+    def run(self, *args, check=True):
+        p = subprocess.run([SIM, "--cluster", CLUSTER] + list(args), capture_output=True,
+                           text=True, timeout=180)
+        if check and p.returncode != 0:
+            raise Failed("sim %s: exit %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
+        return p
+
+    def up(self, spec, n=1, *extra):
+        self.run("down")
+        self.run("up", str(n), "--no-wait", "--parallel", "--pod-spec", spec, "--hooks-bin", "/nonexistent",
+                 "--etcd-bin", self.etcd_bin, "--etcdctl", self.etcdctl, *extra)
+
+    def pod(self, i=0):
+        pods = json.loads(self.run("status", "--json", "--pods").stdout)["pods"]
+        return [p for p in pods if p["ordinal"] == i][0]
+
+    def exec(self, i, *command):
+        return self.run("exec", str(i), "--", *command).stdout
+
+    def log(self, i=0, name="container.log"):
+        with open(os.path.join(STATE, "pods", str(i), name)) as f:
+            return f.read()
+
+    def wait(self, what, test, timeout=20):
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                if test():
+                    return
+            except (Failed, IndexError, KeyError):
+                pass
+            if time.monotonic() > end:
+                raise Failed("timed out waiting for %s; pod: %s" % (what, self.run("status", "--pods", check=False).stdout))
+            time.sleep(0.1)
+
+    def ready(self, i=0):
+        self.wait("pod %d Ready" % i, lambda: self.pod(i)["ready"])
+
+    def delete(self, i=0):
+        """Delete pod i the way 'restart' does, minus the re-creation: time it."""
+        t0 = time.monotonic()
+        with open(os.path.join(STATE, "pods", str(i), "deletion"), "w") as f:
+            f.write("test\n")
+        self.wait("pod %d deleted" % i, lambda: not os.path.exists(os.path.join(STATE, "pods", str(i), "pod.json")), 30)
+        return time.monotonic() - t0
+
+
+# ----------------------------------------------------------------------------------------
+
+
+def identity(sim, tmp):
+    """Two pods: hostname, env, PATH, DNS of both, volume, termination message, restart."""
+    sim.up(write_spec(tmp, "identity", GOOD), 2, "--env", "EXTRA=1", "--path-prepend", "/opt/x")
+    sim.ready(0)
+    sim.ready(1)
+    expect(sim.exec(0, "hostname").strip() == "etcd-0", "hostname")
+    env = dict(l.split("=", 1) for l in sim.exec(1, "env").splitlines() if "=" in l)
+    want = {"HOSTNAME": "etcd-1", "POD_NAME": "etcd-1", "CLUSTER_NAMESPACE": "default", "SET_NAME": "etcd",
+            "INITIAL_CLUSTER_SIZE": "2", "ETCD_DATA_DIR": "/var/run/etcd/default.etcd", "EXTRA": "1"}
+    expect(all(env.get(k) == v for k, v in want.items()), "env %s, want %s" % (env, want))
+    path = env["PATH"].split(":")
+    expect(path[0] == "/opt/x" and path[1] == "/nonexistent" and path[2].endswith("/bin")
+           and path[3:] == ["/usr/sbin", "/usr/bin", "/sbin", "/bin"], "PATH %s" % path)
+    hosts = sim.exec(0, "getent", "hosts", "etcd-1.etcd.default").split()
+    expect(hosts[:1] == [sim_ip(1)], "etcd-1.etcd.default resolves to %s" % hosts)
+    expect("default.etcd" not in sim.exec(0, "ls", "/var/run/etcd"), "volume not empty")
+    expect(sim.exec(0, "cat", "/var/run/etcd/boots").split() == ["boot"], "volume content")
+    sim.run("restart", "0", "--no-wait")
+    expect(sim.exec(0, "cat", "/var/run/etcd/boots").split() == ["boot", "boot"], "volume kept across restart")
+    sim.run("kill", "1", "--no-wait")
+    p = sim.pod(1)
+    expect(p["restartCount"] == 1 and p["lastExitCode"] == 137, "after kill: %s" % p)
+    expect(p["terminationMessage"] == "message from etcd-1", "termination message %r" % p["terminationMessage"])
+    sim.run("delete-pvc", "1")
+    sim.run("restart", "1", "--no-wait")
+    expect(sim.exec(1, "cat", "/var/run/etcd/boots").split() == ["boot"], "volume not replaced after delete-pvc")
+    expect(sim.pod(1)["restartCount"] == 0, "a re-created pod starts at restartCount 0")
+
+
+def sim_ip(i):
+    with open(os.path.join(STATE, "state.json")) as f:
+        return "198.18.%d.%d" % (json.load(f)["subnet"], 10 + i)
+
+
+def hooks_and_init(sim, tmp):
+    """Init container retried; postStart before Ready; preStop before SIGTERM."""
+    init = ("if [ -e /var/run/etcd/init-ran ]; then echo init ok; exit 0; fi; "
+            "touch /var/run/etcd/init-ran; echo init fails; exit 3")
+    sim.up(write_spec(tmp, "hooks", GOOD, post_start="echo post begins; sleep 1; echo post ends",
+                      pre_stop="echo pre begins; sleep 1; echo pre ends", init=init))
+    t0 = time.monotonic()
+    sim.ready()
+    expect(time.monotonic() - t0 >= 1.5, "Ready before init back-off (1 s) and postStart (1 s)")
+    took = sim.delete()
+    expect(took >= 1, "preStop (1 s) did not delay the deletion: %.2f s" % took)
+    log = [l for l in sim.log().splitlines() if not l.startswith("====")]
+    want = ["init fails", "init ok", "[postStart] post begins", "[postStart] post ends",
+            "[preStop] pre begins", "[preStop] pre ends", "got TERM"]
+    expect(log == want, "container log %s, want %s" % (log, want))
+
+
+def grace_then_sigkill(sim, tmp):
+    sim.up(write_spec(tmp, "stubborn", "trap 'echo ignoring TERM' TERM; " + LOOP, grace=2))
+    sim.ready()
+    took = sim.delete()
+    expect(2 <= took < 5, "deletion took %.2f s, want the grace period (2 s)" % took)
+    expect("SIGKILL" in sim.log(0, "kubelet.log") and "exited 137" in sim.log(0, "kubelet.log"),
+           "no SIGKILL after the grace period")
+
+
+def failed_post_start(sim, tmp):
+    sim.up(write_spec(tmp, "badpost", GOOD, post_start="echo no; exit 1"))
+    sim.wait("two restarts", lambda: sim.pod()["restartCount"] >= 2, 15)
+    expect(sim.log().count("got TERM") >= 2, "the container was not stopped after postStart failed")
+
+
+def hook_dies_with_container(sim, tmp):
+    main = "trap 'exit 0' USR1; echo $$ >/var/run/etcd/pid; " + LOOP
+    pre = "echo pre begins; kill -USR1 $(cat /var/run/etcd/pid); sleep 20; echo pre not killed"
+    sim.up(write_spec(tmp, "prekill", main, pre_stop=pre, grace=30))
+    sim.ready()
+    took = sim.delete()
+    expect(took < 5, "deletion took %.2f s: the preStop hook outlived the container" % took)
+    expect("pre not killed" not in sim.log(), "the preStop hook went on after the container exited")
+
+
+def crash_backoff(sim, tmp):
+    sim.up(write_spec(tmp, "crash", "echo crash; echo one line reason >/dev/termination-log; exit 5"))
+    sim.wait("three restarts", lambda: sim.pod()["restartCount"] >= 3, 20)
+    p = sim.pod()
+    expect(p["lastExitCode"] == 5 and p["terminationMessage"] == "one line reason", "status %s" % p)
+    starts = [l for l in sim.log(0, "kubelet.log").splitlines() if "back-off" in l]
+    expect([l.split("back-off ")[1].split()[0] for l in starts[:3]] == ["1", "2", "4"],
+           "back-off delays %s, want 1, 2, 4 s" % starts[:3])
+
+
+SCENARIOS = [identity, hooks_and_init, grace_then_sigkill, failed_post_start,
+             hook_dies_with_container, crash_backoff]
+
+
+def leftovers():
+    """Namespaces or processes of the test cluster that survived 'down'."""
+    ns = [l.split()[0] for l in subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                               text=True).stdout.splitlines()
+          if l.startswith(CLUSTER + "-")]
+    procs = [l for l in subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()
+             if "--cluster %s " % CLUSTER in l and "_kubelet" in l]
+    return ns + procs + ([STATE] if os.path.exists(STATE) else [])
+
+
+def main():
+    if os.geteuid() != 0:
+        say("*** SKIPPED: the simulator needs root ***")
+        return SKIP
+    dirs = []
+    for what in ("3.4", "etcdctl"):
+        p = subprocess.run([os.path.join(REPO, "tests", "fetch-etcd"), "--dir", what],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            say("*** SKIPPED: tests/fetch-etcd --dir %s failed: %s ***" % (what, p.stderr.strip()))
+            return SKIP
+        dirs.append(p.stdout.strip())
+    sim = Sim(dirs[0], os.path.join(dirs[1], "etcdctl"))
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for scenario in SCENARIOS:
+            t0 = time.monotonic()
+            try:
+                scenario(sim, tmp)
+                passed += 1
+                say("PASS %-26s %5.1f s" % (scenario.__name__, time.monotonic() - t0))
+            except Failed as e:
+                failed += 1
+                say("FAIL %-26s %s" % (scenario.__name__, e))
+                for name in ("kubelet.log", "container.log"):
+                    try:
+                        say("---- pod 0 %s\n%s" % (name, sim.log(0, name)[-3000:]))
+                    except OSError:
+                        pass
+            finally:
+                sim.run("down", check=False)
+    left = leftovers()
+    if left:
+        failed += 1
+        say("FAIL down left things behind: %s" % left)
+    say("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
