@@ -518,3 +518,35 @@ int datadir_marker_read(const char *data_dir, uint64_t *ret_cluster_id, uint64_t
 	*ret_member_id = mid;
 	return 0;
 }
+
+int datadir_helper_value(const char *data_dir, const char *name, const char *key, char *buf,
+                         size_t size)
+{
+	char *dir = datadir_helper_dir(data_dir), path[4096], text[8192];
+	size_t klen = strlen(key);
+	ssize_t n;
+	int fd;
+
+	if (!dir)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	free(dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	text[n] = '\0';
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
+			snprintf(buf, size, "%s", line + klen + 1);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

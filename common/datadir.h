@@ -43,6 +43,11 @@ char *datadir_helper_dir(const char *data_dir);
 int datadir_write_atomic(const char *dir, const char *name, const char *content, struct error *err);
 
 #define DATADIR_QUARANTINE_KEEP 3
+/* In the helper folder: "pid=<etcd-join's pid>\nstate=<what it waits for>\n", written by
+ * etcd-join while it waits and read by etcd-promote. */
+#define DATADIR_JOIN_STATE "join-state"
+/* In the helper folder: what the last etcd-join decided ("pid", "action", "reason", argv). */
+#define DATADIR_LAST_DECISION "last-decision"
 
 /* Move the data dir aside, never deleting it: rename it (same volume, atomic) to
  * <helper>/quarantine/<UTC time>.<ns>Z-<tag>/<data dir name>, with a file "reason" beside
@@ -56,6 +61,11 @@ int datadir_quarantine(const char *data_dir, const char *tag, const char *reason
 /* The quarantined entries, oldest first (names under <helper>/quarantine), NULL-terminated
  * and malloc'd (free each and the array). Returns 0 (an empty list when there are none). */
 int datadir_quarantine_list(const char *data_dir, char ***ret, struct error *err);
+
+/* The value of `key` in the helper folder's key=value file `name` (one per line), into buf.
+ * Returns 0, -ENOENT (no file or no such key) or another negative errno. */
+int datadir_helper_value(const char *data_dir, const char *name, const char *key, char *buf,
+                         size_t size);
 
 /* The cluster marker in the helper folder: written once the member has been part of a formed
  * cluster, so an empty data dir later is known not to be a first bootstrap. */

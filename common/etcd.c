@@ -230,13 +230,20 @@ out:
 	return r;
 }
 
+bool etcd_member_has_peer_url(const struct etcd_member *m, const char *peer_url)
+{
+	for (size_t k = 0; k < m->n_peer_urls; k++)
+		if (strcmp(m->peer_urls[k], peer_url) == 0)
+			return true;
+	return false;
+}
+
 const struct etcd_member *etcd_member_find_peer_url(const struct etcd_member_list *l,
                                                     const char *peer_url)
 {
 	for (size_t i = 0; i < l->n_members; i++)
-		for (size_t k = 0; k < l->members[i].n_peer_urls; k++)
-			if (strcmp(l->members[i].peer_urls[k], peer_url) == 0)
-				return &l->members[i];
+		if (etcd_member_has_peer_url(&l->members[i], peer_url))
+			return &l->members[i];
 	return NULL;
 }
 
@@ -482,15 +489,20 @@ int etcd_call(struct etcd_client *c, const char *path, const char *body, const s
               char **ret_body, struct error *err)
 {
 	struct backoff b;
+	bool tried = false;
 	int r = -ETIMEDOUT;
 
 	if (c->n == 0)
 		return error_set(err, -EINVAL, "no etcd endpoint to call");
-	backoff_init(&b, 100, 2000);
+	backoff_init(&b, 100, 1000);
 	for (;;) {
 		for (size_t k = 0; k < c->n; k++) {
 			size_t i = (c->current + k) % c->n;
 
+			/* Out of time: report the last real answer, not "deadline passed". */
+			if (tried && d && deadline_passed(d))
+				return r;
+			tried = true;
 			r = call_one(c, i, path, body, d, ret_body, err);
 			if (r == 0) {
 				c->current = i;

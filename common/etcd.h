@@ -76,6 +76,8 @@ const char *etcd_api_prefix(const struct etcd_version *v);
 int etcd_parse_member_list(const char *body, size_t len, struct etcd_member_list *ret,
                            struct error *err);
 void etcd_member_list_free(struct etcd_member_list *l);
+/* True when m has this peer URL. */
+bool etcd_member_has_peer_url(const struct etcd_member *m, const char *peer_url);
 /* The member with this peer URL, or NULL. */
 const struct etcd_member *etcd_member_find_peer_url(const struct etcd_member_list *l,
                                                     const char *peer_url);

@@ -39,9 +39,13 @@
 #define CALL_TIMEOUT_MS    800
 #define CONNECT_TIMEOUT_MS 500
 /* member/add and member/remove can hang without quorum: bound each call, then re-read. */
-#define CHANGE_CALL_TIMEOUT_MS 5000
+#define CHANGE_CALL_TIMEOUT_MS 2000
 #define PROGRESS_INTERVAL_MS   5000
 #define DNS_POLL_MS            250
+/* An add refused this long (etcd's strict window is 5 s) looks for a stale member. */
+#define STALE_AFTER_MS 8000
+/* ... and removes it only when it was down this long apart. */
+#define STALE_CONFIRM_MS 3000
 /* The decision loop: probe, quarantine, wait, replace, add: a handful of steps at most. */
 #define MAX_STEPS 12
 
@@ -129,6 +133,22 @@ static char *find_etcd(const char *given)
 	return found;
 }
 
+/* Tell etcd-promote (postStart, started together with us) that we are in a long wait: it
+ * then lets the pod become Ready instead of holding up an OrderedReady StatefulSet, and
+ * keeps watching in the background. The file names our pid, so a stale one is ignored. */
+static void write_join_state(const struct join *j, const char *state)
+{
+	char *dir = datadir_helper_dir(j->s.data_dir), text[128];
+
+	if (!dir || j->s.dry_run) {
+		free(dir);
+		return;
+	}
+	snprintf(text, sizeof(text), "pid=%ld\nstate=%s\n", (long)getpid(), state);
+	datadir_write_atomic(dir, DATADIR_JOIN_STATE, text, NULL);
+	free(dir);
+}
+
 /* Wait until every initial peer's name resolves: etcd resolves them once at start and
  * fails when one does not. Returns 0, or EXIT_DEADLINE. */
 static int wait_for_names(struct join *j)
@@ -137,6 +157,7 @@ static int wait_for_names(struct join *j)
 	unsigned size = j->s.initial_cluster_size;
 
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
+	write_join_state(j, "waiting-names");
 	for (unsigned i = 0; i < size; i++) {
 		char *host = endpoints_host(&j->ep, i);
 		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
@@ -174,6 +195,7 @@ static int wait_for_names(struct join *j)
 		res = NULL;
 		free(host);
 	}
+	write_join_state(j, "deciding");
 	log_msg(LOG_INFO, "all %u initial peer names resolve waited=%.1fs", size,
 	        log_progress_elapsed(&progress));
 	return 0;
@@ -218,10 +240,7 @@ static void free_urls(char **v, size_t n)
 
 static bool is_me(const struct join *j, const struct etcd_member *m)
 {
-	for (size_t k = 0; k < m->n_peer_urls; k++)
-		if (strcmp(m->peer_urls[k], j->my_peer_url) == 0)
-			return true;
-	return false;
+	return etcd_member_has_peer_url(m, j->my_peer_url);
 }
 
 /* Point j->cluster at the client URLs of the started voting members of the live list (not
@@ -455,6 +474,7 @@ static int wait_for_cluster(struct join *j)
 	struct backoff b;
 
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
+	write_join_state(j, "waiting-cluster");
 	backoff_init(&b, 500, 5000);
 	for (;;) {
 		enum join_cluster c = probe_cluster(j, true);
@@ -462,6 +482,7 @@ static int wait_for_cluster(struct join *j)
 		if (c == JOIN_CLUSTER_UNKNOWN)
 			return EXIT_FAILED;
 		if (c == JOIN_CLUSTER_ANSWERS) {
+			write_join_state(j, "deciding");
 			log_msg(LOG_INFO, "the cluster answers after %.1fs",
 			        log_progress_elapsed(&progress));
 			return 0;
@@ -507,70 +528,78 @@ static void change_deadline(const struct join *j, struct deadline *d)
 	deadline_init(d, left < CHANGE_CALL_TIMEOUT_MS ? left : CHANGE_CALL_TIMEOUT_MS);
 }
 
-/* Remove this member's old entry (its volume was lost), guarded by quorum. Returns 0 or an
- * exit code. */
-static int replace_member(struct join *j)
+/* Remove member `id` (`what` names it for the log), guarded by quorum: the healthy voters
+ * other than it must stay a majority of the voters left. Returns 0 (removed, or gone
+ * already) or an exit code. */
+static int remove_guarded(struct join *j, uint64_t target, const char *what)
 {
-	const struct etcd_member *old = etcd_member_find_peer_url(&j->members, j->my_peer_url);
 	unsigned voters = 0, healthy = 0;
 	struct log_progress progress;
 	char id[ETCD_ID_STR_MAX];
-	uint64_t old_id;
-	bool old_voter;
+	bool target_voter = false, found = false;
 	struct backoff b;
 	struct error err;
 
-	if (!old)
-		return 0;
-	old_id = old->id;
-	old_voter = !old->is_learner;
+	etcd_id_format(target, id);
 	for (size_t i = 0; i < j->members.n_members; i++) {
 		const struct etcd_member *m = &j->members.members[i];
 		struct deadline d;
 
+		if (m->id == target) {
+			found = true;
+			target_voter = !m->is_learner;
+		}
 		if (m->is_learner)
 			continue;
 		voters++;
-		if (m->id == old_id || !m->n_client_urls)
+		if (m->id == target || !m->n_client_urls)
 			continue;
 		deadline_init(&d, CALL_TIMEOUT_MS);
 		if (etcd_health(j->http, m->client_urls[0], &d, NULL) == 1)
 			healthy++;
 	}
-	if (!join_remove_keeps_quorum(voters, healthy, old_voter)) {
+	if (!found)
+		return 0;
+	if (!join_remove_keeps_quorum(voters, healthy, target_voter)) {
+		unsigned left = voters - (target_voter ? 1 : 0);
+
 		log_msg(LOG_FATAL,
-		        "refusing to remove the old member id=%s: %u of the other voters are "
-		        "healthy, and %u of %u voters would be needed for quorum after the removal",
-		        etcd_id_format(old_id, id), healthy, (voters - (old_voter ? 1 : 0)) / 2 + 1,
-		        voters - (old_voter ? 1 : 0));
+		        "refusing to remove %s id=%s: %u of the other voters are healthy, and %u "
+		        "of %u voters would be needed for quorum after the removal",
+		        what, id, healthy, left / 2 + 1, left);
 		return EXIT_REFUSED;
 	}
-	log_msg(LOG_INFO, "removing the old member id=%s (healthy voters besides it: %u of %u)",
-	        etcd_id_format(old_id, id), healthy, voters);
+	log_msg(LOG_INFO, "removing %s id=%s (healthy voters besides it: %u of %u)", what, id,
+	        healthy, voters);
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
-	backoff_init(&b, 200, 2000);
+	backoff_init(&b, 100, 500);
 	for (;;) {
 		struct deadline d;
+		bool gone;
 		int r;
 
 		error_clear(&err);
 		change_deadline(j, &d);
-		r = etcd_member_remove(j->cluster, old_id, &d, &err);
+		r = etcd_member_remove(j->cluster, target, &d, &err);
 		if (r == 0 || r == -ENOENT) {
-			log_msg(LOG_INFO, "removed the old member id=%s took=%.3fs%s", id,
+			log_msg(LOG_INFO, "removed %s id=%s took=%.3fs%s", what, id,
 			        log_progress_elapsed(&progress), r ? " (it was gone already)" : "");
 			break;
 		}
 		/* A remove that timed out may have been applied: look before trying again. */
-		if (r == -ETIMEDOUT && reread_members(j, NULL) == 0 &&
-		    !etcd_member_find_peer_url(&j->members, j->my_peer_url))
-			break;
+		if (r == -ETIMEDOUT && reread_members(j, NULL) == 0) {
+			gone = true;
+			for (size_t i = 0; i < j->members.n_members; i++)
+				gone = gone && j->members.members[i].id != target;
+			if (gone)
+				break;
+		}
 		if (r != -ETIMEDOUT && !etcd_error_transient(&err)) {
-			log_msg(LOG_FATAL, "cannot remove the old member id=%s: %s", id, err.msg);
+			log_msg(LOG_FATAL, "cannot remove %s id=%s: %s", what, id, err.msg);
 			return EXIT_FAILED;
 		}
 		if (deadline_passed(&j->deadline)) {
-			log_msg(LOG_FATAL, "the old member id=%s was not removed in time: %s", id,
+			log_msg(LOG_FATAL, "%s id=%s was not removed in time: %s", what, id,
 			        err.msg);
 			return EXIT_DEADLINE;
 		}
@@ -581,6 +610,53 @@ static int replace_member(struct join *j)
 	}
 	reread_members(j, NULL);
 	return 0;
+}
+
+/* Remove this member's old entry (its volume was lost), guarded by quorum. */
+static int replace_member(struct join *j)
+{
+	const struct etcd_member *old = etcd_member_find_peer_url(&j->members, j->my_peer_url);
+
+	return old ? remove_guarded(j, old->id, "this member's old entry") : 0;
+}
+
+/* The ordinal of a member of this StatefulSet, from its name or its peer URL's host;
+ * -1 when it is not one of ours. */
+static long member_ordinal(const struct join *j, const struct etcd_member *m)
+{
+	char host[64] = "";
+	struct identity id;
+
+	if (m->name[0]) {
+		snprintf(host, sizeof(host), "%s", m->name);
+	} else if (m->n_peer_urls && strstr(m->peer_urls[0], "://")) {
+		const char *h = strstr(m->peer_urls[0], "://") + 3;
+
+		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h, ".:/"), h);
+	}
+	if (identity_parse(host, &id, NULL) < 0 || strcmp(id.set_name, j->id.set_name) != 0)
+		return -1;
+	return id.ordinal;
+}
+
+/* A member that is down and belongs to a higher ordinal than this one: while a down voter
+ * is in the list, etcd's strict reconfiguration check refuses every add, and a pending one
+ * holds up the next add. A StatefulSet scaled down without preStop leaves such members
+ * behind; during an OrderedReady scale-up the pods above this one do not run yet, so they
+ * cannot replace their own stale entries. */
+static const struct etcd_member *stale_member(struct join *j)
+{
+	for (size_t i = 0; i < j->members.n_members; i++) {
+		const struct etcd_member *m = &j->members.members[i];
+		struct deadline d;
+
+		if (is_me(j, m) || member_ordinal(j, m) <= (long)j->id.ordinal)
+			continue;
+		deadline_init(&d, CALL_TIMEOUT_MS);
+		if (!m->n_client_urls || etcd_health(j->http, m->client_urls[0], &d, NULL) != 1)
+			return m;
+	}
+	return NULL;
 }
 
 /* A member other than this one that is added but not yet a started voter: etcd allows one
@@ -596,35 +672,63 @@ static const struct etcd_member *pending_member(const struct join *j)
 	return NULL;
 }
 
-/* Does the cluster support learners? Its agreed version (/version "etcdcluster") is 3.4 or
- * later. */
+/* Can this member be added as a learner? Every started voter must run 3.4 or later. Each
+ * voter's own /version says so; the cluster version is not enough alone: it reads 3.0.0
+ * for a moment after a bootstrap. A voter that does not answer leaves the cluster version
+ * to decide. */
 static bool cluster_supports_learners(struct join *j)
 {
-	struct etcd_version v;
-	struct deadline d;
-	unsigned major = 0, minor = 0;
+	unsigned min_major = ~0u, min_minor = ~0u, answered = 0, asked = 0;
+	unsigned cmajor = 0, cminor = 0;
 
-	deadline_init(&d, PROBE_TIMEOUT_MS);
-	if (etcd_version_get(j->http, etcd_client_current(j->cluster), &d, &v, NULL) < 0)
-		return false;
-	if (sscanf(v.cluster, "%u.%u", &major, &minor) != 2) {
-		major = v.major;
-		minor = v.minor;
+	for (size_t i = 0; i < j->members.n_members; i++) {
+		const struct etcd_member *m = &j->members.members[i];
+		struct etcd_version v;
+		struct deadline d;
+		unsigned a, b;
+
+		if (is_me(j, m) || m->is_learner || !etcd_member_started(m))
+			continue;
+		asked++;
+		deadline_init(&d, CALL_TIMEOUT_MS);
+		if (etcd_version_get(j->http, m->client_urls[0], &d, &v, NULL) < 0)
+			continue;
+		answered++;
+		if (v.major < min_major || (v.major == min_major && v.minor < min_minor)) {
+			min_major = v.major;
+			min_minor = v.minor;
+		}
+		if (sscanf(v.cluster, "%u.%u", &a, &b) == 2 &&
+		    (a > cmajor || (a == cmajor && b > cminor))) {
+			cmajor = a;
+			cminor = b;
+		}
 	}
-	return major > 3 || (major == 3 && minor >= 4);
+	if (answered == 0) {
+		log_msg(LOG_WARNING, "no voting member told its version; adding a voting member");
+		return false;
+	}
+	if (answered < asked) {
+		min_major = cmajor;
+		min_minor = cminor;
+	}
+	log_msg(LOG_DEBUG, "lowest voter version %u.%u (%u of %u answered), cluster version %u.%u",
+	        min_major, min_minor, answered, asked, cmajor, cminor);
+	return min_major > 3 || (min_major == 3 && min_minor >= 4);
 }
 
 /* member/add this member, one change at a time, retrying what etcd says is temporary.
  * Returns 0 with j->members holding this member (unstarted), or an exit code. */
 static int add_member(struct join *j)
 {
-	bool learner = cluster_supports_learners(j);
 	struct log_progress progress;
 	struct backoff b;
 	char id[ETCD_ID_STR_MAX];
+	uint64_t last_pending = 0, last_pending_next, blocked_since = 0;
+	uint64_t suspect = 0, suspect_since = 0; /* a member seen down, and since when */
 
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
-	backoff_init(&b, 200, 2000);
+	backoff_init(&b, 100, 500);
 	for (;;) {
 		const struct etcd_member *mine =
 		        etcd_member_find_peer_url(&j->members, j->my_peer_url);
@@ -655,7 +759,22 @@ static int add_member(struct join *j)
 			         etcd_id_format(pending->id, id),
 			         pending->n_peer_urls ? pending->peer_urls[0] : "",
 			         pending->is_learner ? "a learner" : "not started");
+			/* A started learner whose etcd-promote died would block every add: promote
+			 * it on its behalf once it is in sync (etcd refuses before). */
+			if (pending->is_learner && etcd_member_started(pending)) {
+				struct error perr;
+
+				error_clear(&perr);
+				change_deadline(j, &d);
+				if (etcd_member_promote(j->cluster, pending->id, &d, &perr) == 0)
+					log_msg(LOG_INFO, "promoted the pending learner id=%s", id);
+				else
+					log_msg(LOG_DEBUG, "cannot promote the pending learner: %s",
+					        perr.msg);
+			}
 		} else {
+			bool learner = cluster_supports_learners(j);
+
 			change_deadline(j, &d);
 			r = etcd_member_add(j->cluster, j->my_peer_url, learner, &d, &new_id, &l,
 			                    &err);
@@ -675,15 +794,48 @@ static int add_member(struct join *j)
 			}
 			waiting_for = "etcd to accept the add";
 		}
+		last_pending_next = pending ? pending->id : 0;
+		/* Blocked past etcd's own 5 s window: a stale member of a higher ordinal may be
+		 * what blocks us; replace it as its own pod would. */
+		if (!blocked_since)
+			blocked_since = clock_now_ms();
+		if (clock_now_ms() - blocked_since > STALE_AFTER_MS) {
+			const struct etcd_member *stale = stale_member(j);
+
+			/* Down now and still down 5 s later: not a member that is starting. */
+			if (stale && stale->id != suspect) {
+				suspect = stale->id;
+				suspect_since = clock_now_ms();
+			}
+			if (stale && clock_now_ms() - suspect_since >= STALE_CONFIRM_MS) {
+				char what[96];
+
+				snprintf(what, sizeof(what),
+				         "the stale member '%s' (down, above this "
+				         "ordinal)",
+				         stale->name[0] ? stale->name : stale->peer_urls[0]);
+				log_msg(LOG_WARNING,
+				        "%s blocks this add: etcd refuses every add while "
+				        "a voter is down or a member is pending",
+				        what);
+				r = remove_guarded(j, stale->id, what);
+				if (r)
+					return r;
+				blocked_since = suspect = 0;
+				continue;
+			}
+		}
 		if (deadline_passed(&j->deadline)) {
 			log_msg(LOG_FATAL, "this member was not added in time: waited for %s: %s",
 			        waiting_for, err.msg);
 			return EXIT_DEADLINE;
 		}
-		if (log_progress_due(&progress) || pending)
+		/* Say it at once when a pending member holds us up, then every few seconds. */
+		if (log_progress_due(&progress) || (pending && pending->id != last_pending))
 			log_msg(LOG_INFO, "waiting for %s: %s waited=%.0fs deadline=%llus",
 			        waiting_for, err.msg, log_progress_elapsed(&progress),
 			        (unsigned long long)(j->s.timeout_ms / 1000));
+		last_pending = last_pending_next;
 		clock_sleep_ms(backoff_next(&b, &j->deadline));
 		/* A timed-out add may have been applied: always look again before retrying. */
 		reread_members(j, NULL);
@@ -710,11 +862,11 @@ static void record_decision(const struct join *j, const struct join_decision *de
 		return;
 	}
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	fprintf(f, "time=%s\naction=%s\nreason=%s\n", stamp, join_action_name(dec->action),
-	        dec->reason);
+	fprintf(f, "time=%s\npid=%ld\naction=%s\nreason=%s\n", stamp, (long)getpid(),
+	        join_action_name(dec->action), dec->reason);
 	for (size_t i = 0; i < args->argc; i++)
 		fprintf(f, "argv[%zu]=%s\n", i, args->argv[i]);
-	if (fclose(f) == 0 && datadir_write_atomic(dir, "last-decision", text, &err) < 0)
+	if (fclose(f) == 0 && datadir_write_atomic(dir, DATADIR_LAST_DECISION, text, &err) < 0)
 		log_msg(LOG_WARNING, "cannot record the decision: %s", err.msg);
 	free(text);
 	free(dir);

@@ -3,11 +3,17 @@
  *
  * Kubernetes starts it together with the container's command, so etcd-join may still be
  * deciding. It waits (bounded) until this pod's etcd answers on its peer port, which it does
- * at once even without quorum, and finds this member there. A voting member (every member on
- * etcd 3.3, a bootstrapped or restarted one) needs nothing: exit 0. A learner is promoted as
- * soon as etcd accepts it ("not in sync" is expected for a while), with bounded backoff. If
- * this fails, the kubelet restarts the container; etcd-join then restarts the learner on its
- * data and postStart tries again.
+ * at once even without quorum, and finds this member there. Whether it is a learner is asked
+ * of the voting members (a member that has just started may not know yet that it is one);
+ * when they do not answer (no quorum), its own view decides. A voting member (every member
+ * on etcd 3.3, a bootstrapped or restarted one) needs nothing: exit 0. A learner is promoted
+ * as soon as etcd accepts it ("not in sync" is expected for a while), with bounded backoff.
+ * If this fails, the kubelet restarts the container; etcd-join then restarts the learner on
+ * its data and postStart tries again.
+ *
+ * The pod is not Ready until postStart returns, and an OrderedReady StatefulSet creates the
+ * next pod only then. So while etcd-join waits for something only later pods can bring (peer
+ * names, a cluster), this hook returns 0 at once and goes on watching in the background.
  */
 #include "cli.h"
 #include "clock.h"
@@ -21,15 +27,21 @@
 #include "settings.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define DEFAULT_TIMEOUT_MS   (300 * 1000)
-#define CALL_TIMEOUT_MS      1000
+#define DEFAULT_TIMEOUT_MS (300 * 1000)
+#define CALL_TIMEOUT_MS    1000
+/* How long the voters get to say whether this member is a learner. */
+#define CONFIRM_TIMEOUT_MS   3000
 #define PROGRESS_INTERVAL_MS 5000
 
 struct promote {
 	struct settings s;
+	bool background; /* handed over: no more handing over */
 	struct identity id;
 	struct endpoints ep;
 	struct deadline deadline;
@@ -55,7 +67,81 @@ static void usage(FILE *f)
 	        "4 deadline passed. See etcd-promote(8).\n");
 }
 
-/* Wait until this pod's etcd answers on its peer port and lists this member. */
+/* The command name of process pid ("" when it is gone). */
+static void process_name(const char *pid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(buf, (int)size, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* What etcd-join, still running, waits for: the state it wrote in the helper folder, when
+ * the pid it names is an etcd-join that still runs (after the exec it is etcd). */
+static bool join_is_waiting(const struct promote *p, char *state, size_t size)
+{
+	char pid[32], comm[32];
+
+	if (datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "pid", pid, sizeof(pid)) < 0 ||
+	    datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "state", state, size) < 0)
+		return false;
+	process_name(pid, comm, sizeof(comm));
+	return strcmp(comm, "etcd-join") == 0 && strncmp(state, "waiting", 7) == 0;
+}
+
+/* Did this container's etcd-join bootstrap or restart this member (not add it)? Then its
+ * own view of whether it is a learner is right: it comes from its data or its bootstrap.
+ * The decision names etcd-join's pid, which the exec gave to etcd. */
+static bool started_from_own_state(const struct promote *p)
+{
+	char pid[32], action[32], comm[32];
+
+	if (datadir_helper_value(p->s.data_dir, DATADIR_LAST_DECISION, "pid", pid, sizeof(pid)) <
+	            0 ||
+	    datadir_helper_value(p->s.data_dir, DATADIR_LAST_DECISION, "action", action,
+	                         sizeof(action)) < 0)
+		return false;
+	process_name(pid, comm, sizeof(comm));
+	return strcmp(comm, "etcd") == 0 &&
+	       (strcmp(action, "bootstrap") == 0 || strcmp(action, "restart") == 0);
+}
+
+/* Go on in a child of our own session; the parent returns 0 so the pod can become Ready.
+ * Returns true in the parent. */
+static bool hand_over(struct promote *p, const char *state)
+{
+	pid_t pid;
+
+	log_msg(LOG_INFO,
+	        "etcd-join is %s: returning so that the pod can become Ready, and "
+	        "watching in the background (until the deadline) in case this member "
+	        "joins as a learner",
+	        state);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		log_msg(LOG_WARNING, "cannot fork: %s; waiting here", strerror(errno));
+		p->background = true;
+		return false;
+	}
+	if (pid > 0)
+		return true;
+	setsid();
+	p->background = true;
+	return false;
+}
+
+/* Wait until this pod's etcd answers on its peer port and lists this member. Returns 0,
+ * an exit code, or -1 when the watch was handed over to the background (the caller exits
+ * 0). */
 static int wait_for_local_member(struct promote *p, bool *ret_learner)
 {
 	struct log_progress progress;
@@ -80,6 +166,12 @@ static int wait_for_local_member(struct promote *p, bool *ret_learner)
 			return 0;
 		}
 		etcd_member_list_free(&l);
+		if (!p->background) {
+			char state[32];
+
+			if (join_is_waiting(p, state, sizeof(state)) && hand_over(p, state))
+				return -1;
+		}
 		if (deadline_passed(&p->deadline)) {
 			log_msg(LOG_FATAL,
 			        "this member's etcd did not answer at '%s' within %.0fs: %s",
@@ -97,33 +189,87 @@ static int wait_for_local_member(struct promote *p, bool *ret_learner)
 	}
 }
 
-/* The voting members' client URLs, from the local member's view (a learner cannot serve
- * cluster calls itself). */
+/* A client of the other members: the client URLs of the pods by ordinal (as etcd-join
+ * asks them), then the client URLs this member's own view knows. Right after a join that
+ * view has no client URLs yet, so the ordinals come first. A learner among them answers
+ * "not supported" and the next one is asked. */
 static int voter_client(struct promote *p, struct etcd_client **ret)
 {
 	struct etcd_member_list l = {0};
 	struct deadline d;
-	const char **urls;
-	size_t n = 0;
+	char **urls;
+	size_t n = 0, cap;
+	unsigned members;
 	int r;
 
 	deadline_init(&d, CALL_TIMEOUT_MS);
-	r = etcd_peer_members(p->http, p->local_peer, &d, &l, NULL);
-	if (r < 0)
-		return r;
-	urls = calloc(l.n_members * 2 + 1, sizeof(*urls));
+	etcd_peer_members(p->http, p->local_peer, &d, &l, NULL);
+	members = p->s.initial_cluster_size > p->id.ordinal + 1 ? p->s.initial_cluster_size
+	                                                        : p->id.ordinal + 1;
+	if (l.n_members > members)
+		members = (unsigned)l.n_members;
+	cap = members + l.n_members * 2 + 1;
+	urls = calloc(cap, sizeof(*urls));
+	for (unsigned i = 0; urls && i < members; i++)
+		if (i != p->id.ordinal && (urls[n] = endpoints_client_url(&p->ep, i)))
+			n++;
 	for (size_t i = 0; urls && i < l.n_members; i++) {
 		const struct etcd_member *m = &l.members[i];
 
-		if (m->is_learner || !etcd_member_started(m))
+		if (m->is_learner ||
+		    etcd_member_find_peer_url(
+		            &(struct etcd_member_list){.members = (struct etcd_member *)m,
+		                                       .n_members = 1},
+		            p->my_peer_url))
 			continue;
-		for (size_t k = 0; k < m->n_client_urls && k < 2; k++)
-			urls[n++] = m->client_urls[k];
+		for (size_t k = 0; k < m->n_client_urls && k < 2 && n < cap; k++)
+			if ((urls[n] = strdup(m->client_urls[k])))
+				n++;
 	}
-	r = urls ? etcd_client_new(p->http, urls, n, ret, NULL) : -ENOMEM;
+	r = urls ? etcd_client_new(p->http, (const char *const *)urls, n, ret, NULL) : -ENOMEM;
+	for (size_t i = 0; urls && i < n; i++)
+		free(urls[i]);
 	free(urls);
 	etcd_member_list_free(&l);
 	return r;
+}
+
+/* Is this member a learner, as the voting members see it? Its own view right after the
+ * start may still say it votes. Without an answer from them (no quorum: nothing could be
+ * promoted anyway) its own view stands. */
+static bool learner_per_voters(struct promote *p, bool local_view)
+{
+	struct etcd_client *voters = NULL;
+	struct etcd_member_list l = {0};
+	const struct etcd_member *me;
+	struct deadline d;
+	struct error err;
+	bool learner = local_view;
+
+	error_clear(&err);
+	deadline_init(&d, CONFIRM_TIMEOUT_MS);
+	while (!deadline_passed(&d)) {
+		if (!voters && voter_client(p, &voters) < 0)
+			break;
+		if (etcd_member_list(voters, &d, &l, &err) == 0) {
+			me = etcd_member_find_peer_url(&l, p->my_peer_url);
+			if (me) {
+				learner = me->is_learner;
+				etcd_member_list_free(&l);
+				break;
+			}
+			etcd_member_list_free(&l);
+		}
+		clock_sleep_ms(100);
+	}
+	if (deadline_passed(&d))
+		log_msg(LOG_INFO,
+		        "the voting members did not confirm: %s; this member's own view "
+		        "stands (learner=%s)",
+		        err.msg[0] ? err.msg : "this member is not in their list",
+		        local_view ? "yes" : "no");
+	etcd_client_free(voters);
+	return learner;
 }
 
 static int promote(struct promote *p)
@@ -227,14 +373,15 @@ int main(int argc, char **argv)
 	bool learner = false;
 	int first, r;
 
-	log_init("etcd-promote", "/dev/termination-log", false);
+	/* A hook: the termination log belongs to the container's main process. */
+	log_init("etcd-promote", NULL, false);
 	error_clear(&err);
 	settings_init(&p.s);
 	r = cli_parse(&(struct cli){.program = "etcd-promote", .usage = usage}, &p.s, argc, argv,
 	              &first);
 	if (r >= 0)
 		goto out;
-	log_init("etcd-promote", "/dev/termination-log", p.s.debug);
+	log_init("etcd-promote", NULL, p.s.debug);
 	if (settings_validate(&p.s, 0, &err) < 0 ||
 	    identity_resolve(p.s.name, p.s.set_name, &p.id, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);
@@ -267,8 +414,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r = wait_for_local_member(&p, &learner);
+	if (r < 0) {
+		r = EXIT_DONE; /* handed over: the background child goes on */
+		goto out;
+	}
 	if (r)
 		goto out;
+	if (!started_from_own_state(&p))
+		learner = learner_per_voters(&p, learner);
 	if (learner)
 		r = promote(&p);
 	else

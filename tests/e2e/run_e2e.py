@@ -10,10 +10,29 @@ scenarios against pods built by sim/sim with the programs of --hooks-bin:
   restart-and-kill    (continues the cluster above) restart every pod gracefully in turn,
                       then SIGKILL one container; after each step: 3 started members with
                       the IDs of the bootstrap, the keys readable, no pod restarted twice
+  scale-up-parallel   (continues) 3 -> 5 with Parallel: learners (3.4+) added one at a
+                      time and promoted by etcd-promote
+  volume-lost-scaled  (continues) delete-pvc 4, restart it: replaced with a new ID
   bootstrap-ordered   3 pods, OrderedReady
+  scale-up-ordered    (continues) 3 -> 5 with OrderedReady
+  volume-lost-initial (continues) delete-pvc 0, restart it while the others are healthy:
+                      replaced with a new ID, no "already bootstrapped" crash loop
+  removed-returns     (continues) etcd-4's member is removed behind its back; it comes
+                      back with its old data, which is moved aside (quarantine, with a
+                      reason), and joins again
+  stale-members       (continues) scale 5 -> 3 with no preStop (the members of 3 and 4
+                      dangle) and their volumes lost, then 3 -> 5: replaced, not dangling
+  whole-restart       (continues) every pod deleted and created again with its data: the
+                      same cluster comes back, nothing moved aside, no member changed
+  crash-after-add     3 pods (Parallel) whose etcd crashes once right after a member add
+                      (a wrapper first on PATH); scale to 4: the restarted container
+                      reuses the unstarted member
   bad-config          1 pod whose SET_NAME does not match its hostname: the container
                       exits 2, says why in one line (log and termination message) and
                       creates no data dir
+
+After every step: every pod's member is started and voting, there are no other members,
+the keys written at the start are readable, and untouched pods keep their member IDs.
 
 Each series has its own cluster name, subnet and state dir. 'sim down' runs after each
 scenario group, also on failure, after the logs of the failed pods are printed.
@@ -24,8 +43,10 @@ import argparse
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
@@ -136,21 +157,22 @@ class Sim:
 # Checks
 
 
-def check_members(sim, want_ids=None):
-    """N started voting members (with the IDs of want_ids if given); return the IDs."""
+def check_members(sim, want_ids=None, n=N):
+    """n started voting members etcd-0..n-1 and no other; return {name: ID}. want_ids, a
+    {name: ID} of members that must have kept their IDs, is checked too."""
     members = sim.members()
-    ids = {m["ID"] for m in members}
     names = sorted(m.get("name", "") for m in members)
-    expect(len(members) == N, "want %d members, member list has %d: %s" % (N, len(members), names))
+    expect(len(members) == n, "want %d members, member list has %d: %s" % (n, len(members), names))
     # started = has published its client URLs: an initial member that never ran already
     # has the name that --initial-cluster gave it
     expect(all(m.get("name") and m.get("clientURLs") for m in members),
            "unstarted members: %s" % members)
     expect(not any(m.get("isLearner") for m in members), "learners left: %s" % members)
-    expect(names == ["etcd-%d" % i for i in range(N)], "member names %s" % names)
-    if want_ids is not None:
-        expect(ids == want_ids, "member IDs changed: %s -> %s" % (
-            sorted("%x" % i for i in want_ids), sorted("%x" % i for i in ids)))
+    expect(names == sorted("etcd-%d" % i for i in range(n)), "member names %s" % names)
+    ids = {m["name"]: m["ID"] for m in members}
+    for name, want in (want_ids or {}).items():
+        expect(ids.get(name) == want, "the member ID of %s changed: %x -> %s" % (
+            name, want, "%x" % ids[name] if name in ids else "gone"))
     return ids
 
 
@@ -174,10 +196,29 @@ def check_restarts(sim, at_most=1):
                   p.get("terminationMessage")))
 
 
-def check_all(sim, ids):
-    check_members(sim, ids)
+def check_all(sim, ids, n=N):
+    ids = check_members(sim, ids, n)
     check_keys(sim)
     check_restarts(sim)
+    return ids
+
+
+def without(ids, *names):
+    return {k: v for k, v in ids.items() if k not in names}
+
+
+def pod(sim, i):
+    return [p for p in sim.pods() if p["ordinal"] == i][0]
+
+
+def log_has(sim, i, text):
+    return text in sim.pod_log(i)
+
+
+def quarantined(sim, i):
+    """The entries of pod i's quarantine folder."""
+    q = os.path.join(sim.volume(i), ".etcd-hooks", "quarantine")
+    return sorted(os.listdir(q)) if os.path.isdir(q) else []
 
 
 # ----------------------------------------------------------------------------------------
@@ -205,9 +246,146 @@ def restart_and_kill(sim, times, ctx):
     expect(pod["restartCount"] == 1, "killed etcd-1 has restartCount %d" % pod["restartCount"])
 
 
+def scale_up(sim, times, ctx, policy):
+    times["scale 3 -> 5, %s" % policy] = sim.timed("scale", "5", "--timeout", WAIT)
+    ctx["ids"] = check_all(sim, ctx["ids"], 5)
+    for i in (3, 4):
+        expect(log_has(sim, i, "decision: add"), "etcd-%d did not decide 'add'" % i)
+        expect(pod(sim, i)["restartCount"] == 0, "etcd-%d restarted" % i)
+    if ctx["learners"]:
+        for i in (3, 4):
+            expect(log_has(sim, i, "as a learner"), "etcd-%d was not added as a learner" % i)
+            expect(log_has(sim, i, "etcd-promote: info: promoted this member"),
+                   "etcd-%d was not promoted by etcd-promote" % i)
+
+
+def scale_up_parallel(sim, times, ctx):
+    scale_up(sim, times, ctx, "Parallel")
+
+
+def scale_up_ordered(sim, times, ctx):
+    scale_up(sim, times, ctx, "OrderedReady")
+
+
+def volume_lost(sim, times, ctx, i):
+    """delete-pvc i and restart it: the member is replaced (new ID), the rest unchanged."""
+    old = ctx["ids"]["etcd-%d" % i]
+    sim.run("delete-pvc", str(i))
+    times["volume lost, replace etcd-%d" % i] = sim.timed("restart", str(i), "--timeout", WAIT)
+    ids = check_all(sim, without(ctx["ids"], "etcd-%d" % i), 5)
+    expect(ids["etcd-%d" % i] != old, "etcd-%d kept its old member ID %x" % (i, old))
+    expect(log_has(sim, i, "decision: replace"), "etcd-%d did not decide 'replace'" % i)
+    expect(log_has(sim, i, "removed this member's old entry"), "etcd-%d did not remove its old member" % i)
+    expect(pod(sim, i)["restartCount"] == 0, "etcd-%d crash-looped: restartCount %d"
+           % (i, pod(sim, i)["restartCount"]))
+    ctx["ids"] = ids
+
+
+def volume_lost_scaled(sim, times, ctx):
+    volume_lost(sim, times, ctx, 4)
+
+
+def volume_lost_initial(sim, times, ctx):
+    volume_lost(sim, times, ctx, 0)
+
+
+def removed_returns(sim, times, ctx):
+    """etcd-4's member is removed while it runs: its etcd exits; the kubelet restarts the
+    container; etcd-join moves the old data aside and joins again."""
+    old = ctx["ids"]["etcd-4"]
+    before = pod(sim, 4)["restartCount"]
+    sim.output("etcdctl", "member", "remove", "%x" % old)
+    t0 = time.monotonic()
+    deadline = t0 + float(WAIT)
+    while pod(sim, 4)["restartCount"] == before:
+        expect(time.monotonic() < deadline, "etcd-4 did not restart after its removal")
+        time.sleep(0.2)
+    sim.run("scale", "5", "--timeout", WAIT)  # no change: waits for a healthy cluster of 5
+    times["removed member rejoins"] = time.monotonic() - t0
+    ids = check_all(sim, without(ctx["ids"], "etcd-4"), 5)
+    expect(ids["etcd-4"] != old, "etcd-4 kept its removed member ID")
+    expect(log_has(sim, 4, "decision: quarantine"), "etcd-4 did not move its data aside")
+    q = quarantined(sim, 4)
+    expect(len(q) == 1 and q[0].endswith("-removed"), "quarantine of etcd-4: %s" % q)
+    entry = os.path.join(sim.volume(4), ".etcd-hooks", "quarantine", q[0])
+    with open(os.path.join(entry, "reason")) as f:
+        reason = f.read()
+    expect("reason=" in reason and "member ID" in reason, "reason file: %r" % reason)
+    expect(os.path.isdir(os.path.join(entry, "default.etcd", "member", "wal")),
+           "the old data is not in the quarantine: %s" % os.listdir(entry))
+    ctx["ids"] = ids
+
+
+def stale_members(sim, times, ctx):
+    """5 -> 3 with no preStop: members 3 and 4 dangle; their volumes are lost; 3 -> 5
+    replaces them."""
+    sim.run("scale", "3", "--no-wait", "--timeout", WAIT)
+    expect(len(sim.members()) == 5, "scale-down without preStop removed members")
+    for i in (3, 4):
+        sim.run("delete-pvc", str(i))
+    times["scale 3 -> 5 over stale members"] = sim.timed("scale", "5", "--timeout", WAIT)
+    ids = check_all(sim, without(ctx["ids"], "etcd-3", "etcd-4"), 5)
+    for i in (3, 4):
+        expect(ids["etcd-%d" % i] != ctx["ids"]["etcd-%d" % i], "etcd-%d kept its ID" % i)
+    expect(log_has(sim, 3, "decision: replace"), "etcd-3 did not replace its member")
+    # OrderedReady: etcd-4's stale voter blocks etcd-3's add (strict reconfiguration) and
+    # etcd-4 does not run yet, so etcd-3 removes it; Parallel: etcd-4 may replace it first.
+    expect(log_has(sim, 4, "decision: replace")
+           or log_has(sim, 3, "removed the stale member 'etcd-4'"),
+           "etcd-4's stale member was neither replaced by etcd-4 nor removed by etcd-3")
+    ctx["ids"] = ids
+
+
+def whole_restart(sim, times, ctx):
+    """Every pod deleted, then created again with its data: nothing changes."""
+    before = {i: quarantined(sim, i) for i in range(5)}
+    sim.run("scale", "0", "--timeout", WAIT)
+    times["whole cluster back"] = sim.timed("scale", "5", "--timeout", WAIT)
+    check_all(sim, ctx["ids"], 5)
+    for i in range(5):
+        expect(quarantined(sim, i) == before[i], "etcd-%d moved data aside" % i)
+        expect(pod(sim, i)["restartCount"] == 0, "etcd-%d restarted" % i)
+
+
+CRASH_WRAPPER = """#!/bin/sh
+# e2e: this etcd crashes once, right after a member add (the first start with 'existing')
+for a in "$@"; do
+	case "$a" in
+	--initial-cluster-state=existing)
+		if [ ! -e /var/run/etcd/.e2e-crashed ]; then
+			: > /var/run/etcd/.e2e-crashed
+			echo "e2e wrapper: crashing once after the add" >&2
+			exit 1
+		fi;;
+	esac
+done
+exec %s "$@"
+"""
+
+
+def crash_after_add(sim, times, ctx):
+    wrap = tempfile.mkdtemp(prefix="etcd-hooks-e2e-", dir="/var/tmp")
+    ctx["cleanup"] = lambda: shutil.rmtree(wrap, ignore_errors=True)
+    with open(os.path.join(wrap, "etcd"), "w") as f:
+        f.write(CRASH_WRAPPER % os.path.join(sim.bins["etcd"], "etcd"))
+    os.chmod(os.path.join(wrap, "etcd"), 0o755)
+    sim.up(str(N), "--parallel", "--path-prepend", wrap)
+    ids = check_members(sim)
+    write_keys(sim)
+    times["crash after add, scale 3 -> 4"] = sim.timed("scale", "4", "--timeout", WAIT)
+    ids4 = check_all(sim, ids, 4)
+    expect(pod(sim, 3)["restartCount"] == 1, "etcd-3 restartCount %d, want 1 (one crash)"
+           % pod(sim, 3)["restartCount"])
+    expect(log_has(sim, 3, "e2e wrapper: crashing once"), "the wrapper did not crash etcd-3")
+    expect(log_has(sim, 3, "decision: reuse"), "etcd-3 did not reuse its unstarted member")
+    added = [l for l in sim.pod_log(3).splitlines() if "added this member id=" in l]
+    expect(len(added) == 1, "etcd-3 added itself %d times: %s" % (len(added), added))
+    expect("id=%d " % ids4["etcd-3"] in added[0] + " ", "etcd-3 runs as another member than it added")
+
+
 def bootstrap_ordered(sim, times, ctx):
     times["bootstrap 3, OrderedReady"] = sim.up(str(N))
-    check_members(sim)
+    ctx["ids"] = check_members(sim)
     write_keys(sim)
     check_keys(sim)
     check_restarts(sim, at_most=0)
@@ -235,8 +413,12 @@ def bad_config(sim, times, ctx):
 
 
 GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
-    [("bootstrap-parallel", bootstrap_parallel), ("restart-and-kill", restart_and_kill)],
-    [("bootstrap-ordered", bootstrap_ordered)],
+    [("bootstrap-parallel", bootstrap_parallel), ("restart-and-kill", restart_and_kill),
+     ("scale-up-parallel", scale_up_parallel), ("volume-lost-scaled", volume_lost_scaled)],
+    [("bootstrap-ordered", bootstrap_ordered), ("scale-up-ordered", scale_up_ordered),
+     ("volume-lost-initial", volume_lost_initial), ("removed-returns", removed_returns),
+     ("stale-members", stale_members), ("whole-restart", whole_restart)],
+    [("crash-after-add", crash_after_add)],
     [("bad-config", bad_config)],
 ]
 
@@ -247,7 +429,8 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
 def run_group(sim, scenarios, series, results, times):
     """Run scenarios that share one cluster, in order; after a failure print the logs of
     the failed pods and skip the rest of the group."""
-    ctx, failed = {}, False
+    major, minor = (int(x) for x in series.split("."))
+    ctx, failed = {"learners": (major, minor) >= (3, 4)}, False
     for name, func in scenarios:
         if failed:
             results.append((name, "not run (an earlier scenario of its group failed)"))
@@ -264,6 +447,8 @@ def run_group(sim, scenarios, series, results, times):
             results.append((name, detail))
             say("=== %s: FAIL: %s" % (name, detail))
             sim.print_failed_logs()
+    if "cleanup" in ctx:
+        ctx["cleanup"]()
 
 
 def skip(reason):
