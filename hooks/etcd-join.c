@@ -46,6 +46,8 @@
 #define STALE_AFTER_MS 8000
 /* ... and removes it only when it was down this long apart. */
 #define STALE_CONFIRM_MS 3000
+/* A started learner this long pending is promoted by whoever waits for it. */
+#define LEARNER_GRACE_MS 10000
 /* The decision loop: probe, quarantine, wait, replace, add: a handful of steps at most. */
 #define MAX_STEPS 12
 
@@ -726,6 +728,7 @@ static int add_member(struct join *j)
 	char id[ETCD_ID_STR_MAX];
 	uint64_t last_pending = 0, last_pending_next, blocked_since = 0;
 	uint64_t suspect = 0, suspect_since = 0; /* a member seen down, and since when */
+	uint64_t learner_since = 0;              /* a pending learner seen started since */
 
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
 	backoff_init(&b, 100, 500);
@@ -759,9 +762,14 @@ static int add_member(struct join *j)
 			         etcd_id_format(pending->id, id),
 			         pending->n_peer_urls ? pending->peer_urls[0] : "",
 			         pending->is_learner ? "a learner" : "not started");
-			/* A started learner whose etcd-promote died would block every add: promote
-			 * it on its behalf once it is in sync (etcd refuses before). */
-			if (pending->is_learner && etcd_member_started(pending)) {
+			/* A started learner whose etcd-promote died would block every add: once it
+			 * has had time to promote itself, promote it on its behalf (etcd refuses
+			 * until it is in sync). */
+			if (!pending->is_learner || !etcd_member_started(pending))
+				learner_since = 0;
+			else if (!learner_since)
+				learner_since = clock_now_ms();
+			if (learner_since && clock_now_ms() - learner_since > LEARNER_GRACE_MS) {
 				struct error perr;
 
 				error_clear(&perr);
