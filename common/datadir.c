@@ -550,3 +550,473 @@ int datadir_helper_value(const char *data_dir, const char *name, const char *key
 	}
 	return -ENOENT;
 }
+
+#define TOMBSTONE "tombstone"
+
+int datadir_tombstone_write(const char *data_dir, const struct datadir_tombstone *t,
+                            struct error *err)
+{
+	char *helper = datadir_helper_dir(data_dir), text[160];
+	int r;
+
+	if (!helper)
+		return error_set(err, -ENOMEM, "out of memory");
+	snprintf(text, sizeof(text), "member_id=%" PRIu64 "\ncluster_id=%" PRIu64 "\nstate=%s\n",
+	         t->member_id, t->cluster_id, t->removed ? "removed" : "removing");
+	r = datadir_write_atomic(helper, TOMBSTONE, text, err);
+	free(helper);
+	return r;
+}
+
+int datadir_tombstone_read(const char *data_dir, struct datadir_tombstone *ret, struct error *err)
+{
+	char mid[32], cid[32], state[16];
+	struct datadir_tombstone t = {0};
+	int r;
+
+	r = datadir_helper_value(data_dir, TOMBSTONE, "state", state, sizeof(state));
+	if (r == -ENOENT) {
+		/* No file at all, or a file without a state: only the first is "none". */
+		char *helper = datadir_helper_dir(data_dir), path[4096];
+
+		snprintf(path, sizeof(path), "%s/%s", helper ? helper : "", TOMBSTONE);
+		free(helper);
+		if (access(path, F_OK) < 0 && errno == ENOENT)
+			return -ENOENT;
+	}
+	if (r < 0 || datadir_helper_value(data_dir, TOMBSTONE, "member_id", mid, sizeof(mid)) < 0 ||
+	    datadir_helper_value(data_dir, TOMBSTONE, "cluster_id", cid, sizeof(cid)) < 0 ||
+	    parse_uint(mid, UINT64_MAX, &t.member_id) < 0 ||
+	    parse_uint(cid, UINT64_MAX, &t.cluster_id) < 0 ||
+	    (strcmp(state, "removed") != 0 && strcmp(state, "removing") != 0))
+		return error_set(err, -EBADMSG, "the tombstone beside '%s' is not readable",
+		                 data_dir);
+	t.removed = strcmp(state, "removed") == 0;
+	*ret = t;
+	return 0;
+}
+
+int datadir_tombstone_clear(const char *data_dir, struct error *err)
+{
+	char *helper = datadir_helper_dir(data_dir), path[4096];
+
+	if (!helper)
+		return error_set(err, -ENOMEM, "out of memory");
+	snprintf(path, sizeof(path), "%s/%s", helper, TOMBSTONE);
+	free(helper);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return error_set(err, -errno, "cannot remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/* ---- tree walks and the way back out of the quarantine ---- */
+
+/* A data dir is a few levels deep; anything much deeper is not etcd's. */
+#define TREE_MAX_DEPTH 128
+
+struct tree_walk {
+	unsigned flags;
+	dev_t dev; /* the filesystem of the walked path: the walk stays on it */
+	datadir_tree_fn *fn;
+	void *ctx;
+	struct error *err;
+	int r;           /* the first error */
+	bool bare;       /* a relative path: its first name gets no leading '/' */
+	char path[4096]; /* the entry being visited */
+};
+
+/* Keep the first error: "<what> '<path>': <strerror>". */
+static void walk_error(struct tree_walk *w, int code, const char *what)
+{
+	if (w->r == 0)
+		w->r = error_set(w->err, code, "%s '%s': %s", what, w->path, strerror(-code));
+}
+
+/* Visit (and remove) name under the directory parent, children first; w->path names the
+ * parent on entry and on return. */
+static void walk_at(struct tree_walk *w, int parent, const char *name, unsigned depth)
+{
+	size_t len = strlen(w->path);
+	struct stat st, fst;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (len + 1 + strlen(name) >= sizeof(w->path)) {
+		walk_error(w, -ENAMETOOLONG, "cannot walk below");
+		return;
+	}
+	snprintf(w->path + len, sizeof(w->path) - len, "%s%s", len == 0 && w->bare ? "" : "/",
+	         name);
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		walk_error(w, -errno, "cannot read");
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		/* Another filesystem mounted below (a bind mount, a volume): not ours to walk. */
+		if (st.st_dev != w->dev) {
+			if (w->r == 0)
+				w->r = error_set(w->err, -EXDEV,
+				                 "'%s' is a mount point: left as it is", w->path);
+			goto out;
+		}
+		if (depth >= TREE_MAX_DEPTH) {
+			if (w->r == 0)
+				w->r = error_set(w->err, -ELOOP,
+				                 "'%s' is nested too deep: left as it is", w->path);
+			goto out;
+		}
+		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			walk_error(w, -errno, "cannot open");
+			goto out;
+		}
+		/* Still the directory we looked at, not one swapped in since. */
+		if (fstat(fd, &fst) < 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+			close(fd);
+			if (w->r == 0)
+				w->r = error_set(w->err, -EAGAIN,
+				                 "'%s' changed while it was walked", w->path);
+			goto out;
+		}
+		d = fdopendir(fd);
+		if (!d) {
+			int e = errno;
+
+			close(fd);
+			walk_error(w, -e, "cannot list");
+			goto out;
+		}
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				walk_at(w, dirfd(d), de->d_name, depth + 1);
+		closedir(d);
+		if ((w->flags & DATADIR_TREE_REMOVE) && unlinkat(parent, name, AT_REMOVEDIR) < 0) {
+			walk_error(w, -errno, "cannot remove");
+			goto out;
+		}
+	} else if ((w->flags & DATADIR_TREE_REMOVE) && unlinkat(parent, name, 0) < 0) {
+		walk_error(w, -errno, "cannot remove");
+		goto out;
+	}
+	if (w->fn)
+		w->fn(w->path, &st, w->ctx);
+out:
+	w->path[len] = '\0';
+}
+
+int datadir_tree_walk(const char *path, unsigned flags, datadir_tree_fn *fn, void *ctx,
+                      struct error *err)
+{
+	struct tree_walk w = {.flags = flags, .fn = fn, .ctx = ctx, .err = err};
+	char *copy = strdup(path), *slash, *name;
+	const char *parent_path;
+	struct stat st;
+	size_t len;
+	int parent = -1, r = 0;
+
+	if (!copy)
+		return error_set(err, -ENOMEM, "out of memory");
+	len = strlen(copy);
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	slash = strrchr(copy, '/');
+	name = slash ? slash + 1 : copy;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		r = error_set(err, -EINVAL, "'%s' names no entry to walk", path);
+		goto out;
+	}
+	if (slash == copy) {
+		parent_path = "/";
+	} else if (slash) {
+		*slash = '\0';
+		parent_path = copy;
+		snprintf(w.path, sizeof(w.path), "%s", copy);
+	} else {
+		parent_path = ".";
+		w.bare = true;
+	}
+	/* Symlinks above the walked path are the user's layout (/var/run -> /run): followed. */
+	parent = open(parent_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0) {
+		r = error_set(err, -errno, "cannot open '%s': %s", parent_path, strerror(errno));
+		goto out;
+	}
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = error_set(err, -errno, "cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	w.dev = st.st_dev;
+	walk_at(&w, parent, name, 0);
+	r = w.r;
+out:
+	if (parent >= 0)
+		close(parent);
+	free(copy);
+	return r;
+}
+
+static bool entry_name_valid(const char *entry)
+{
+	return entry && entry[0] && entry[0] != '.' && !strchr(entry, '/') && strlen(entry) < 256;
+}
+
+/* openat(parent, name) of a directory, never through a symlink: -ELOOP when name is one. */
+static int open_dir_at(int parent, const char *name, const char *path, struct error *err)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), e;
+	struct stat st;
+
+	if (fd >= 0)
+		return fd;
+	e = errno;
+	if ((e == ELOOP || e == ENOTDIR) && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return error_set(err, -ELOOP, "'%s' is a symlink: not followed", path);
+	if (e == ENOENT)
+		return error_set(err, -ENOENT, "'%s' does not exist", path);
+	return error_set(err, -e, "cannot open '%s': %s", path, strerror(e));
+}
+
+/* The quarantine folder of data_dir, opened without following a symlink at the helper
+ * folder or at the quarantine folder. Returns a descriptor or a negative errno. */
+static int open_quarantine(const char *data_dir, struct error *err)
+{
+	char *helper = datadir_helper_dir(data_dir), *qdir = quarantine_dir(data_dir);
+	int hfd = -1, qfd = -ENOMEM;
+
+	if (!helper || !qdir) {
+		error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	hfd = qfd = open_dir_at(AT_FDCWD, helper, helper, err);
+	if (hfd >= 0)
+		qfd = open_dir_at(hfd, "quarantine", qdir, err);
+out:
+	if (hfd >= 0)
+		close(hfd);
+	free(qdir);
+	free(helper);
+	return qfd;
+}
+
+/* The UTC time of an entry name "<YYYYmmddTHHMMSS>[.<ns>]Z-<tag>", or -1. */
+static int64_t stamp_time(const char *name)
+{
+	struct tm tm = {0};
+	const char *end = strptime(name, "%Y%m%dT%H%M%S", &tm);
+
+	if (!end || end - name != 15)
+		return -1;
+	if (*end == '.') {
+		size_t n = strspn(end + 1, "0123456789");
+
+		if (n == 0)
+			return -1;
+		end += 1 + n;
+	}
+	if (*end != 'Z')
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
+static void add_blocks(const char *path, const struct stat *st, void *ctx)
+{
+	(void)path;
+	*(uint64_t *)ctx += (uint64_t)st->st_blocks * 512;
+}
+
+/* The value of "key=" in text (one key=value per line) into buf; "" when none. */
+static void text_value(const char *text, const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+
+	buf[0] = '\0';
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
+			const char *v = line + klen + 1;
+
+			snprintf(buf, size, "%.*s", (int)strcspn(v, "\n"), v);
+			return;
+		}
+	}
+}
+
+int datadir_quarantine_entry_read(const char *data_dir, const char *entry,
+                                  struct datadir_quarantine_entry *ret, struct error *err)
+{
+	struct datadir_quarantine_entry e = {.time = -1};
+	char *qdir = quarantine_dir(data_dir), path[4096], text[2048];
+	int qfd = -1, efd = -1, fd, r = 0;
+	ssize_t n;
+
+	if (!qdir)
+		return error_set(err, -ENOMEM, "out of memory");
+	if (!entry_name_valid(entry)) {
+		r = error_set(err, -EINVAL, "'%s' is not the name of a quarantine entry",
+		              entry ? entry : "");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s", qdir, entry);
+	r = qfd = open_quarantine(data_dir, err);
+	if (r < 0)
+		goto out;
+	r = efd = open_dir_at(qfd, entry, path, err);
+	if (r < 0)
+		goto out;
+	r = 0;
+	e.time = stamp_time(entry);
+	fd = openat(efd, "reason", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		text[n > 0 ? n : 0] = '\0';
+		text_value(text, "data_dir", e.data_dir, sizeof(e.data_dir));
+		text_value(text, "reason", e.reason, sizeof(e.reason));
+	}
+	/* The size is for the listing: best effort. */
+	datadir_tree_walk(path, 0, add_blocks, &e.bytes, NULL);
+	*ret = e;
+out:
+	if (efd >= 0)
+		close(efd);
+	if (qfd >= 0)
+		close(qfd);
+	free(qdir);
+	return r;
+}
+
+/* The only directory (not a symlink) in the entry dfd, into buf. */
+static int only_dir(int dfd, const char *path, char *buf, size_t size, struct error *err)
+{
+	int fd = dup(dfd), found = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return error_set(err, -e, "cannot list '%s': %s", path, strerror(e));
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (found++ == 0)
+			snprintf(buf, size, "%s", de->d_name);
+	}
+	closedir(d);
+	if (found == 1)
+		return 0;
+	return error_set(err, found ? -EEXIST : -ENOENT,
+	                 found ? "'%s' holds more than one directory: which is the data dir?"
+	                       : "'%s' holds no data dir",
+	                 path);
+}
+
+int datadir_quarantine_restore(const char *data_dir, const char *entry, char **ret_from,
+                               bool *ret_entry_left, struct error *err)
+{
+	char *path = strdup(data_dir), *qdir = quarantine_dir(data_dir), *from = NULL;
+	char epath[4096], inner[256];
+	const char *base;
+	struct stat st;
+	size_t len, n;
+	int qfd = -1, efd = -1, r = 0;
+	bool left = false;
+
+	if (!path || !qdir) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	base = strrchr(path, '/');
+	if (!base || !base[1]) {
+		r = error_set(err, -EINVAL, "cannot restore to '%s'", data_dir);
+		goto out;
+	}
+	base++;
+	if (!entry_name_valid(entry)) {
+		r = error_set(err, -EINVAL, "'%s' is not the name of a quarantine entry",
+		              entry ? entry : "");
+		goto out;
+	}
+	snprintf(epath, sizeof(epath), "%s/%s", qdir, entry);
+	r = qfd = open_quarantine(data_dir, err);
+	if (r < 0)
+		goto out;
+	r = efd = open_dir_at(qfd, entry, epath, err);
+	if (r < 0)
+		goto out;
+	r = 0;
+
+	/* The data: named like the data dir, or else the entry's only directory. */
+	if (fstatat(efd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			r = error_set(err, -ELOOP, "'%s/%s' is a symlink: not followed", epath,
+			              base);
+			goto out;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			r = error_set(err, -ENOTDIR, "'%s/%s' is not a directory", epath, base);
+			goto out;
+		}
+		snprintf(inner, sizeof(inner), "%s", base);
+	} else {
+		r = only_dir(efd, epath, inner, sizeof(inner), err);
+		if (r < 0)
+			goto out;
+	}
+
+	/* The way back is free: absent, or an empty directory (which the rename replaces). */
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			r = error_set(err, -ELOOP, "'%s' is a symlink: not followed", path);
+			goto out;
+		}
+		if (!S_ISDIR(st.st_mode) || count_entries(path, &n) < 0 || n > 0) {
+			r = error_set(err, -ENOTEMPTY, "'%s' is not empty", path);
+			goto out;
+		}
+	} else if (errno != ENOENT) {
+		r = error_set(err, -errno, "cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (asprintf(&from, "%s/%s", epath, inner) < 0) {
+		from = NULL;
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (renameat(efd, inner, AT_FDCWD, path) < 0) {
+		r = error_set(err, -errno, "cannot move '%s' back to '%s': %s", from, path,
+		              strerror(errno));
+		goto out;
+	}
+	/* Done; the entry is empty now but for its reason. */
+	if ((unlinkat(efd, "reason", 0) < 0 && errno != ENOENT) ||
+	    unlinkat(qfd, entry, AT_REMOVEDIR) < 0)
+		left = true;
+	if (ret_from) {
+		*ret_from = from;
+		from = NULL;
+	}
+	if (ret_entry_left)
+		*ret_entry_left = left;
+out:
+	if (efd >= 0)
+		close(efd);
+	if (qfd >= 0)
+		close(qfd);
+	free(from);
+	free(qdir);
+	free(path);
+	return r;
+}

@@ -74,3 +74,69 @@ int datadir_marker_write(const char *data_dir, uint64_t cluster_id, uint64_t mem
 /* Returns 0 and the IDs, -ENOENT when there is no marker, or -EBADMSG. */
 int datadir_marker_read(const char *data_dir, uint64_t *ret_cluster_id, uint64_t *ret_member_id,
                         struct error *err);
+
+/* The tombstone in the helper folder: etcd-leave writes it with state "removing" before it
+ * asks etcd to remove this member (the pod may be killed right after: a removed etcd exits
+ * at once), and with state "removed" once etcd confirmed. The next etcd-join or etcd-clean
+ * moves the data of a "removed" member aside. */
+struct datadir_tombstone {
+	uint64_t member_id;
+	uint64_t cluster_id;
+	bool removed; /* false: "removing" (the intent; the outcome is unknown) */
+};
+
+/* Write the tombstone atomically (0600). Returns 0 or a negative errno. */
+int datadir_tombstone_write(const char *data_dir, const struct datadir_tombstone *t,
+                            struct error *err);
+/* Returns 0 and *ret, -ENOENT when there is none, or -EBADMSG. */
+int datadir_tombstone_read(const char *data_dir, struct datadir_tombstone *ret, struct error *err);
+/* Remove the tombstone (none is fine). Returns 0 or a negative errno. */
+int datadir_tombstone_clear(const char *data_dir, struct error *err);
+
+/* ---- tree walks and the way back out of the quarantine (etcd-clean) ---- */
+
+struct stat;
+
+enum datadir_tree_flags {
+	DATADIR_TREE_REMOVE = 1 << 0, /* remove every entry; without it, only visit */
+};
+
+/* Called for each entry of a tree walk, children before their directory, with the entry's
+ * path (the walked path joined with the names below it) and its lstat. With
+ * DATADIR_TREE_REMOVE, only once that entry was removed. */
+typedef void datadir_tree_fn(const char *path, const struct stat *st, void *ctx);
+
+/* Walk the tree at path without following any symlink: a symlink, the last component of
+ * path included, is one entry (removed as a link; its target is never touched). Never goes
+ * into another filesystem (a mount point below path is left whole: -EXDEV) nor deeper than
+ * 128 levels (-ELOOP). fn may be NULL. Goes on past errors and returns 0, -ENOENT when path
+ * does not exist, -EINVAL for a path without a last component ("/", "x/.."), or the first
+ * negative errno with the path in err. */
+int datadir_tree_walk(const char *path, unsigned flags, datadir_tree_fn *fn, void *ctx,
+                      struct error *err);
+
+/* What a quarantine entry says about itself. */
+struct datadir_quarantine_entry {
+	int64_t time;       /* UTC seconds from the entry's name; -1 when the name has no stamp */
+	char data_dir[512]; /* the "data_dir=" line of its reason file, "" when none */
+	char reason[512];   /* the "reason=" line, "" when none */
+	uint64_t bytes;     /* space used on disk by the entry (st_blocks), no symlink followed */
+};
+
+/* Read entry (a name from datadir_quarantine_list) of data_dir's quarantine: -EINVAL for a
+ * name that is not an entry name (empty, hidden, with a '/'), -ENOENT when there is no such
+ * entry, -ELOOP when it is a symlink. A missing or unreadable reason file is not an error. */
+int datadir_quarantine_entry_read(const char *data_dir, const char *entry,
+                                  struct datadir_quarantine_entry *ret, struct error *err);
+
+/* Move the data dir kept in quarantine entry `entry` back to data_dir (one rename on the
+ * volume), then remove the emptied entry (its reason file). The data is the entry's
+ * directory named like data_dir's last component, or else its only directory. Only when
+ * data_dir is absent or an empty directory (else -ENOTEMPTY); never through a symlink (the
+ * helper folder, the quarantine folder, the entry, the data in it, data_dir itself: -ELOOP).
+ * Errors as datadir_quarantine_entry_read() too. Whether an etcd uses data_dir is the
+ * caller's check. On success *ret_from (may be NULL) is where the data was (malloc'd), and
+ * *ret_entry_left (may be NULL) tells whether the entry could not be removed (it held more
+ * than the data and its reason). */
+int datadir_quarantine_restore(const char *data_dir, const char *entry, char **ret_from,
+                               bool *ret_entry_left, struct error *err);

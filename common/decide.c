@@ -23,6 +23,9 @@ static struct join_decision quarantine(const char *tag, const char *reason)
 
 static struct join_decision decide_valid(const struct join_input *in)
 {
+	if (in->tombstoned)
+		return quarantine("left", "a tombstone says etcd-leave removed the member of this "
+		                          "data dir: move the data aside and join as new");
 	switch (in->cluster) {
 	case JOIN_CLUSTER_UNKNOWN:
 		return act(JOIN_PROBE, "the data dir holds member data: asking the cluster "

@@ -30,6 +30,9 @@ struct join_input {
 	/* This member's cluster formed before: the cluster marker says so, or a peer reports
 	 * this member as started. An empty data dir is then never bootstrapped again. */
 	bool formed;
+	/* etcd-leave removed the member of this data dir (its tombstone says "removed" with
+	 * the WAL's member ID). */
+	bool tombstoned;
 };
 
 enum join_action {

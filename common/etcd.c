@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A call with less time left than this is not worth making: keep the last real error. */
+#define MIN_CALL_MS 10
+
 struct etcd_client {
 	struct http_client *http;
 	char **urls;
@@ -500,7 +503,7 @@ int etcd_call(struct etcd_client *c, const char *path, const char *body, const s
 			size_t i = (c->current + k) % c->n;
 
 			/* Out of time: report the last real answer, not "deadline passed". */
-			if (tried && d && deadline_passed(d))
+			if (tried && d && deadline_left_ms(d) < MIN_CALL_MS)
 				return r;
 			tried = true;
 			r = call_one(c, i, path, body, d, ret_body, err);
@@ -769,4 +772,20 @@ bool etcd_error_peer_exists(const struct error *err)
 {
 	return err->etcd_code == ETCD_CODE_FAILED_PRECONDITION &&
 	       strstr(err->msg, "Peer URLs already exists") != NULL;
+}
+
+int etcd_move_leader(struct http_client *http, const char *leader_url, uint64_t target,
+                     const struct deadline *d, struct error *err)
+{
+	char body[64], idbuf[ETCD_ID_STR_MAX], *resp = NULL;
+	struct etcd_client *c = NULL;
+	int r;
+
+	snprintf(body, sizeof(body), "{\"targetID\":\"%s\"}", etcd_id_format(target, idbuf));
+	r = etcd_client_new(http, &leader_url, 1, &c, err);
+	if (r == 0)
+		r = etcd_call(c, "maintenance/transfer-leadership", body, d, &resp, err);
+	free(resp);
+	etcd_client_free(c);
+	return r;
 }

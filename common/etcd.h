@@ -174,3 +174,9 @@ bool etcd_error_transient(const struct error *err);
 
 /* True when err is etcd's "Peer URLs already exists": the member was added already. */
 bool etcd_error_peer_exists(const struct error *err);
+
+/* maintenance/transfer-leadership to target, sent to the leader's client URL (etcd does not
+ * forward it). Returns 0, or a negative errno (-EBUSY "not leader" or "bad leader
+ * transferee", code 9). */
+int etcd_move_leader(struct http_client *http, const char *leader_url, uint64_t target,
+                     const struct deadline *d, struct error *err);

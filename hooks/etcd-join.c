@@ -61,7 +61,8 @@ struct join {
 	struct datadir_info data;
 	struct wal_metadata wal; /* valid when has_wal */
 	bool has_wal;
-	bool formed; /* the cluster marker says this member's cluster formed */
+	bool formed;     /* the cluster marker says this member's cluster formed */
+	bool tombstoned; /* etcd-leave removed the member of this data dir */
 	struct http_client *http;
 	struct etcd_client *cluster;     /* the live members' client URLs, once known */
 	struct etcd_member_list members; /* the live list, when a cluster answered */
@@ -992,6 +993,9 @@ static int quarantine_data(struct join *j, const struct join_decision *dec)
 	j->data = (struct datadir_info){.state = DATADIR_EMPTY};
 	snprintf(j->data.reason, sizeof(j->data.reason), "moved aside");
 	j->has_wal = false;
+	if (j->tombstoned)
+		datadir_tombstone_clear(j->s.data_dir, NULL);
+	j->tombstoned = false;
 	return 0;
 }
 
@@ -1014,6 +1018,7 @@ static void read_local_state(struct join *j)
 {
 	uint64_t cluster_id, member_id;
 	char id[ETCD_ID_STR_MAX], cid[ETCD_ID_STR_MAX];
+	struct datadir_tombstone t;
 	struct error err;
 
 	error_clear(&err);
@@ -1029,6 +1034,12 @@ static void read_local_state(struct join *j)
 		}
 	}
 	error_clear(&err);
+	if (j->has_wal && datadir_tombstone_read(j->s.data_dir, &t, NULL) == 0 && t.removed &&
+	    t.member_id == j->wal.member_id) {
+		j->tombstoned = true;
+		log_msg(LOG_INFO, "a tombstone says etcd-leave removed member id=%s",
+		        etcd_id_format(t.member_id, id));
+	}
 	if (datadir_marker_read(j->s.data_dir, &cluster_id, &member_id, &err) == 0) {
 		j->formed = true;
 		log_msg(LOG_INFO,
@@ -1074,6 +1085,7 @@ static int run(struct join *j)
 	for (unsigned step = 0; step < MAX_STEPS; step++) {
 		in.data = j->data.state;
 		in.formed = j->formed;
+		in.tombstoned = j->tombstoned;
 		in.me = j->has_members ? find_me(j) : JOIN_ME_ABSENT;
 		dec = join_decide(&in);
 		log_msg(dec.action == JOIN_REFUSE ? LOG_FATAL : LOG_INFO, "decision: %s: %s",
@@ -1119,7 +1131,8 @@ static int run(struct join *j)
 			in.cluster = JOIN_CLUSTER_ANSWERS;
 			continue;
 		case JOIN_QUARANTINE:
-			if (j->data.state == DATADIR_VALID && leader_lists_me(j)) {
+			if (j->data.state == DATADIR_VALID && !j->tombstoned &&
+			    leader_lists_me(j)) {
 				log_msg(LOG_WARNING,
 				        "the leader lists this member after all: restart, "
 				        "nothing moved");

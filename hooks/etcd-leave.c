@@ -1,16 +1,551 @@
 /*
- * etcd-leave: Remove this etcd member from its cluster on scale-down, guarded by quorum (preStop).
+ * etcd-leave: lifecycle.preStop of the etcd container.
  *
- * Its real work comes in a later version; until then it reads and validates its
- * configuration, answers --help and --version, and any action exits 1 with
- * "not implemented yet" (see etcd-leave(8)).
+ * preStop runs when the pod is deleted: for a rolling restart, a node drain, or a
+ * scale-down. Only the last means "this member goes away for good", and only then does
+ * etcd-leave remove it from the cluster: by policy, the StatefulSet's desired replicas (read
+ * from the Kubernetes API) or the classic ordinal rule. Before removing it refuses to break
+ * quorum or remove the last member, and moves leadership away if this member leads. It
+ * records its intent (a tombstone) before the remove call, because a removed etcd exits at
+ * once and the kubelet then kills this hook; whatever it does not finish, the next
+ * etcd-join or etcd-clean completes. Everything is bounded by one deadline, below the
+ * pod's grace period, and every run is safe to repeat.
  */
 #include "cli.h"
+#include "clock.h"
+#include "datadir.h"
+#include "decide.h"
+#include "endpoints.h"
+#include "etcd.h"
+#include "exitcode.h"
+#include "http.h"
+#include "identity.h"
+#include "kube.h"
+#include "log.h"
+#include "settings.h"
+#include "wal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TIMEOUT_MS (20 * 1000)
+#define CALL_TIMEOUT_MS    1000
+#define KUBE_TIMEOUT_MS    3000
+/* How long a leadership transfer may take before we remove anyway (etcd: ~0.1 s). */
+#define TRANSFER_TIMEOUT_MS 3000
+
+enum policy {
+	POLICY_AUTO,
+	POLICY_SCALE_DOWN,
+	POLICY_ABOVE_INITIAL,
+	POLICY_ALWAYS,
+	POLICY_NEVER,
+};
+
+static const char *const policy_names[] = {
+        [POLICY_AUTO] = "auto",
+        [POLICY_SCALE_DOWN] = "scale-down",
+        [POLICY_ABOVE_INITIAL] = "above-initial",
+        [POLICY_ALWAYS] = "always",
+        [POLICY_NEVER] = "never",
+};
+
+enum {
+	OPT_POLICY = 1000,
+	OPT_SA_DIR,
+};
+
+struct leave {
+	struct settings s;
+	struct identity id;
+	struct endpoints ep;
+	struct deadline deadline;
+	enum policy policy;
+	char *sa_dir;
+	struct http_client *http;
+	struct etcd_client *cluster;
+	struct etcd_member_list members;
+	uint64_t my_id, cluster_id;
+	uint64_t my_leader; /* the leader as this member's etcd sees it, 0: unknown */
+	char *my_peer_url;
+	char local_client[64];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: etcd-leave [options]\n"
+	           "Remove this etcd member from its cluster when its pod goes away for good\n"
+	           "(preStop): quorum-guarded, moving leadership away first.\n"
+	           "\n"
+	           "  --policy POLICY             when to leave [ETCD_HOOKS_LEAVE_POLICY]:\n"
+	           "                              scale-down, above-initial, always, never, auto\n"
+	           "                              (auto: scale-down where the Kubernetes API\n"
+	           "                              answers, else above-initial)\n"
+	           "  --serviceaccount-dir DIR    token, ca.crt, namespace for the API\n"
+	           "                              [ETCD_HOOKS_SERVICEACCOUNT_DIR]\n"
+	           "                              (/var/run/secrets/kubernetes.io/serviceaccount)\n"
+	           "  --timeout DURATION          overall deadline, below the grace period\n"
+	           "                              [ETCD_HOOKS_TIMEOUT] (20s)\n"
+	           "  --dry-run                   say what would be done; change nothing\n"
+	           "and the shared settings of etcd-hooks(7): --name, --set-name, --service,\n"
+	           "--namespace, --cluster-domain, --initial-cluster-size, --data-dir,\n"
+	           "--client-port, --peer-port, --endpoints, --user, --password-file, --cacert,\n"
+	           "--cert, --key, --debug; -h, --help; -V, --version.\n"
+	           "\n"
+	           "Exit: 0 done (left, or stayed by policy), 1 failed, 2 usage or configuration,\n"
+	           "3 refused for safety (quorum, last member), 4 deadline passed.\n"
+	           "See etcd-leave(8).\n");
+}
+
+static int parse_policy(const char *value, enum policy *ret)
+{
+	for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++) {
+		if (strcmp(value, policy_names[i]) == 0) {
+			*ret = (enum policy)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int on_option(int c, const char *arg, void *ctx, const char **ret_msg)
+{
+	struct leave *l = ctx;
+
+	switch (c) {
+	case OPT_POLICY:
+		if (parse_policy(arg, &l->policy) < 0) {
+			*ret_msg =
+			        "--policy must be scale-down, above-initial, always, never or auto";
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_SA_DIR:
+		free(l->sa_dir);
+		l->sa_dir = strdup(arg);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Does this pod leave for good? Returns 1 (leave), 0 (stay) or an exit code as negative. */
+static int should_leave(struct leave *l)
+{
+	struct deadline d;
+	struct error err;
+	unsigned replicas = 0;
+	int r;
+
+	switch (l->policy) {
+	case POLICY_NEVER:
+		log_msg(LOG_INFO, "policy never: this member stays");
+		return 0;
+	case POLICY_ALWAYS:
+		log_msg(LOG_INFO, "policy always: this member leaves");
+		return 1;
+	case POLICY_ABOVE_INITIAL:
+	case POLICY_SCALE_DOWN:
+	case POLICY_AUTO:
+		break;
+	}
+	if (l->policy != POLICY_ABOVE_INITIAL) {
+		error_clear(&err);
+		deadline_init(&d, KUBE_TIMEOUT_MS);
+		r = kube_statefulset_replicas(l->sa_dir, l->s.namespace, l->id.set_name, &d,
+		                              &replicas, &err);
+		if (r == 0) {
+			bool leave = l->id.ordinal >= replicas;
+
+			log_msg(LOG_INFO,
+			        "policy %s: the StatefulSet wants %u replicas and this is ordinal "
+			        "%u: %s",
+			        policy_names[l->policy], replicas, l->id.ordinal,
+			        leave ? "scale-down, this member leaves"
+			              : "this pod comes back, the member stays");
+			return leave;
+		}
+		if (l->policy == POLICY_SCALE_DOWN) {
+			log_msg(LOG_FATAL,
+			        "policy scale-down: %s; not removing this member without knowing "
+			        "the desired replicas",
+			        err.msg);
+			return -EXIT_FAILED;
+		}
+		log_msg(LOG_INFO,
+		        "policy auto: the Kubernetes API gives no answer (%s): using "
+		        "above-initial",
+		        err.msg);
+	}
+	if (!l->s.initial_cluster_size) {
+		log_msg(LOG_FATAL, "policy above-initial needs INITIAL_CLUSTER_SIZE; not removing "
+		                   "this member");
+		return -EXIT_USAGE;
+	}
+	log_msg(LOG_INFO, "policy above-initial: ordinal %u, initial cluster size %u: %s",
+	        l->id.ordinal, l->s.initial_cluster_size,
+	        l->id.ordinal >= l->s.initial_cluster_size ? "this member leaves"
+	                                                   : "this member stays");
+	return l->id.ordinal >= l->s.initial_cluster_size;
+}
+
+/* This member's ID and cluster: from its own etcd, else from its WAL. */
+static int find_identity(struct leave *l)
+{
+	struct etcd_status st;
+	struct wal_metadata wal;
+	struct deadline d;
+	struct error err;
+
+	error_clear(&err);
+	deadline_init(&d, CALL_TIMEOUT_MS);
+	if (etcd_status_get(l->http, l->local_client, &d, &st, &err) == 0) {
+		l->my_id = st.member_id;
+		l->cluster_id = st.cluster_id;
+		l->my_leader = st.leader;
+		return 0;
+	}
+	log_msg(LOG_INFO, "this member's etcd does not answer (%s): reading the WAL", err.msg);
+	error_clear(&err);
+	if (wal_read_metadata(l->s.data_dir, &wal, &err) == 0) {
+		l->my_id = wal.member_id;
+		l->cluster_id = wal.cluster_id;
+		return 0;
+	}
+	log_msg(LOG_FATAL, "cannot tell this member's ID: %s", err.msg);
+	return EXIT_FAILED;
+}
+
+/* A client of the other members (by ordinal, and --endpoints), and the member list. */
+static int read_members(struct leave *l)
+{
+	unsigned n_peers = l->s.initial_cluster_size > l->id.ordinal + 1 ? l->s.initial_cluster_size
+	                                                                 : l->id.ordinal + 1;
+	char **urls =
+	        calloc(n_peers + 2 + (l->s.endpoints ? strlen(l->s.endpoints) : 0), sizeof(*urls));
+	char *copy = NULL, *save = NULL;
+	struct deadline d;
+	struct error err;
+	size_t n = 0;
+	int r;
+
+	error_clear(&err);
+	if (!urls)
+		return EXIT_FAILED;
+	if (l->s.endpoints && (copy = strdup(l->s.endpoints)))
+		for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save))
+			urls[n++] = strdup(u);
+	for (unsigned i = 0; i < n_peers; i++)
+		if (i != l->id.ordinal)
+			urls[n++] = endpoints_client_url(&l->ep, i);
+	urls[n++] = strdup(l->local_client);
+	deadline_init(&d, 2 * CALL_TIMEOUT_MS);
+	r = etcd_client_new(l->http, (const char *const *)urls, n, &l->cluster, &err);
+	if (r == 0 && l->s.user && l->s.password)
+		etcd_client_login(l->cluster, l->s.user, l->s.password, &d, NULL);
+	if (r == 0)
+		r = etcd_member_list(l->cluster, &d, &l->members, &err);
+	for (size_t i = 0; i < n; i++)
+		free(urls[i]);
+	free(urls);
+	free(copy);
+	if (r < 0) {
+		log_msg(LOG_FATAL, "cannot read the member list: %s", err.msg);
+		return EXIT_FAILED;
+	}
+	return 0;
+}
+
+static const struct etcd_member *find_member(const struct leave *l, uint64_t id)
+{
+	for (size_t i = 0; i < l->members.n_members; i++)
+		if (l->members.members[i].id == id)
+			return &l->members.members[i];
+	return NULL;
+}
+
+/* Refuse what would break the cluster: the last member, or quorum. Also find the voter
+ * furthest ahead to hand leadership to. Returns 0 or EXIT_REFUSED. */
+static int check_safety(struct leave *l, bool me_voter, uint64_t *ret_successor,
+                        uint64_t *ret_leader)
+{
+	unsigned voters = 0, healthy = 0;
+	uint64_t best_index = 0;
+
+	*ret_successor = 0;
+	*ret_leader = 0;
+	if (l->members.n_members <= 1) {
+		log_msg(LOG_FATAL, "refusing to remove the last member of the cluster");
+		return EXIT_REFUSED;
+	}
+	for (size_t i = 0; i < l->members.n_members; i++) {
+		const struct etcd_member *m = &l->members.members[i];
+		struct etcd_status st;
+		struct deadline d;
+
+		if (m->is_learner)
+			continue;
+		voters++;
+		if (m->id == l->my_id || !m->n_client_urls)
+			continue;
+		deadline_init(&d, CALL_TIMEOUT_MS);
+		if (etcd_health(l->http, m->client_urls[0], &d, NULL) != 1)
+			continue;
+		healthy++;
+		deadline_init(&d, CALL_TIMEOUT_MS);
+		if (etcd_status_get(l->http, m->client_urls[0], &d, &st, NULL) < 0)
+			continue;
+		if (st.leader && !*ret_leader)
+			*ret_leader = st.leader;
+		/* The successor: the healthy voter furthest ahead in the raft log. */
+		if (!*ret_successor || st.raft_index > best_index) {
+			*ret_successor = m->id;
+			best_index = st.raft_index;
+		}
+	}
+	if (!join_remove_keeps_quorum(voters, healthy, me_voter)) {
+		unsigned left = voters - (me_voter ? 1 : 0);
+
+		log_msg(LOG_FATAL,
+		        "refusing to leave: %u of the other %u voters are healthy, and %u of %u "
+		        "would be needed for quorum after the removal",
+		        healthy, voters - (me_voter ? 1 : 0), left / 2 + 1, left);
+		return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+/* If this member leads, hand leadership to the successor first: removing the leader costs
+ * an election (~1 s without a leader); a transfer costs ~0.1 s. The request must go to the
+ * leader, that is to this member. */
+static void transfer_leadership(struct leave *l, uint64_t leader, uint64_t successor)
+{
+	char a[ETCD_ID_STR_MAX], b[ETCD_ID_STR_MAX];
+	struct deadline d;
+	struct error err;
+	uint64_t t0 = clock_now_ms();
+
+	if (leader != l->my_id)
+		return;
+	if (!successor) {
+		log_msg(LOG_WARNING, "this member leads and no healthy voter can take over; "
+		                     "removing it costs an election");
+		return;
+	}
+	error_clear(&err);
+	deadline_init(&d, deadline_left_ms(&l->deadline) < TRANSFER_TIMEOUT_MS
+	                          ? deadline_left_ms(&l->deadline)
+	                          : TRANSFER_TIMEOUT_MS);
+	if (etcd_move_leader(l->http, l->local_client, successor, &d, &err) == 0)
+		log_msg(LOG_INFO, "moved leadership from id=%s to id=%s took=%.3fs",
+		        etcd_id_format(l->my_id, a), etcd_id_format(successor, b),
+		        (double)(clock_now_ms() - t0) / 1000.0);
+	else
+		log_msg(LOG_WARNING, "cannot move leadership to id=%s: %s; removing anyway",
+		        etcd_id_format(successor, b), err.msg);
+}
+
+/* Remove this member by ID: "not found" means done. */
+static int remove_self(struct leave *l)
+{
+	struct datadir_tombstone t = {.member_id = l->my_id, .cluster_id = l->cluster_id};
+	char id[ETCD_ID_STR_MAX];
+	struct backoff b;
+	struct error err;
+	uint64_t t0 = clock_now_ms();
+
+	etcd_id_format(l->my_id, id);
+	/* The intent first: a removed etcd exits within milliseconds, and the kubelet then
+	 * kills this hook. */
+	error_clear(&err);
+	if (datadir_tombstone_write(l->s.data_dir, &t, &err) < 0)
+		log_msg(LOG_WARNING, "cannot write the tombstone: %s", err.msg);
+	backoff_init(&b, 50, 500);
+	for (;;) {
+		struct deadline d;
+		int r;
+
+		error_clear(&err);
+		deadline_init(&d, deadline_left_ms(&l->deadline) < 3 * CALL_TIMEOUT_MS
+		                          ? deadline_left_ms(&l->deadline)
+		                          : 3 * CALL_TIMEOUT_MS);
+		r = etcd_member_remove(l->cluster, l->my_id, &d, &err);
+		if (r == 0 || r == -ENOENT) {
+			t.removed = true;
+			datadir_tombstone_write(l->s.data_dir, &t, NULL);
+			log_msg(LOG_INFO, "removed this member id=%s took=%.3fs%s", id,
+			        (double)(clock_now_ms() - t0) / 1000.0,
+			        r ? " (it was removed already)" : "");
+			return 0;
+		}
+		if (r != -ETIMEDOUT && !etcd_error_transient(&err)) {
+			log_msg(LOG_FATAL, "cannot remove this member id=%s: %s", id, err.msg);
+			return EXIT_FAILED;
+		}
+		if (deadline_passed(&l->deadline)) {
+			log_msg(LOG_FATAL, "this member id=%s was not removed in time: %s", id,
+			        err.msg);
+			return EXIT_DEADLINE;
+		}
+		clock_sleep_ms(backoff_next(&b, &l->deadline));
+	}
+}
+
+/* Once etcd has exited and let go of the data dir, move it aside (best effort: the next
+ * etcd-join or etcd-clean does it otherwise, from the tombstone). */
+static void move_data_aside(struct leave *l)
+{
+	struct datadir_info info;
+	struct backoff b;
+	struct error err;
+	char *moved = NULL;
+
+	backoff_init(&b, 10, 200);
+	while (!deadline_passed(&l->deadline)) {
+		if (datadir_inspect(l->s.data_dir, &info, NULL) < 0 || info.state == DATADIR_EMPTY)
+			return;
+		if (info.state != DATADIR_IN_USE)
+			break;
+		clock_sleep_ms(backoff_next(&b, &l->deadline));
+	}
+	error_clear(&err);
+	if (info.state == DATADIR_IN_USE) {
+		log_msg(LOG_INFO, "etcd still holds the data dir; the next etcd-join or etcd-clean "
+		                  "moves it aside");
+		return;
+	}
+	if (datadir_quarantine(l->s.data_dir, "left", "this member left the cluster (etcd-leave)",
+	                       DATADIR_QUARANTINE_KEEP, &moved, &err) < 0) {
+		log_msg(LOG_WARNING, "cannot move the data dir aside: %s", err.msg);
+		return;
+	}
+	datadir_tombstone_clear(l->s.data_dir, NULL);
+	log_msg(LOG_INFO, "moved the data dir aside to '%s'", moved);
+	free(moved);
+}
+
+static int run(struct leave *l)
+{
+	const struct etcd_member *me;
+	uint64_t successor = 0, leader = 0;
+	char id[ETCD_ID_STR_MAX];
+	int r;
+
+	r = should_leave(l);
+	if (r <= 0)
+		return -r;
+	r = find_identity(l);
+	if (r)
+		return r;
+	etcd_id_format(l->my_id, id);
+	r = read_members(l);
+	if (r)
+		return r;
+	me = find_member(l, l->my_id);
+	if (!me) {
+		struct datadir_tombstone t = {
+		        .member_id = l->my_id, .cluster_id = l->cluster_id, .removed = true};
+
+		log_msg(LOG_INFO, "this member id=%s is not in the cluster: removed already", id);
+		if (!l->s.dry_run) {
+			datadir_tombstone_write(l->s.data_dir, &t, NULL);
+			move_data_aside(l);
+		}
+		return EXIT_DONE;
+	}
+	r = check_safety(l, !me->is_learner, &successor, &leader);
+	if (l->my_leader)
+		leader = l->my_leader;
+	if (r)
+		return r;
+	if (l->s.dry_run) {
+		printf("decision: leave\nmember: %s\nleader: %s\n(dry run: nothing changed)\n", id,
+		       leader == l->my_id ? "this member (leadership would move first)"
+		                          : "another");
+		return EXIT_DONE;
+	}
+	transfer_leadership(l, leader, successor);
+	r = remove_self(l);
+	if (r)
+		return r;
+	move_data_aside(l);
+	return EXIT_DONE;
+}
 
 int main(int argc, char **argv)
 {
-	return cli_unfinished_main("etcd-leave",
-	                           "Remove this etcd member from its cluster on scale-down, "
-	                           "guarded by quorum (preStop).",
-	                           argc, argv);
+	static const struct option own[] = {
+	        {"policy", required_argument, NULL, OPT_POLICY},
+	        {"serviceaccount-dir", required_argument, NULL, OPT_SA_DIR},
+	};
+	struct leave l = {0};
+	struct http_options ho = {.call_timeout_ms = CALL_TIMEOUT_MS};
+	const char *env;
+	struct error err;
+	int first, r;
+
+	/* A hook: the termination log belongs to the container's main process. */
+	log_init("etcd-leave", NULL, false);
+	error_clear(&err);
+	settings_init(&l.s);
+	env = getenv("ETCD_HOOKS_LEAVE_POLICY");
+	if (env && *env && parse_policy(env, &l.policy) < 0) {
+		log_msg(LOG_FATAL,
+		        "environment variable ETCD_HOOKS_LEAVE_POLICY: '%s' is not a "
+		        "policy (scale-down, above-initial, always, never, auto)",
+		        env);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	env = getenv("ETCD_HOOKS_SERVICEACCOUNT_DIR");
+	l.sa_dir = strdup(env && *env ? env : KUBE_DEFAULT_SA_DIR);
+	r = cli_parse(&(struct cli){.program = "etcd-leave",
+	                            .usage = usage,
+	                            .own = own,
+	                            .n_own = sizeof(own) / sizeof(own[0]),
+	                            .on_option = on_option,
+	                            .ctx = &l},
+	              &l.s, argc, argv, &first);
+	if (r >= 0)
+		goto out;
+	log_init("etcd-leave", NULL, l.s.debug);
+	if (settings_validate(&l.s, 0, &err) < 0 ||
+	    identity_resolve(l.s.name, l.s.set_name, &l.id, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	deadline_init(&l.deadline, l.s.timeout_ms ? l.s.timeout_ms : DEFAULT_TIMEOUT_MS);
+	l.ep = (struct endpoints){
+	        .set_name = l.id.set_name,
+	        .service = l.s.service ? l.s.service : l.id.set_name,
+	        .namespace = l.s.namespace,
+	        .cluster_domain = l.s.cluster_domain,
+	        .client_tls = l.s.cacert || l.s.cert,
+	        .client_port = l.s.client_port,
+	        .peer_port = l.s.peer_port,
+	};
+	l.my_peer_url = endpoints_peer_url(&l.ep, l.id.ordinal);
+	snprintf(l.local_client, sizeof(l.local_client), "%s://127.0.0.1:%u",
+	         l.ep.client_tls ? "https" : "http", l.s.client_port);
+	ho.cacert = l.s.cacert;
+	ho.cert = l.s.cert;
+	ho.key = l.s.key;
+	if (!l.sa_dir || !l.my_peer_url || http_global_init(&err) < 0 ||
+	    http_client_new(&ho, &l.http, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg[0] ? err.msg : "out of memory");
+		r = EXIT_FAILED;
+		goto out;
+	}
+	r = run(&l);
+	log_msg(LOG_DEBUG, "done took=%.3fs", (double)deadline_elapsed_ms(&l.deadline) / 1000.0);
+out:
+	etcd_member_list_free(&l.members);
+	etcd_client_free(l.cluster);
+	http_client_free(l.http);
+	free(l.my_peer_url);
+	free(l.sa_dir);
+	settings_free(&l.s);
+	return r;
 }

@@ -219,11 +219,28 @@ run etcd-promote --name etcd-0 --data-dir "$nodata" --timeout 1 \
 	--client-port "$client_port" --peer-port "$peer_port"
 expect "etcd-promote without etcd, --timeout 1: exit 4 naming 127.0.0.1" 4 err "127.0.0.1" \
 	"etcd-promote: error: "
-for p in etcd-leave etcd-clean; do
-	run "$p" --name etcd-0 --data-dir "$nodata"
-	expect "$p with a valid configuration: exit 1, not implemented yet" 1 err \
-		"not implemented yet"
-done
+
+# etcd-leave: the policy decides before anything is asked of etcd
+run etcd-leave --name etcd-0 --data-dir "$nodata" --policy never
+expect "etcd-leave --policy never: exit 0, stays" 0 err "policy never: this member stays"
+run etcd-leave --name etcd-0 --data-dir "$nodata" --policy sometimes
+expect "etcd-leave --policy sometimes: exit 2" 2 err "--policy must be"
+run ETCD_HOOKS_LEAVE_POLICY=sometimes etcd-leave --name etcd-0 --data-dir "$nodata"
+expect "ETCD_HOOKS_LEAVE_POLICY=sometimes: exit 2 naming the variable" 2 err \
+	"ETCD_HOOKS_LEAVE_POLICY"
+run etcd-leave --name etcd-1 --data-dir "$nodata" --initial-cluster-size 3
+expect "etcd-leave auto outside Kubernetes, ordinal below the initial size: exit 0, stays" 0 \
+	err "using above-initial" "this member stays"
+run etcd-leave --name etcd-0 --data-dir "$nodata"
+expect "etcd-leave above-initial without INITIAL_CLUSTER_SIZE: exit 2" 2 err \
+	"needs INITIAL_CLUSTER_SIZE"
+run etcd-leave --name etcd-0 --data-dir "$nodata" --policy scale-down
+expect "etcd-leave scale-down outside Kubernetes: exit 1, does not remove" 1 err \
+	"not removing this member"
+run etcd-leave --name etcd-3 --data-dir "$nodata" --initial-cluster-size 3 --timeout 2 \
+	--client-port "$client_port" --peer-port "$peer_port"
+expect "etcd-leave above the initial size with no etcd and no data: exit 1" 1 err \
+	"cannot tell this member's ID"
 
 # ---- etcd-join on a REAL data dir ----
 
@@ -287,8 +304,9 @@ if $have_etcd; then
 		--data-dir "$data" --timeout 1 --client-port "$client_port" --peer-port "$peer_port"
 	expect "etcd-promote with a password set: exit 4" 4 err "127.0.0.1"
 	no_secret "etcd-promote with a password set"
-	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" etcd-leave --name etcd-0 --data-dir "$data"
-	expect "etcd-leave with a password set: exit 1" 1 err "not implemented yet"
+	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" etcd-leave --name etcd-0 --data-dir "$data" \
+		--policy always --timeout 2 --client-port "$client_port" --peer-port "$peer_port"
+	expect "etcd-leave with a password set: exit 1" 1 err "cannot read the member list"
 	no_secret "etcd-leave with a password set"
 
 	# flags etcd-join owns cannot be passed after '--'

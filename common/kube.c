@@ -1,0 +1,131 @@
+#include "kube.h"
+
+#include "http.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int kube_parse_replicas(long http_status, const char *body, size_t len, unsigned *ret,
+                        struct error *err)
+{
+	json_t *root = json_loadb(body, len, 0, NULL), *spec, *replicas;
+	const char *kind;
+	int r = 0;
+
+	if (!json_is_object(root)) {
+		r = error_set(err, -EBADMSG, "the API server sent no JSON object (HTTP %ld)",
+		              http_status);
+		goto out;
+	}
+	kind = json_string_value(json_object_get(root, "kind"));
+	if (kind && strcmp(kind, "Status") == 0) {
+		const char *message = json_string_value(json_object_get(root, "message"));
+
+		r = error_set(err, http_status == 404 ? -ENOENT : -EACCES, "%s (HTTP %ld)",
+		              message ? message : "failure", http_status);
+		goto out;
+	}
+	if (http_status != 200 || !kind || strcmp(kind, "StatefulSet") != 0) {
+		r = error_set(err, -EBADMSG, "the API server sent no StatefulSet (HTTP %ld)",
+		              http_status);
+		goto out;
+	}
+	spec = json_object_get(root, "spec");
+	replicas = json_object_get(spec, "replicas");
+	if (!replicas) {
+		*ret = 1;
+	} else if (json_is_integer(replicas) && json_integer_value(replicas) >= 0 &&
+	           json_integer_value(replicas) <= INT32_MAX) {
+		*ret = (unsigned)json_integer_value(replicas);
+	} else {
+		r = error_set(err, -EBADMSG, "spec.replicas is not a count");
+	}
+out:
+	json_decref(root);
+	return r;
+}
+
+/* The first line of dir/name (trailing newline dropped), malloc'd; NULL if unreadable. */
+static char *read_first_line(const char *dir, const char *name)
+{
+	char path[4096], buf[8192];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf[0] ? strdup(buf) : NULL;
+}
+
+int kube_statefulset_replicas(const char *sa_dir, const char *namespace, const char *name,
+                              const struct deadline *d, unsigned *ret, struct error *err)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST");
+	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+	struct http_options o = {.call_timeout_ms = 2000};
+	struct http_response resp = {0};
+	struct http_client *http = NULL;
+	char *token = NULL, *ns = NULL, *auth = NULL, *url = NULL, ca[4096];
+	int r;
+
+	if (!host || !*host)
+		return error_set(err, -ENXIO,
+		                 "not in a Kubernetes pod: KUBERNETES_SERVICE_HOST "
+		                 "is not set");
+	token = read_first_line(sa_dir, "token");
+	if (!token) {
+		r = error_set(err, -ENXIO, "no service account token in '%s'", sa_dir);
+		goto out;
+	}
+	ns = namespace ? strdup(namespace) : read_first_line(sa_dir, "namespace");
+	snprintf(ca, sizeof(ca), "%s/ca.crt", sa_dir);
+	o.cacert = ca;
+	if (!ns || asprintf(&auth, "Bearer %s", token) < 0 ||
+	    asprintf(&url, "https://%s%s%s:%s/apis/apps/v1/namespaces/%s/statefulsets/%s",
+	             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+	             port && *port ? port : "443", ns, name) < 0) {
+		auth = url = NULL;
+		r = error_set(err, -ENOMEM, "out of memory or no namespace");
+		goto out;
+	}
+	r = http_global_init(err);
+	if (r == 0)
+		r = http_client_new(&o, &http, err);
+	if (r == 0)
+		r = http_client_set_auth(http, auth) < 0 ? error_set(err, -ENOMEM, "out of memory")
+		                                         : 0;
+	if (r == 0)
+		r = http_request(http, "GET", url, NULL, d, &resp, err);
+	if (r < 0) {
+		error_prefix(err, "cannot read StatefulSet '%s' in '%s': ", name, ns);
+		goto out;
+	}
+	r = kube_parse_replicas(resp.status, resp.body, resp.len, ret, err);
+	if (r < 0)
+		error_prefix(err, "StatefulSet '%s' in '%s': ", name, ns);
+out:
+	http_response_free(&resp);
+	http_client_free(http);
+	if (token)
+		explicit_bzero(token, strlen(token));
+	if (auth)
+		explicit_bzero(auth, strlen(auth));
+	free(token);
+	free(auth);
+	free(ns);
+	free(url);
+	return r;
+}
