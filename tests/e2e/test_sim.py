@@ -6,13 +6,18 @@ shell containers instead of etcd-join (variants of sim/pod.json written to a tem
 pod identity (hostname, env, PATH, DNS, volume, termination log), init containers retried
 until they succeed, postStart/preStop order and output, SIGKILL at the end of the grace
 period, a failed postStart killing the container, a hook killed when the main process
-exits, crash back-off with restartCount, delete-pvc, and a clean 'down'.
+exits, crash back-off with restartCount, delete-pvc, the Kubernetes API stub (the
+StatefulSet read of etcd-leave, with curl inside a pod: TLS against the pod's ca.crt,
+bearer token, replicas following 'scale' as a preStop hook sees them, 401/404/405,
+'apiserver stop'/'start'), and a clean 'down'.
 Exit status: 0 passed, 1 failed, 77 cannot run here (not root, no etcd for 'up').
+Env SIM_TEST_CLUSTER names the simulated cluster (default simtest).
 """
 
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,7 +26,7 @@ import time
 HERE = os.path.dirname(os.path.realpath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SIM = os.path.join(REPO, "sim", "sim")
-CLUSTER = "simtest"
+CLUSTER = os.environ.get("SIM_TEST_CLUSTER", "simtest")
 STATE = "/run/etcd-hooks-sim/" + CLUSTER
 SKIP = 77
 
@@ -151,9 +156,13 @@ def identity(sim, tmp):
     expect(sim.pod(1)["restartCount"] == 0, "a re-created pod starts at restartCount 0")
 
 
-def sim_ip(i):
+def sim_state():
     with open(os.path.join(STATE, "state.json")) as f:
-        return "198.18.%d.%d" % (json.load(f)["subnet"], 10 + i)
+        return json.load(f)
+
+
+def sim_ip(i):
+    return "198.18.%d.%d" % (sim_state()["subnet"], 10 + i)
 
 
 def hooks_and_init(sim, tmp):
@@ -208,8 +217,126 @@ def crash_backoff(sim, tmp):
            "back-off delays %s, want 1, 2, 4 s" % starts[:3])
 
 
+SA = "/var/run/secrets/kubernetes.io/serviceaccount"
+STS_PATH = "/apis/apps/v1/namespaces/default/statefulsets/etcd"
+READ_STS = ('SA=%s; curl -sS --max-time 5 --cacert $SA/ca.crt -H "Authorization: Bearer $(cat $SA/token)" '
+            'https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/apis/apps/v1/namespaces/'
+            '$(cat $SA/namespace)/statefulsets/$SET_NAME' % SA)
+
+
+def api(sim, i=0, path=STS_PATH, token="pod", host="$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT",
+        method="GET", curl_args=""):
+    """curl the API stub from inside pod i with the pod's service account: return (curl's
+    exit code, HTTP status, decoded body)."""
+    auth = {"pod": '-H "Authorization: Bearer $(cat $SA/token)"',
+            "wrong": '-H "Authorization: Bearer not-the-token"', "none": ""}[token]
+    script = ('SA=%s; exec curl -sS --max-time 5 --cacert $SA/ca.crt -X %s %s %s -w "\n%%{http_code}" "https://%s%s"'
+              % (SA, method, auth, curl_args, host, path))
+    p = sim.run("exec", str(i), "--", "/bin/sh", "-c", script, check=False)
+    if p.returncode != 0:
+        return p.returncode, None, p.stderr.strip()
+    body, _, code = p.stdout.rpartition("\n")
+    try:
+        return 0, int(code), json.loads(body)
+    except ValueError:
+        raise Failed("%s %s: not a JSON answer: %r" % (method, path, p.stdout[:300]))
+
+
+def apiserver_running(sim):
+    return json.loads(sim.run("status", "--json", "--pods").stdout)["apiServer"]["running"]
+
+
+def apiserver(sim, tmp):
+    """The Kubernetes API stub that etcd-leave reads spec.replicas from."""
+    if not shutil.which("curl"):
+        raise Failed("curl is not installed (tests/install-deps installs it)")
+    main = "echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT >/var/run/etcd/k8s-env; " + GOOD
+    sim.up(write_spec(tmp, "api", main, pre_stop=READ_STS + " >/var/run/etcd/prestop.json"), 3)
+    for i in range(3):
+        sim.ready(i)
+    state = sim_state()
+    ip = "198.18.%d.2" % state["subnet"]
+    st = json.loads(sim.run("status", "--json", "--pods").stdout)["apiServer"]
+    expect(st["url"] == "https://%s:6443" % ip and st["running"], "status apiServer %s" % st)
+    # what the pod sees: env (container and exec), service account, hosts
+    with open(os.path.join(STATE, "volumes", "0", "k8s-env")) as f:
+        expect(f.read().strip() == ip + ":6443", "the container's KUBERNETES_SERVICE_HOST:PORT")
+    env = dict(l.split("=", 1) for l in sim.exec(1, "env").splitlines() if "=" in l)
+    expect(env.get("KUBERNETES_SERVICE_HOST") == ip and env.get("KUBERNETES_SERVICE_PORT") == "6443",
+           "exec env %s" % {k: v for k, v in env.items() if k.startswith("KUBERNETES")})
+    out = sim.exec(0, "/bin/sh", "-c", "cd %s && stat -L -c '%%n %%a' token ca.crt namespace && cat namespace "
+                   "&& echo && { touch x 2>/dev/null && echo writable || echo read-only; }" % SA).split("\n")
+    expect(out[:5] == ["token 644", "ca.crt 644", "namespace 644", "default", "read-only"],
+           "service account files %s" % out)
+    expect(sim.exec(0, "cat", SA + "/token") == state["apiServer"]["token"], "the pod's token")
+    keys = [os.stat(os.path.join(STATE, "pki", k)).st_mode & 0o777 for k in ("ca.key", "apiserver.key")]
+    expect(keys == [0o600, 0o600], "key modes %s" % [oct(k) for k in keys])
+    hosts = sim.exec(2, "getent", "hosts", "kubernetes.default.svc").split()
+    expect(hosts[:1] == [ip], "kubernetes.default.svc resolves to %s" % hosts)
+    # the StatefulSet, over TLS verified with the pod's ca.crt, by IP and by name
+    rc, code, sts = api(sim, 0)
+    expect(rc == 0 and code == 200, "GET the StatefulSet: curl %d, HTTP %s: %s" % (rc, code, sts))
+    expect(sts["apiVersion"] == "apps/v1" and sts["kind"] == "StatefulSet"
+           and sts["metadata"]["name"] == "etcd" and sts["metadata"]["namespace"] == "default"
+           and sts["metadata"]["uid"] and sts["metadata"]["resourceVersion"]
+           and sts["spec"]["replicas"] == 3 and sts["spec"]["serviceName"] == "etcd"
+           and sts["spec"]["podManagementPolicy"] == "Parallel"
+           and sts["status"]["replicas"] == 3 and sts["status"]["readyReplicas"] == 3,
+           "the StatefulSet %s" % sts)
+    for host in ("kubernetes.default.svc:6443", "kubernetes:6443"):
+        rc, code, _ = api(sim, 1, host=host)
+        expect(rc == 0 and code == 200, "GET via %s: curl %d, HTTP %s" % (host, rc, code))
+    # the certificate is really checked: not without the CA, not for a name it does not carry
+    p = sim.run("exec", "0", "--", "curl", "-sS", "--max-time", "5", "https://kubernetes.default.svc:6443/", check=False)
+    expect(p.returncode == 60, "curl without the pod's CA: exit %d, want 60 (%s)" % (p.returncode, p.stderr.strip()))
+    rc, code, _ = api(sim, 0, host="wrong.example:6443", curl_args="--resolve wrong.example:6443:" + ip)
+    expect(rc == 60, "a name not in the certificate: curl exit %d, want 60" % rc)
+    # errors: Kubernetes Status objects
+    unauthorized = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                    "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
+    for token in ("wrong", "none"):
+        rc, code, body = api(sim, 0, token=token)
+        expect(rc == 0 and code == 401 and body == unauthorized, "token %s: HTTP %s %s" % (token, code, body))
+    for path, message in (("/apis/apps/v1/namespaces/default/statefulsets/nope", 'statefulsets.apps "nope" not found'),
+                          ("/apis/apps/v1/namespaces/other/statefulsets/etcd", 'statefulsets.apps "etcd" not found'),
+                          ("/api/v1/namespaces/default/pods", None)):
+        rc, code, body = api(sim, 0, path=path)
+        expect(rc == 0 and code == 404 and body["kind"] == "Status" and body["reason"] == "NotFound"
+               and body["code"] == 404 and (message is None or body["message"] == message),
+               "GET %s: HTTP %s %s" % (path, code, body))
+    rc, code, body = api(sim, 0, method="POST")
+    expect(rc == 0 and code == 405 and body["reason"] == "MethodNotAllowed", "POST: HTTP %s %s" % (code, body))
+    # scale 3 -> 1: the preStop hooks of the deleted pods read the new replicas
+    sim.run("scale", "1", "--no-wait")
+    for i in (1, 2):
+        with open(os.path.join(STATE, "volumes", str(i), "prestop.json")) as f:
+            seen = json.load(f)
+        expect(seen["spec"]["replicas"] == 1, "pod %d's preStop saw spec.replicas %s, want 1" % (i, seen["spec"]["replicas"]))
+    rc, code, sts = api(sim, 0)
+    expect(code == 200 and sts["spec"]["replicas"] == 1 and sts["status"]["replicas"] == 1,
+           "after scale 1: HTTP %s %s" % (code, sts and sts.get("spec")))
+    # stop: connection refused (curl exit 7); start: answers again
+    sim.run("apiserver", "stop")
+    expect(not apiserver_running(sim), "status says the stopped stub runs")
+    rc, code, _ = api(sim, 0)
+    expect(rc == 7, "GET with the stub stopped: curl exit %d, want 7 (connection refused)" % rc)
+    sim.run("apiserver", "start")
+    expect(apiserver_running(sim), "status says the started stub does not run")
+    rc, code, sts = api(sim, 0)
+    expect(rc == 0 and code == 200 and sts["spec"]["replicas"] == 1, "GET after start: curl %d, HTTP %s" % (rc, code))
+    with open(os.path.join(STATE, "apiserver.log")) as f:
+        log = f.read()
+    expect(state["apiServer"]["token"] not in log, "the token is in apiserver.log")
+    for want in (" GET %s 200 token=match" % STS_PATH, " 401 token=wrong", " 401 token=missing",
+                 "/statefulsets/nope 404 token=match", " POST %s 405 token=match" % STS_PATH):
+        expect(want in log, "apiserver.log has no line with %r:\n%s" % (want, log[-2000:]))
+    sim.run("down")
+    left = leftovers()
+    expect(not left, "down left things behind: %s" % left)
+
+
 SCENARIOS = [identity, hooks_and_init, grace_then_sigkill, failed_post_start,
-             hook_dies_with_container, crash_backoff]
+             hook_dies_with_container, crash_backoff, apiserver]
 
 
 def leftovers():
@@ -218,8 +345,11 @@ def leftovers():
                                                text=True).stdout.splitlines()
           if l.startswith(CLUSTER + "-")]
     procs = [l for l in subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()
-             if "--cluster %s " % CLUSTER in l and "_kubelet" in l]
-    return ns + procs + ([STATE] if os.path.exists(STATE) else [])
+             if "--cluster %s " % CLUSTER in l and ("_kubelet" in l or "_apiserver" in l)]
+    # the host never gets an address in the simulated subnets
+    addrs = [l for l in subprocess.run(["ip", "-o", "addr"], capture_output=True, text=True).stdout.splitlines()
+             if " inet 198.18." in l]
+    return ns + procs + addrs + ([STATE] if os.path.exists(STATE) else [])
 
 
 def main():
