@@ -176,14 +176,32 @@ char *datadir_helper_dir(const char *data_dir)
 	return out;
 }
 
+/* Create dir (0700) if missing; an existing one must be a real directory, not a symlink:
+ * everything written, moved or deleted through it must stay on the volume. */
+static int private_dir(const char *dir, struct error *err)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return error_set(err, -errno, "cannot create '%s': %s", dir, strerror(errno));
+	if (lstat(dir, &st) < 0)
+		return error_set(err, -errno, "cannot read '%s': %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return error_set(
+		        err, -ELOOP,
+		        "'%s' is not a directory (a symlink?): refusing to work through it", dir);
+	return 0;
+}
+
 int datadir_write_atomic(const char *dir, const char *name, const char *content, struct error *err)
 {
 	char tmp[4096], final[4096];
 	size_t len = strlen(content), off = 0;
 	int fd = -1, dfd = -1, r = 0;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return error_set(err, -errno, "cannot create '%s': %s", dir, strerror(errno));
+	r = private_dir(dir, err);
+	if (r < 0)
+		return r;
 	snprintf(final, sizeof(final), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, name, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -227,9 +245,17 @@ out:
 static int remove_tree_at(int parent, const char *name)
 {
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat here, above;
 	struct dirent *de;
 	DIR *d;
 	int r = 0;
+
+	/* Never cross into another file system mounted below the entry. */
+	if (fd >= 0 && fstat(fd, &here) == 0 && fstat(parent, &above) == 0 &&
+	    here.st_dev != above.st_dev) {
+		close(fd);
+		return -EXDEV;
+	}
 
 	if (fd < 0) {
 		/* Not a directory (or a symlink to one): unlink the entry itself. */
@@ -281,10 +307,14 @@ int datadir_quarantine_list(const char *data_dir, char ***ret, struct error *err
 	struct dirent *de;
 	size_t n = 0, cap = 0;
 	DIR *d;
+	int fd;
 
 	if (!qdir)
 		return error_set(err, -ENOMEM, "out of memory");
-	d = opendir(qdir);
+	fd = open(qdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
 	if (!d && errno != ENOENT) {
 		int r = error_set(err, -errno, "cannot list '%s': %s", qdir, strerror(errno));
 
@@ -368,7 +398,7 @@ static void prune_quarantine(const char *data_dir, const char *qdir, const char 
 	while (list[total])
 		total++;
 	remaining = total;
-	qfd = open(qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	qfd = open(qdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	for (size_t i = 0; qfd >= 0 && i < total && remaining > keep; i++) {
 		if (strcmp(list[i], newest) == 0)
 			continue;
@@ -408,11 +438,11 @@ int datadir_quarantine(const char *data_dir, const char *tag, const char *reason
 		r = error_set(err, -errno, "cannot quarantine '%s': %s", data_dir, strerror(errno));
 		goto out;
 	}
-	if ((mkdir(helper, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(qdir, 0700) < 0 && errno != EEXIST)) {
-		r = error_set(err, -errno, "cannot create '%s': %s", qdir, strerror(errno));
+	r = private_dir(helper, err);
+	if (r == 0)
+		r = private_dir(qdir, err);
+	if (r < 0)
 		goto out;
-	}
 	r = make_entry(qdir, tag, &entry, err);
 	if (r < 0)
 		goto out;
@@ -599,10 +629,16 @@ int datadir_tombstone_read(const char *data_dir, struct datadir_tombstone *ret, 
 int datadir_tombstone_clear(const char *data_dir, struct error *err)
 {
 	char *helper = datadir_helper_dir(data_dir), path[4096];
+	struct stat st;
 
 	if (!helper)
 		return error_set(err, -ENOMEM, "out of memory");
 	snprintf(path, sizeof(path), "%s/%s", helper, TOMBSTONE);
+	if (lstat(helper, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		free(helper);
+		return error_set(err, -ELOOP, "the helper folder beside '%s' is not a directory",
+		                 data_dir);
+	}
 	free(helper);
 	if (unlink(path) < 0 && errno != ENOENT)
 		return error_set(err, -errno, "cannot remove '%s': %s", path, strerror(errno));

@@ -80,3 +80,22 @@ int identity_resolve(const char *name, const char *set_name, struct identity *re
 	*ret = id;
 	return 0;
 }
+
+int identity_member_ordinal(const char *set_name, const char *name, const char *peer_url,
+                            unsigned *ret)
+{
+	char host[64] = "";
+	struct identity id;
+
+	if (name && name[0]) {
+		snprintf(host, sizeof(host), "%s", name);
+	} else if (peer_url && strstr(peer_url, "://")) {
+		const char *h = strstr(peer_url, "://") + 3;
+
+		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h, ".:/"), h);
+	}
+	if (identity_parse(host, &id, NULL) < 0 || strcmp(id.set_name, set_name) != 0)
+		return -EINVAL;
+	*ret = id.ordinal;
+	return 0;
+}

@@ -22,3 +22,9 @@ int identity_parse(const char *name, struct identity *ret, struct error *err);
  * Returns 0 or -EINVAL with a message that names what was seen and what was expected. */
 int identity_resolve(const char *name, const char *set_name, struct identity *ret,
                      struct error *err);
+
+/* The ordinal of an etcd member of StatefulSet set_name, from its member name, or when that
+ * is empty (not started) from its peer URL's host ("http://etcd-4.etcd.default:2380").
+ * Returns 0 and *ret, or -EINVAL when it is not a member of this set. */
+int identity_member_ordinal(const char *set_name, const char *name, const char *peer_url,
+                            unsigned *ret);

@@ -1,16 +1,1254 @@
 /*
- * etcd-clean: Inspect the etcd data dir and move stale data aside (initContainer and incidents).
+ * etcd-clean: the initContainer of the etcd StatefulSet, and a tool for incidents.
  *
- * Its real work comes in a later version; until then it reads and validates its
- * configuration, answers --help and --version, and any action exits 1 with
- * "not implemented yet" (see etcd-clean(8)).
+ * It runs before etcd-join, with etcd not started yet, and reads the data dir offline: its
+ * structure, the member ID and cluster ID in its WAL, whether an etcd holds it, and beside it
+ * the cluster marker, the tombstone etcd-leave left and the quarantine. By default it moves
+ * aside (never deletes) data that must not be started: the data of a member etcd-leave
+ * removed, partial data, and data of another cluster than the marker's; then the data dir is
+ * empty or valid and etcd-join can decide. By hand it also shows the state (--status), moves
+ * the data aside (--quarantine), deletes it (--wipe, with interlocks), and lists and restores
+ * quarantined data (--list, --restore). A data dir held by a running etcd is never touched.
  */
 #include "cli.h"
+#include "clock.h"
+#include "datadir.h"
+#include "endpoints.h"
+#include "error.h"
+#include "etcd.h"
+#include "exitcode.h"
+#include "http.h"
+#include "identity.h"
+#include "log.h"
+#include "settings.h"
+#include "wal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_TIMEOUT_MS (60 * 1000)
+/* --wipe asks the cluster whether this member is still in it: a live cluster answers a
+ * member list within milliseconds, so a few seconds of retries are plenty. */
+#define PROBE_TIMEOUT_MS   3000
+#define CALL_TIMEOUT_MS    800
+#define CONNECT_TIMEOUT_MS 500
+#define KEEP_ENV           "ETCD_HOOKS_QUARANTINE_KEEP"
+#define KEEP_MAX           1000
+#define HELPER_NAME        ".etcd-hooks"
+
+enum mode {
+	MODE_CHECK, /* the default: the initContainer's job */
+	MODE_STATUS,
+	MODE_QUARANTINE,
+	MODE_WIPE,
+	MODE_LIST,
+	MODE_RESTORE,
+};
+
+static const char *const mode_flags[] = {
+        [MODE_CHECK] = "(default)", [MODE_STATUS] = "--status", [MODE_QUARANTINE] = "--quarantine",
+        [MODE_WIPE] = "--wipe",     [MODE_LIST] = "--list",     [MODE_RESTORE] = "--restore",
+};
+
+/* Above the shared settings' keys (256 and up). */
+enum clean_option {
+	OPT_STATUS = 512,
+	OPT_QUARANTINE,
+	OPT_WIPE,
+	OPT_LIST,
+	OPT_RESTORE,
+	OPT_JSON,
+	OPT_FORCE,
+	OPT_KEEP,
+};
+
+static const struct option own_options[] = {
+        {"status", no_argument, NULL, OPT_STATUS},
+        {"quarantine", no_argument, NULL, OPT_QUARANTINE},
+        {"wipe", no_argument, NULL, OPT_WIPE},
+        {"list", no_argument, NULL, OPT_LIST},
+        {"restore", required_argument, NULL, OPT_RESTORE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"keep", required_argument, NULL, OPT_KEEP},
+};
+
+/* What the tombstone, the marker and the WAL said: 0 and the values, -ENOENT (none), or
+ * another negative errno with the reason. */
+struct seen {
+	int r;
+	char error[ERROR_MSG_MAX];
+};
+
+struct clean {
+	struct settings s;
+	enum mode mode;
+	bool mode_given;
+	char *restore_id;
+	bool json, force;
+	unsigned keep;
+	char usage_msg[160];
+	struct deadline deadline;
+	char *data_dir; /* as given, without trailing slashes */
+	char *helper;
+
+	/* what was seen */
+	bool is_link;
+	char link_target[PATH_MAX];
+	bool link_dangling;
+	struct datadir_info info;
+	struct seen wal_seen;
+	struct wal_metadata wal; /* when wal_seen.r == 0 */
+	struct seen marker_seen;
+	uint64_t marker_cluster, marker_member;
+	struct seen tomb_seen;
+	struct datadir_tombstone tomb;
+	size_t n_quarantine;
+	/* The helper folder or its quarantine folder when it is not a real directory (a
+	 * symlink): "" when both are fine or absent. */
+	char helper_bad[PATH_MAX];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: etcd-clean [options] [--status [--json] | --quarantine | --wipe [--force]\n"
+	        "                  | --list [--json] | --restore ID]\n"
+	        "Inspect the etcd data dir offline and move stale data aside (initContainer);\n"
+	        "by hand, show, move aside, wipe, list or restore it. A data dir held by a\n"
+	        "running etcd is never touched.\n"
+	        "\n"
+	        "Modes (one at a time; the default is the initContainer's check):\n"
+	        "  (none)                      move aside removed, partial or foreign data;\n"
+	        "                              exit 0 when the data dir is usable\n"
+	        "  --status                    show the data dir, its IDs and helper state\n"
+	        "  --quarantine                move the data dir aside (tag \"manual\")\n"
+	        "  --wipe                      delete the data dir; refused while this member is\n"
+	        "                              started in a cluster that answers\n"
+	        "  --list                      list the quarantined data dirs\n"
+	        "  --restore ID                move a quarantined data dir back (data dir empty)\n"
+	        "\n"
+	        "Options:\n"
+	        "  --json                      JSON output (--status, --list)\n"
+	        "  --force                     --wipe without asking the cluster (never while\n"
+	        "                              the data dir is in use)\n"
+	        "  --keep N                    quarantine entries kept [" KEEP_ENV "] (3)\n"
+	        "  --dry-run                   say what would be done; change nothing\n"
+	        "  --data-dir DIR              etcd data dir [ETCD_DATA_DIR]\n"
+	        "                              (/var/run/etcd/default.etcd)\n"
+	        "  --name NAME                 member and pod name [POD_NAME, HOSTNAME] (--wipe)\n"
+	        "  --set-name, --service, --namespace, --cluster-domain, --initial-cluster-size,\n"
+	        "  --client-port, --peer-port, --endpoints, --user, --password-file, --cacert,\n"
+	        "  --cert, --key: how --wipe finds and asks the cluster, as etcd-join does\n"
+	        "  --timeout DURATION          overall deadline [ETCD_HOOKS_TIMEOUT] (60s)\n"
+	        "  --debug                     debug log lines [ETCD_HOOKS_DEBUG]\n"
+	        "  -h, --help                  this help\n"
+	        "  -V, --version               the version\n"
+	        "  (--api and --etcd are accepted and not used.)\n"
+	        "\n"
+	        "Exit: 0 done (the data dir is usable), 1 failed, 2 usage or configuration,\n"
+	        "3 refused for safety (in use, a started member, a symlink, not empty),\n"
+	        "4 deadline passed. See etcd-clean(8).\n");
+}
+
+static int set_mode(struct clean *c, enum mode m, const char **ret_msg)
+{
+	if (c->mode_given && c->mode != m) {
+		snprintf(c->usage_msg, sizeof(c->usage_msg),
+		         "%s and %s cannot go together: give one mode", mode_flags[c->mode],
+		         mode_flags[m]);
+		*ret_msg = c->usage_msg;
+		return -EINVAL;
+	}
+	c->mode = m;
+	c->mode_given = true;
+	return 0;
+}
+
+/* --keep N and ETCD_HOOKS_QUARANTINE_KEEP: 1 to KEEP_MAX. */
+static int parse_keep(const char *value, unsigned *ret)
+{
+	uint64_t v;
+
+	if (parse_uint(value, KEEP_MAX, &v) < 0 || v == 0)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+static int on_option(int opt, const char *arg, void *ctx, const char **ret_msg)
+{
+	struct clean *c = ctx;
+
+	switch (opt) {
+	case OPT_STATUS:
+		return set_mode(c, MODE_STATUS, ret_msg);
+	case OPT_QUARANTINE:
+		return set_mode(c, MODE_QUARANTINE, ret_msg);
+	case OPT_WIPE:
+		return set_mode(c, MODE_WIPE, ret_msg);
+	case OPT_LIST:
+		return set_mode(c, MODE_LIST, ret_msg);
+	case OPT_RESTORE:
+		if (set_mode(c, MODE_RESTORE, ret_msg) < 0)
+			return -EINVAL;
+		free(c->restore_id);
+		c->restore_id = strdup(arg);
+		return c->restore_id ? 0 : -ENOMEM;
+	case OPT_JSON:
+		c->json = true;
+		return 0;
+	case OPT_FORCE:
+		c->force = true;
+		return 0;
+	case OPT_KEEP:
+		if (parse_keep(arg, &c->keep) < 0) {
+			snprintf(c->usage_msg, sizeof(c->usage_msg),
+			         "--keep: '%.40s' is not a number of entries (1 to %d)", arg,
+			         KEEP_MAX);
+			*ret_msg = c->usage_msg;
+			return -EINVAL;
+		}
+		return 0;
+	}
+	*ret_msg = "unknown option";
+	return -EINVAL;
+}
+
+/* The checks of the data dir path beyond settings_validate() (absolute, not "/"): no "." or
+ * ".." component (".../etcd/.." would make a wipe delete the volume's parent), and not the
+ * helper folder itself. */
+static int check_data_dir(const char *path, struct error *err)
+{
+	const char *p = path, *base = strrchr(path, '/');
+
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return error_set(err, -EINVAL,
+			                 "data dir '%s' (ETCD_DATA_DIR, --data-dir) must not have "
+			                 "'.' or '..' in it",
+			                 path);
+		p += n;
+	}
+	if (base && strcmp(base + 1, HELPER_NAME) == 0)
+		return error_set(err, -EINVAL,
+		                 "data dir '%s' is the name of the helper folder beside it", path);
+	return 0;
+}
+
+static const char *id_dec(uint64_t id, char buf[ETCD_ID_STR_MAX])
+{
+	return etcd_id_format(id, buf);
+}
+
+/* etcdctl's form: lower-case hex without a prefix. */
+static const char *id_hex(uint64_t id, char buf[17])
+{
+	snprintf(buf, 17, "%" PRIx64, id);
+	return buf;
+}
+
+/* "10276657743932975437 (8e9e05c52164694d)" into buf. */
+static const char *id_both(uint64_t id, char *buf, size_t size)
+{
+	char d[ETCD_ID_STR_MAX], h[17];
+
+	snprintf(buf, size, "%s (%s)", id_dec(id, d), id_hex(id, h));
+	return buf;
+}
+
+static const char *human_size(uint64_t bytes, char *buf, size_t size)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%" PRIu64 " B", bytes);
+	else
+		snprintf(buf, size, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+static void seen_set(struct seen *s, int r, const struct error *err)
+{
+	s->r = r;
+	snprintf(s->error, sizeof(s->error), "%s", r < 0 && err->msg[0] ? err->msg : "");
+}
+
+/* A tombstone of a removed member that names the member whose data this is. */
+static bool tombstoned(const struct clean *c)
+{
+	return c->tomb_seen.r == 0 && c->tomb.removed && c->wal_seen.r == 0 &&
+	       c->tomb.member_id == c->wal.member_id;
+}
+
+static bool foreign(const struct clean *c)
+{
+	return c->marker_seen.r == 0 && c->wal_seen.r == 0 &&
+	       c->marker_cluster != c->wal.cluster_id;
+}
+
+/* The helper folder and its quarantine folder must be real directories: the quarantine
+ * would follow a symlink there, and its retention would delete in the link's target. */
+static void check_helper(struct clean *c)
+{
+	const char *const names[] = {"", "/quarantine"};
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s%s", c->helper, names[i]);
+		if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			snprintf(c->helper_bad, sizeof(c->helper_bad), "%s", path);
+			log_msg(LOG_WARNING, "'%s' is %s, not a directory: not used", path,
+			        S_ISLNK(st.st_mode) ? "a symlink" : "a file");
+			return;
+		}
+	}
+}
+
+/* Refuse what would go through a helper folder that is not a real directory. */
+static int refuse_helper(const struct clean *c, const char *what)
+{
+	if (!c->helper_bad[0])
+		return 0;
+	log_msg(LOG_FATAL,
+	        "refusing to %s: '%s' is not a directory (a symlink is never followed); make "
+	        "the helper folder and its quarantine real directories",
+	        what, c->helper_bad);
+	return EXIT_REFUSED;
+}
+
+/* Read everything the modes decide on; nothing is changed. Returns 0 or an exit code. */
+static int gather(struct clean *c)
+{
+	struct error err;
+	struct stat st;
+	char **list = NULL;
+
+	error_clear(&err);
+	if (lstat(c->data_dir, &st) == 0 && S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(c->data_dir, c->link_target, sizeof(c->link_target) - 1);
+
+		c->is_link = true;
+		c->link_target[n > 0 ? n : 0] = '\0';
+		c->link_dangling = stat(c->data_dir, &st) < 0;
+	}
+	if (datadir_inspect(c->data_dir, &c->info, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
+		return EXIT_FAILED;
+	}
+	c->wal_seen.r = -ENOENT;
+	if (c->info.n_wal > 0) {
+		error_clear(&err);
+		seen_set(&c->wal_seen, wal_read_metadata(c->data_dir, &c->wal, &err), &err);
+	}
+	error_clear(&err);
+	seen_set(&c->marker_seen,
+	         datadir_marker_read(c->data_dir, &c->marker_cluster, &c->marker_member, &err),
+	         &err);
+	error_clear(&err);
+	seen_set(&c->tomb_seen, datadir_tombstone_read(c->data_dir, &c->tomb, &err), &err);
+	if (c->tomb_seen.r == -EBADMSG && !c->tomb_seen.error[0])
+		snprintf(c->tomb_seen.error, sizeof(c->tomb_seen.error), "unreadable");
+	error_clear(&err);
+	check_helper(c);
+	if (!c->helper_bad[0] && datadir_quarantine_list(c->data_dir, &list, &err) == 0) {
+		while (list[c->n_quarantine])
+			free(list[c->n_quarantine++]);
+		free(list);
+	}
+	log_msg(c->mode == MODE_STATUS || c->mode == MODE_LIST ? LOG_DEBUG : LOG_INFO,
+	        "data dir '%s' state=%s (%s)%s", c->data_dir, datadir_state_name(c->info.state),
+	        c->info.reason, c->is_link ? " and it is a symlink" : "");
+	if (c->wal_seen.r == 0) {
+		char m[48], k[48];
+
+		log_msg(LOG_DEBUG, "WAL: member_id=%s cluster_id=%s",
+		        id_both(c->wal.member_id, m, sizeof(m)),
+		        id_both(c->wal.cluster_id, k, sizeof(k)));
+	}
+	return 0;
+}
+
+/* ---- the report (default mode) and --status ---- */
+
+static void print_ids(FILE *f, const char *label, int r, const char *error, uint64_t member,
+                      uint64_t cluster)
+{
+	char m[48], k[48];
+
+	if (r == 0)
+		fprintf(f, "%-15s member %s, cluster %s\n", label, id_both(member, m, sizeof(m)),
+		        id_both(cluster, k, sizeof(k)));
+	else if (r == -ENOENT)
+		fprintf(f, "%-15s none\n", label);
+	else
+		fprintf(f, "%-15s unreadable: %s\n", label, error);
+}
+
+/* The data dir, its state and (with ids) the IDs in its WAL. */
+static void print_state(const struct clean *c, FILE *f, bool ids)
+{
+	fprintf(f, "%-15s %s\n", "data dir:", c->data_dir);
+	if (c->is_link)
+		fprintf(f, "%-15s yes, to %s%s\n", "symlink:", c->link_target,
+		        c->link_dangling ? " (missing)" : "");
+	fprintf(f, "%-15s %s: %s\n", "state:", datadir_state_name(c->info.state), c->info.reason);
+	if (ids && c->info.n_wal > 0)
+		print_ids(f, "WAL:", c->wal_seen.r, c->wal_seen.error, c->wal.member_id,
+		          c->wal.cluster_id);
+}
+
+static void print_tombstone(const struct clean *c, FILE *f)
+{
+	char m[48], k[48];
+
+	if (c->tomb_seen.r == 0)
+		fprintf(f, "%-15s %s: member %s, cluster %s%s\n",
+		        "tombstone:", c->tomb.removed ? "removed" : "removing",
+		        id_both(c->tomb.member_id, m, sizeof(m)),
+		        id_both(c->tomb.cluster_id, k, sizeof(k)),
+		        c->wal_seen.r == 0 && c->tomb.member_id == c->wal.member_id
+		                ? " (this data's member)"
+		                : "");
+	else
+		print_ids(f, "tombstone:", c->tomb_seen.r, c->tomb_seen.error, 0, 0);
+}
+
+static void print_status(const struct clean *c)
+{
+	char m[48], k[48];
+
+	print_state(c, stdout, false);
+	printf("%-15s %s\n",
+	       "in use:", c->info.state == DATADIR_IN_USE ? "yes, by a running etcd" : "no");
+	printf("%-15s %zu\n", "WAL files:", c->info.n_wal);
+	printf("%-15s %s\n", "backend db:", c->info.has_db ? "yes" : "no");
+	if (c->wal_seen.r == 0) {
+		printf("%-15s %s\n", "member ID:", id_both(c->wal.member_id, m, sizeof(m)));
+		printf("%-15s %s\n", "cluster ID:", id_both(c->wal.cluster_id, k, sizeof(k)));
+	} else if (c->wal_seen.r == -ENOENT) {
+		printf("%-15s -\n%-15s -\n", "member ID:", "cluster ID:");
+	} else {
+		printf("%-15s unreadable: %s\n%-15s -\n", "member ID:", c->wal_seen.error,
+		       "cluster ID:");
+	}
+	if (c->marker_seen.r == 0)
+		printf("%-15s cluster %s, member %s%s\n",
+		       "cluster marker:", id_both(c->marker_cluster, k, sizeof(k)),
+		       id_both(c->marker_member, m, sizeof(m)),
+		       foreign(c) ? " (another cluster than the data's)" : "");
+	else
+		print_ids(stdout, "cluster marker:", c->marker_seen.r, c->marker_seen.error, 0, 0);
+	print_tombstone(c, stdout);
+	printf("%-15s %zu entr%s\n", "quarantine:", c->n_quarantine,
+	       c->n_quarantine == 1 ? "y" : "ies");
+	printf("%-15s %s%s\n", "helper folder:", c->helper,
+	       c->helper_bad[0] ? " (not a real directory: not used)" : "");
+}
+
+/* {"dec": "...", "hex": "..."} members named prefix and prefix_hex, into o. */
+static void json_id(json_t *o, const char *key, uint64_t id)
+{
+	char d[ETCD_ID_STR_MAX], h[17], hkey[64];
+
+	snprintf(hkey, sizeof(hkey), "%s_hex", key);
+	json_object_set_new(o, key, json_string(id_dec(id, d)));
+	json_object_set_new(o, hkey, json_string(id_hex(id, h)));
+}
+
+/* An object with the two IDs, null when there is none, or {"error": ...}. */
+static json_t *json_ids(const struct seen *s, const char *k1, uint64_t v1, const char *k2,
+                        uint64_t v2)
+{
+	json_t *o;
+
+	if (s->r == -ENOENT)
+		return json_null();
+	o = json_object();
+	if (s->r < 0) {
+		json_object_set_new(o, "error", json_string(s->error));
+		return o;
+	}
+	json_id(o, k1, v1);
+	json_id(o, k2, v2);
+	return o;
+}
+
+static int print_status_json(const struct clean *c)
+{
+	json_t *o = json_object(), *t;
+	char *text;
+
+	json_object_set_new(o, "data_dir", json_string(c->data_dir));
+	json_object_set_new(o, "symlink", c->is_link ? json_string(c->link_target) : json_null());
+	json_object_set_new(o, "state", json_string(datadir_state_name(c->info.state)));
+	json_object_set_new(o, "reason", json_string(c->info.reason));
+	json_object_set_new(o, "in_use", json_boolean(c->info.state == DATADIR_IN_USE));
+	json_object_set_new(o, "wal_files", json_integer((json_int_t)c->info.n_wal));
+	json_object_set_new(o, "db", json_boolean(c->info.has_db));
+	if (c->wal_seen.r == 0) {
+		json_id(o, "member_id", c->wal.member_id);
+		json_id(o, "cluster_id", c->wal.cluster_id);
+	} else {
+		json_object_set_new(o, "member_id", json_null());
+		json_object_set_new(o, "cluster_id", json_null());
+	}
+	json_object_set_new(o, "wal_error",
+	                    c->wal_seen.r < 0 && c->wal_seen.r != -ENOENT
+	                            ? json_string(c->wal_seen.error)
+	                            : json_null());
+	t = json_ids(&c->marker_seen, "cluster_id", c->marker_cluster, "member_id",
+	             c->marker_member);
+	if (c->marker_seen.r == 0)
+		json_object_set_new(t, "matches_data",
+		                    c->wal_seen.r == 0 ? json_boolean(!foreign(c)) : json_null());
+	json_object_set_new(o, "marker", t);
+	t = json_ids(&c->tomb_seen, "member_id", c->tomb.member_id, "cluster_id",
+	             c->tomb.cluster_id);
+	if (c->tomb_seen.r == 0) {
+		json_object_set_new(t, "state",
+		                    json_string(c->tomb.removed ? "removed" : "removing"));
+		json_object_set_new(
+		        t, "matches_data",
+		        json_boolean(c->wal_seen.r == 0 && c->tomb.member_id == c->wal.member_id));
+	}
+	json_object_set_new(o, "tombstone", t);
+	json_object_set_new(o, "quarantine_entries", json_integer((json_int_t)c->n_quarantine));
+	json_object_set_new(o, "helper_dir", json_string(c->helper));
+	json_object_set_new(o, "helper_not_a_directory",
+	                    c->helper_bad[0] ? json_string(c->helper_bad) : json_null());
+	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!text) {
+		log_msg(LOG_FATAL, "out of memory");
+		return EXIT_FAILED;
+	}
+	printf("%s\n", text);
+	free(text);
+	return EXIT_DONE;
+}
+
+/* ---- changes ---- */
+
+/* After the data of a removed member left the data dir, its tombstone has done its job. */
+static void clear_tombstone(const struct clean *c, uint64_t member_id)
+{
+	struct error err;
+	char m[48];
+
+	if (c->tomb_seen.r != 0 || !c->tomb.removed || c->tomb.member_id != member_id ||
+	    c->helper_bad[0])
+		return;
+	error_clear(&err);
+	if (datadir_tombstone_clear(c->data_dir, &err) < 0)
+		log_msg(LOG_WARNING, "cannot clear the tombstone: %s", err.msg);
+	else
+		log_msg(LOG_INFO, "cleared the tombstone of member %s",
+		        id_both(member_id, m, sizeof(m)));
+}
+
+/* Move the data dir aside. Returns 0 or an exit code. */
+static int quarantine(const struct clean *c, const char *tag, const char *reason)
+{
+	char *moved = NULL;
+	struct error err;
+
+	if (c->s.dry_run) {
+		printf("dry run: would move '%s' aside to '%s/quarantine/<time>-%s/' (%s); "
+		       "nothing changed\n",
+		       c->data_dir, c->helper, tag, reason);
+		return EXIT_DONE;
+	}
+	error_clear(&err);
+	if (datadir_quarantine(c->data_dir, tag, reason, c->keep, &moved, &err) < 0) {
+		log_msg(LOG_FATAL, "cannot move the data dir aside: %s", err.msg);
+		return EXIT_FAILED;
+	}
+	log_msg(LOG_WARNING, "moved the data dir '%s' aside to '%s' (kept, not deleted): %s",
+	        c->data_dir, moved, reason);
+	printf("%-15s %s\n", "moved to:", moved);
+	free(moved);
+	if (c->wal_seen.r == 0)
+		clear_tombstone(c, c->wal.member_id);
+	return EXIT_DONE;
+}
+
+/* The refusals shared by the modes that change the data dir. Returns 0 or EXIT_REFUSED. */
+static int refuse_unsafe(const struct clean *c, const char *what)
+{
+	if (c->info.state == DATADIR_IN_USE) {
+		log_msg(LOG_FATAL,
+		        "refusing to %s '%s': a running etcd holds it (%s); stop that etcd first",
+		        what, c->data_dir, c->info.reason);
+		return EXIT_REFUSED;
+	}
+	if (c->is_link) {
+		log_msg(LOG_FATAL,
+		        "refusing to %s '%s': it is a symlink to '%s'; symlinks are never followed "
+		        "(act on the target, or remove the link, by hand)",
+		        what, c->data_dir, c->link_target);
+		return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+/* The default mode: what must not be started is moved aside. */
+static int run_check(struct clean *c)
+{
+	char reason[512], m[48], k[48];
+	const char *tag = NULL;
+	int r;
+
+	print_state(c, stdout, true);
+	print_tombstone(c, stdout);
+	if (c->marker_seen.r == 0)
+		printf("%-15s cluster %s\n",
+		       "cluster marker:", id_both(c->marker_cluster, k, sizeof(k)));
+	else
+		print_ids(stdout, "cluster marker:", c->marker_seen.r, c->marker_seen.error, 0, 0);
+	if (c->info.state == DATADIR_IN_USE) {
+		printf("%-15s none: a running etcd holds the data dir\n", "action:");
+		return refuse_unsafe(c, "check");
+	}
+	if (c->info.state == DATADIR_PARTIAL) {
+		tag = "partial";
+		snprintf(reason, sizeof(reason), "partial data: %s", c->info.reason);
+	} else if (c->info.state == DATADIR_VALID && c->wal_seen.r < 0) {
+		tag = "partial";
+		snprintf(reason, sizeof(reason), "the WAL's metadata is unreadable: %s",
+		         c->wal_seen.error);
+	} else if (c->info.state == DATADIR_VALID && tombstoned(c)) {
+		tag = "removed";
+		snprintf(reason, sizeof(reason),
+		         "member %s was removed from cluster %s (the tombstone etcd-leave wrote)",
+		         id_both(c->wal.member_id, m, sizeof(m)),
+		         id_both(c->tomb.cluster_id, k, sizeof(k)));
+	} else if (c->info.state == DATADIR_VALID && foreign(c)) {
+		char w[48];
+
+		tag = "foreign";
+		snprintf(reason, sizeof(reason),
+		         "the data belongs to cluster %s, the cluster marker says %s",
+		         id_both(c->wal.cluster_id, w, sizeof(w)),
+		         id_both(c->marker_cluster, k, sizeof(k)));
+	}
+	if (c->tomb_seen.r < 0 && c->tomb_seen.r != -ENOENT)
+		log_msg(LOG_WARNING, "%s; not acting on it", c->tomb_seen.error);
+	if (c->marker_seen.r < 0 && c->marker_seen.r != -ENOENT)
+		log_msg(LOG_WARNING, "%s; not acting on it", c->marker_seen.error);
+
+	if (!tag) {
+		if (c->is_link && c->link_dangling) {
+			printf("%-15s none\n", "action:");
+			log_msg(LOG_FATAL,
+			        "the data dir '%s' is a symlink to '%s', which does not exist: "
+			        "etcd cannot use it, and symlinks are never followed",
+			        c->data_dir, c->link_target);
+			return EXIT_REFUSED;
+		}
+		if (c->is_link)
+			log_msg(LOG_WARNING, "the data dir '%s' is a symlink to '%s'", c->data_dir,
+			        c->link_target);
+		printf("%-15s none: %s\n", "action:",
+		       c->info.state == DATADIR_EMPTY ? "the data dir is empty"
+		                                      : "the data dir holds valid member data");
+		printf("%-15s usable\n", "result:");
+		log_msg(LOG_INFO, "the data dir is usable: %s", datadir_state_name(c->info.state));
+		return EXIT_DONE;
+	}
+	printf("%-15s move aside (%s): %s\n", "action:", tag, reason);
+	log_msg(LOG_INFO, "moving the data dir aside: %s", reason);
+	r = refuse_unsafe(c, "move aside");
+	if (!r)
+		r = refuse_helper(c, "move the data dir aside");
+	if (r)
+		return r;
+	r = quarantine(c, tag, reason);
+	if (r == EXIT_DONE && !c->s.dry_run)
+		printf("%-15s usable (empty)\n", "result:");
+	return r;
+}
+
+static int run_quarantine(struct clean *c)
+{
+	char reason[400];
+	int r = refuse_unsafe(c, "move aside");
+
+	if (!r)
+		r = refuse_helper(c, "move the data dir aside");
+	if (r)
+		return r;
+	if (c->info.state == DATADIR_EMPTY) {
+		log_msg(LOG_INFO, "nothing to move aside: %s", c->info.reason);
+		return EXIT_DONE;
+	}
+	snprintf(reason, sizeof(reason),
+	         "moved aside by hand (etcd-clean --quarantine); it was %s: %s",
+	         datadir_state_name(c->info.state), c->info.reason);
+	return quarantine(c, "manual", reason);
+}
+
+/* ---- --wipe ---- */
+
+enum probe {
+	PROBE_NOBODY,     /* no cluster answers */
+	PROBE_NOT_LISTED, /* a cluster answers and this member is not started in it */
+	PROBE_STARTED,    /* ... and it is */
+	PROBE_UNKNOWN,    /* a server answers but gives no member list */
+	PROBE_NO_NAME,    /* this member's name (and so its peer URL) is not known */
+	PROBE_FAILED,     /* out of memory, no HTTP client */
+	PROBE_DEADLINE,   /* the overall deadline cut the question short */
+};
+
+/* The client URLs to ask, as etcd-join asks them: the extra endpoints, then every other
+ * member's by ordinal (below INITIAL_CLUSTER_SIZE or this member's ordinal). */
+static int probe_urls(const struct clean *c, const struct identity *id, const struct endpoints *ep,
+                      char ***ret, size_t *ret_n)
+{
+	unsigned n_peers = c->s.initial_cluster_size > id->ordinal + 1 ? c->s.initial_cluster_size
+	                                                               : id->ordinal + 1;
+	size_t cap = n_peers + 1 + (c->s.endpoints ? strlen(c->s.endpoints) : 0), n = 0;
+	char **v = calloc(cap, sizeof(*v)), *copy = NULL, *save = NULL;
+	bool oom = false;
+
+	if (!v)
+		return -ENOMEM;
+	if (c->s.endpoints) {
+		copy = strdup(c->s.endpoints);
+		oom = !copy;
+	}
+	for (char *u = copy ? strtok_r(copy, ",", &save) : NULL; u; u = strtok_r(NULL, ",", &save))
+		oom |= !(v[n++] = strdup(u));
+	free(copy);
+	for (unsigned i = 0; i < n_peers; i++)
+		if (i != id->ordinal)
+			oom |= !(v[n++] = endpoints_client_url(ep, i));
+	if (oom) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return -ENOMEM;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* Is this member (by the WAL's member ID, or by its peer URL) a started member of a cluster
+ * that answers? Logs what it found. */
+static enum probe probe_cluster(struct clean *c)
+{
+	struct http_options ho = {
+	        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
+	        .call_timeout_ms = CALL_TIMEOUT_MS,
+	        .cacert = c->s.cacert,
+	        .cert = c->s.cert,
+	        .key = c->s.key,
+	};
+	struct etcd_member_list l = {0};
+	struct http_client *http = NULL;
+	struct etcd_client *client = NULL;
+	enum probe result = PROBE_NOBODY;
+	char **urls = NULL, *my_peer_url = NULL, m[48];
+	struct endpoints ep;
+	struct identity id;
+	struct deadline d;
+	struct error err;
+	size_t n = 0;
+	int r;
+
+	error_clear(&err);
+	if (identity_resolve(c->s.name, c->s.set_name, &id, &err) < 0) {
+		log_msg(LOG_FATAL, "%s (--wipe needs this member's name to find it in the cluster)",
+		        err.msg);
+		return PROBE_NO_NAME;
+	}
+	ep = (struct endpoints){
+	        .set_name = id.set_name,
+	        .service = c->s.service ? c->s.service : id.set_name,
+	        .namespace = c->s.namespace,
+	        .cluster_domain = c->s.cluster_domain,
+	        .client_tls = c->s.cacert || c->s.cert,
+	        .client_port = c->s.client_port,
+	        .peer_port = c->s.peer_port,
+	};
+	my_peer_url = endpoints_peer_url(&ep, id.ordinal);
+	if (!my_peer_url || probe_urls(c, &id, &ep, &urls, &n) < 0) {
+		log_msg(LOG_FATAL, "out of memory");
+		result = PROBE_FAILED;
+		goto out;
+	}
+	if (n == 0) {
+		log_msg(LOG_INFO,
+		        "no other member to ask (ordinal %u, INITIAL_CLUSTER_SIZE %u, no "
+		        "--endpoints): no cluster answers",
+		        id.ordinal, c->s.initial_cluster_size);
+		goto out;
+	}
+	deadline_init(&d, PROBE_TIMEOUT_MS);
+	if (deadline_left_ms(&c->deadline) < PROBE_TIMEOUT_MS)
+		d = c->deadline;
+	if (http_global_init(&err) < 0 || http_client_new(&ho, &http, &err) < 0 ||
+	    etcd_client_new(http, (const char *const *)urls, n, &client, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
+		result = PROBE_FAILED;
+		goto out;
+	}
+	r = etcd_member_list(client, &d, &l, &err);
+	if (r == -EACCES && c->s.user && c->s.password) {
+		r = etcd_client_login(client, c->s.user, c->s.password, &d, &err);
+		if (r == 0)
+			r = etcd_member_list(client, &d, &l, &err);
+	}
+	if (r < 0) {
+		if (err.http_status != 0) {
+			log_msg(LOG_FATAL,
+			        "a server answers but gives no member list: %s; cannot tell "
+			        "whether this member is still in its cluster",
+			        err.msg);
+			result = PROBE_UNKNOWN;
+		} else if (deadline_passed(&c->deadline)) {
+			log_msg(LOG_FATAL,
+			        "the deadline passed before the cluster could be asked whether "
+			        "this member is still in it: %s",
+			        err.msg);
+			result = PROBE_DEADLINE;
+		} else {
+			log_msg(LOG_INFO,
+			        "no cluster answers: asked %zu endpoint(s) for %.1fs, last: %s", n,
+			        (double)deadline_elapsed_ms(&d) / 1000.0, err.msg);
+		}
+		goto out;
+	}
+	result = PROBE_NOT_LISTED;
+	for (size_t i = 0; i < l.n_members; i++) {
+		const struct etcd_member *mb = &l.members[i];
+		bool by_id = c->wal_seen.r == 0 && mb->id == c->wal.member_id;
+		bool by_url = etcd_member_has_peer_url(mb, my_peer_url);
+
+		if (!by_id && !by_url)
+			continue;
+		if (!etcd_member_started(mb)) {
+			log_msg(LOG_INFO, "the cluster at '%s' lists this member %s as not started",
+			        etcd_client_current(client), id_both(mb->id, m, sizeof(m)));
+			continue;
+		}
+		log_msg(LOG_FATAL,
+		        "this member %s (matched by %s) is a started member of the cluster that "
+		        "answers at '%s': refusing to wipe its data; remove the member first "
+		        "(etcd-leave, or etcdctl member remove), or give --force",
+		        id_both(mb->id, m, sizeof(m)),
+		        by_id ? "the WAL's member ID" : "its peer URL",
+		        etcd_client_current(client));
+		result = PROBE_STARTED;
+		break;
+	}
+	if (result == PROBE_NOT_LISTED)
+		log_msg(LOG_INFO,
+		        "the cluster at '%s' (%zu members) does not list this member as started "
+		        "(member ID %s, peer URL '%s')",
+		        etcd_client_current(client), l.n_members,
+		        c->wal_seen.r == 0 ? id_both(c->wal.member_id, m, sizeof(m)) : "unknown",
+		        my_peer_url);
+out:
+	etcd_member_list_free(&l);
+	etcd_client_free(client);
+	http_client_free(http);
+	for (size_t i = 0; urls && i < n; i++)
+		free(urls[i]);
+	free(urls);
+	free(my_peer_url);
+	return result;
+}
+
+struct wipe_count {
+	bool dry_run;
+	size_t files, dirs, links;
+	uint64_t bytes;
+};
+
+static void log_deleted(const char *path, const struct stat *st, void *ctx)
+{
+	struct wipe_count *w = ctx;
+	const char *kind = "file";
+
+	if (S_ISDIR(st->st_mode)) {
+		kind = "directory";
+		w->dirs++;
+	} else if (S_ISLNK(st->st_mode)) {
+		kind = "symlink";
+		w->links++;
+	} else {
+		w->files++;
+		w->bytes += (uint64_t)st->st_size;
+	}
+	if (w->dry_run)
+		printf("would delete %s '%s'\n", kind, path);
+	else
+		log_msg(LOG_INFO, "deleted %s '%s'", kind, path);
+}
+
+static const char *links_note(size_t links)
+{
+	return links ? " (the links, not their targets)" : "";
+}
+
+static int run_wipe(struct clean *c)
+{
+	struct wipe_count w = {.dry_run = c->s.dry_run};
+	struct error err;
+	char size[32];
+	int r = refuse_unsafe(c, "wipe");
+
+	if (r)
+		return r;
+	if (c->info.state == DATADIR_EMPTY) {
+		log_msg(LOG_INFO, "nothing to wipe: %s", c->info.reason);
+		return EXIT_DONE;
+	}
+	if (c->force) {
+		log_msg(LOG_WARNING, "--force: not asking the cluster whether this member is still "
+		                     "in it");
+	} else {
+		switch (probe_cluster(c)) {
+		case PROBE_STARTED:
+			return EXIT_REFUSED;
+		case PROBE_UNKNOWN:
+			return EXIT_REFUSED;
+		case PROBE_NO_NAME:
+			return EXIT_USAGE;
+		case PROBE_FAILED:
+			return EXIT_FAILED;
+		case PROBE_DEADLINE:
+			return EXIT_DEADLINE;
+		case PROBE_NOBODY:
+		case PROBE_NOT_LISTED:
+			break;
+		}
+	}
+	error_clear(&err);
+	r = datadir_tree_walk(c->data_dir, c->s.dry_run ? 0 : DATADIR_TREE_REMOVE, log_deleted, &w,
+	                      &err);
+	human_size(w.bytes, size, sizeof(size));
+	if (c->s.dry_run) {
+		printf("dry run: would delete the data dir '%s': %zu files (%s), %zu directories, "
+		       "%zu symlinks%s; nothing changed\n",
+		       c->data_dir, w.files, size, w.dirs, w.links, links_note(w.links));
+		if (r < 0)
+			log_msg(LOG_FATAL, "cannot walk the data dir: %s", err.msg);
+		return r < 0 ? EXIT_FAILED : EXIT_DONE;
+	}
+	/* A data dir that is itself a mount point: its content is gone, the directory stays. */
+	if (r == -EBUSY && w.files + w.dirs + w.links > 0) {
+		struct datadir_info after;
+
+		if (datadir_inspect(c->data_dir, &after, NULL) == 0 &&
+		    after.state == DATADIR_EMPTY) {
+			log_msg(LOG_WARNING,
+			        "'%s' is a mount point: its content is deleted, the directory "
+			        "stays",
+			        c->data_dir);
+			r = 0;
+		}
+	}
+	if (r < 0) {
+		log_msg(LOG_FATAL,
+		        "wiping the data dir '%s' failed: %s (deleted so far: %zu files, %zu "
+		        "directories, %zu symlinks)",
+		        c->data_dir, err.msg, w.files, w.dirs, w.links);
+		return EXIT_FAILED;
+	}
+	log_msg(LOG_WARNING,
+	        "wiped the data dir '%s': deleted %zu files (%s), %zu directories, %zu symlinks%s",
+	        c->data_dir, w.files, size, w.dirs, w.links, links_note(w.links));
+	if (c->wal_seen.r == 0)
+		clear_tombstone(c, c->wal.member_id);
+	return EXIT_DONE;
+}
+
+/* ---- --list and --restore ---- */
+
+static const char *format_time(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t < 0 || !gmtime_r(&tt, &tm))
+		snprintf(buf, size, "-");
+	else
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static int run_list(struct clean *c)
+{
+	char **list = NULL, when[32], size[32];
+	json_t *entries = c->json ? json_array() : NULL;
+	struct error err;
+	int r = refuse_helper(c, "list the quarantine");
+
+	if (r) {
+		json_decref(entries);
+		return r;
+	}
+	error_clear(&err);
+	if (datadir_quarantine_list(c->data_dir, &list, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
+		json_decref(entries);
+		return EXIT_FAILED;
+	}
+	if (!c->json) {
+		if (!list[0])
+			printf("no quarantine entries in '%s/quarantine'\n", c->helper);
+		else
+			printf("%-44s %-20s %10s  %s\n", "ID", "TIME", "SIZE", "REASON");
+	}
+	for (size_t i = 0; list[i]; i++) {
+		struct datadir_quarantine_entry e;
+
+		error_clear(&err);
+		if (datadir_quarantine_entry_read(c->data_dir, list[i], &e, &err) < 0) {
+			log_msg(LOG_WARNING, "%s", err.msg);
+			r = EXIT_FAILED;
+			continue;
+		}
+		format_time(e.time, when, sizeof(when));
+		if (c->json) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "id", json_string(list[i]));
+			json_object_set_new(o, "time",
+			                    e.time < 0 ? json_null() : json_string(when));
+			json_object_set_new(o, "bytes", json_integer((json_int_t)e.bytes));
+			json_object_set_new(o, "reason", json_string(e.reason));
+			json_object_set_new(o, "data_dir", json_string(e.data_dir));
+			json_array_append_new(entries, o);
+		} else {
+			printf("%-44s %-20s %10s  %s\n", list[i], when,
+			       human_size(e.bytes, size, sizeof(size)),
+			       e.reason[0] ? e.reason : "(no reason recorded)");
+		}
+	}
+	if (c->json) {
+		json_t *o = json_object();
+		char *text, *q = NULL;
+
+		if (asprintf(&q, "%s/quarantine", c->helper) < 0)
+			q = NULL;
+		json_object_set_new(o, "quarantine", q ? json_string(q) : json_null());
+		json_object_set_new(o, "entries", entries);
+		text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (text)
+			printf("%s\n", text);
+		else
+			r = EXIT_FAILED;
+		free(text);
+		free(q);
+		json_decref(o);
+	}
+	for (size_t i = 0; list[i]; i++)
+		free(list[i]);
+	free(list);
+	return r;
+}
+
+/* An error of the quarantine functions as an exit code: a bad or unknown ID is a usage
+ * error; a symlink or a data dir in the way is a refusal. */
+static int restore_exit(int r)
+{
+	switch (r) {
+	case -EINVAL:
+	case -ENOENT:
+		return EXIT_USAGE;
+	case -ELOOP:
+	case -ENOTEMPTY:
+		return EXIT_REFUSED;
+	default:
+		return EXIT_FAILED;
+	}
+}
+
+static int run_restore(struct clean *c)
+{
+	struct datadir_quarantine_entry e;
+	struct datadir_info after;
+	struct wal_metadata wal;
+	char *from = NULL, m[48], k[48];
+	struct error err;
+	bool left = false;
+	int r;
+
+	r = refuse_unsafe(c, "restore into");
+	if (!r)
+		r = refuse_helper(c, "restore from the quarantine");
+	if (r)
+		return r;
+	error_clear(&err);
+	r = datadir_quarantine_entry_read(c->data_dir, c->restore_id, &e, &err);
+	if (r == -ENOENT) {
+		log_msg(LOG_FATAL, "no quarantine entry '%s': %s (see etcd-clean --list)",
+		        c->restore_id, err.msg);
+		return EXIT_USAGE;
+	} else if (r < 0) {
+		log_msg(LOG_FATAL, "%s%s", err.msg, r == -EINVAL ? " (see etcd-clean --list)" : "");
+		return restore_exit(r);
+	}
+	if (c->info.state != DATADIR_EMPTY) {
+		log_msg(LOG_FATAL,
+		        "refusing to restore into '%s': it is not empty (%s: %s); move it aside "
+		        "first (etcd-clean --quarantine)",
+		        c->data_dir, datadir_state_name(c->info.state), c->info.reason);
+		return EXIT_REFUSED;
+	}
+	if (c->s.dry_run) {
+		printf("dry run: would move the data of '%s' (%s) back to '%s'; nothing changed\n",
+		       c->restore_id, e.reason[0] ? e.reason : "no reason recorded", c->data_dir);
+		return EXIT_DONE;
+	}
+	error_clear(&err);
+	r = datadir_quarantine_restore(c->data_dir, c->restore_id, &from, &left, &err);
+	if (r < 0) {
+		log_msg(LOG_FATAL, "cannot restore '%s': %s", c->restore_id, err.msg);
+		return restore_exit(r);
+	}
+	log_msg(LOG_WARNING, "restored '%s' to '%s'", from, c->data_dir);
+	if (left)
+		log_msg(LOG_WARNING, "the entry '%s/quarantine/%s' holds more files: left in place",
+		        c->helper, c->restore_id);
+	free(from);
+
+	/* Say so when the default mode (the initContainer) would move it aside again. */
+	error_clear(&err);
+	if (datadir_inspect(c->data_dir, &after, NULL) == 0 && after.state == DATADIR_VALID &&
+	    wal_read_metadata(c->data_dir, &wal, &err) == 0) {
+		if (c->tomb_seen.r == 0 && c->tomb.removed && c->tomb.member_id == wal.member_id)
+			log_msg(LOG_WARNING,
+			        "the tombstone says member %s was removed: etcd-clean's default "
+			        "mode would move this data aside again",
+			        id_both(wal.member_id, m, sizeof(m)));
+		if (c->marker_seen.r == 0 && c->marker_cluster != wal.cluster_id)
+			log_msg(LOG_WARNING,
+			        "the data belongs to cluster %s, the cluster marker says %s: "
+			        "etcd-clean's default mode would move it aside again",
+			        id_both(wal.cluster_id, m, sizeof(m)),
+			        id_both(c->marker_cluster, k, sizeof(k)));
+	} else if (after.state != DATADIR_VALID) {
+		log_msg(LOG_WARNING, "the restored data dir is %s (%s)",
+		        datadir_state_name(after.state), after.reason);
+	}
+	return EXIT_DONE;
+}
 
 int main(int argc, char **argv)
 {
-	return cli_unfinished_main("etcd-clean",
-	                           "Inspect the etcd data dir and move stale data aside "
-	                           "(initContainer and incidents).",
-	                           argc, argv);
+	struct clean c = {.keep = DATADIR_QUARANTINE_KEEP};
+	const char *keep_env = getenv(KEEP_ENV);
+	struct error err;
+	size_t len;
+	int first, r;
+
+	/* Its own container (an initContainer): the termination log is its to write. */
+	log_init("etcd-clean", "/dev/termination-log", false);
+	error_clear(&err);
+	settings_init(&c.s);
+	if (keep_env && *keep_env && parse_keep(keep_env, &c.keep) < 0) {
+		log_msg(LOG_FATAL,
+		        "environment variable " KEEP_ENV ": '%s' is not a number of entries (1 to "
+		        "%d)",
+		        keep_env, KEEP_MAX);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	r = cli_parse(&(struct cli){.program = "etcd-clean",
+	                            .usage = usage,
+	                            .own = own_options,
+	                            .n_own = sizeof(own_options) / sizeof(own_options[0]),
+	                            .on_option = on_option,
+	                            .ctx = &c},
+	              &c.s, argc, argv, &first);
+	if (r >= 0)
+		goto out;
+	if (c.json && c.mode != MODE_STATUS && c.mode != MODE_LIST) {
+		r = cli_usage_error("etcd-clean", "--json goes with --status or --list");
+		goto out;
+	}
+	if (c.force && c.mode != MODE_WIPE) {
+		r = cli_usage_error("etcd-clean", "--force goes with --wipe only");
+		goto out;
+	}
+	log_init("etcd-clean", "/dev/termination-log", c.s.debug);
+	if (settings_validate(&c.s, 0, &err) < 0 || check_data_dir(c.s.data_dir, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	if (!c.s.timeout_ms)
+		c.s.timeout_ms = DEFAULT_TIMEOUT_MS;
+	deadline_init(&c.deadline, c.s.timeout_ms);
+	c.data_dir = strdup(c.s.data_dir);
+	if (c.data_dir) {
+		len = strlen(c.data_dir);
+		while (len > 1 && c.data_dir[len - 1] == '/')
+			c.data_dir[--len] = '\0';
+		c.helper = datadir_helper_dir(c.data_dir);
+	}
+	if (!c.data_dir || !c.helper) {
+		log_msg(LOG_FATAL, "out of memory");
+		r = EXIT_FAILED;
+		goto out;
+	}
+	r = gather(&c);
+	if (r)
+		goto out;
+	switch (c.mode) {
+	case MODE_CHECK:
+		r = run_check(&c);
+		break;
+	case MODE_STATUS:
+		if (c.json) {
+			r = print_status_json(&c);
+		} else {
+			print_status(&c);
+			r = EXIT_DONE;
+		}
+		break;
+	case MODE_QUARANTINE:
+		r = run_quarantine(&c);
+		break;
+	case MODE_WIPE:
+		r = run_wipe(&c);
+		break;
+	case MODE_LIST:
+		r = run_list(&c);
+		break;
+	case MODE_RESTORE:
+		r = run_restore(&c);
+		break;
+	}
+out:
+	free(c.restore_id);
+	free(c.data_dir);
+	free(c.helper);
+	settings_free(&c.s);
+	return r;
 }

@@ -627,19 +627,12 @@ static int replace_member(struct join *j)
  * -1 when it is not one of ours. */
 static long member_ordinal(const struct join *j, const struct etcd_member *m)
 {
-	char host[64] = "";
-	struct identity id;
+	unsigned ordinal;
 
-	if (m->name[0]) {
-		snprintf(host, sizeof(host), "%s", m->name);
-	} else if (m->n_peer_urls && strstr(m->peer_urls[0], "://")) {
-		const char *h = strstr(m->peer_urls[0], "://") + 3;
-
-		snprintf(host, sizeof(host), "%.*s", (int)strcspn(h, ".:/"), h);
-	}
-	if (identity_parse(host, &id, NULL) < 0 || strcmp(id.set_name, j->id.set_name) != 0)
+	if (identity_member_ordinal(j->id.set_name, m->name,
+	                            m->n_peer_urls ? m->peer_urls[0] : NULL, &ordinal) < 0)
 		return -1;
-	return id.ordinal;
+	return ordinal;
 }
 
 /* A member that is down and belongs to a higher ordinal than this one: while a down voter

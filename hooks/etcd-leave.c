@@ -67,6 +67,9 @@ struct leave {
 	struct http_client *http;
 	struct etcd_client *cluster;
 	struct etcd_member_list members;
+	/* Pods from this ordinal up are going away too (the policy's threshold): never hand
+	 * leadership to one of them. */
+	unsigned leaving_from;
 	uint64_t my_id, cluster_id;
 	uint64_t my_leader; /* the leader as this member's etcd sees it, 0: unknown */
 	char *my_peer_url;
@@ -144,6 +147,7 @@ static int should_leave(struct leave *l)
 		return 0;
 	case POLICY_ALWAYS:
 		log_msg(LOG_INFO, "policy always: this member leaves");
+		l->leaving_from = ~0u;
 		return 1;
 	case POLICY_ABOVE_INITIAL:
 	case POLICY_SCALE_DOWN:
@@ -155,8 +159,19 @@ static int should_leave(struct leave *l)
 		deadline_init(&d, KUBE_TIMEOUT_MS);
 		r = kube_statefulset_replicas(l->sa_dir, l->s.namespace, l->id.set_name, &d,
 		                              &replicas, &err);
+		if (r == 0 && replicas == 0) {
+			/* Scaled to zero: the whole cluster stops. Removing members one by one
+			 * would dismantle it; they stay and come back with their data. */
+			log_msg(LOG_INFO,
+			        "policy %s: the StatefulSet is scaled to 0, a whole-cluster "
+			        "stop: this member stays",
+			        policy_names[l->policy]);
+			return 0;
+		}
 		if (r == 0) {
 			bool leave = l->id.ordinal >= replicas;
+
+			l->leaving_from = replicas;
 
 			log_msg(LOG_INFO,
 			        "policy %s: the StatefulSet wants %u replicas and this is ordinal "
@@ -183,6 +198,7 @@ static int should_leave(struct leave *l)
 		                   "this member");
 		return -EXIT_USAGE;
 	}
+	l->leaving_from = l->s.initial_cluster_size;
 	log_msg(LOG_INFO, "policy above-initial: ordinal %u, initial cluster size %u: %s",
 	        l->id.ordinal, l->s.initial_cluster_size,
 	        l->id.ordinal >= l->s.initial_cluster_size ? "this member leaves"
@@ -270,7 +286,7 @@ static const struct etcd_member *find_member(const struct leave *l, uint64_t id)
 static int check_safety(struct leave *l, bool me_voter, uint64_t *ret_successor,
                         uint64_t *ret_leader)
 {
-	unsigned voters = 0, healthy = 0;
+	unsigned voters = 0, healthy = 0, ordinal;
 	uint64_t best_index = 0;
 
 	*ret_successor = 0;
@@ -298,7 +314,13 @@ static int check_safety(struct leave *l, bool me_voter, uint64_t *ret_successor,
 			continue;
 		if (st.leader && !*ret_leader)
 			*ret_leader = st.leader;
-		/* The successor: the healthy voter furthest ahead in the raft log. */
+		/* The successor: the healthy voter furthest ahead in the raft log, among those
+		 * that stay. */
+		if (identity_member_ordinal(l->id.set_name, m->name,
+		                            m->n_peer_urls ? m->peer_urls[0] : NULL,
+		                            &ordinal) == 0 &&
+		    ordinal >= l->leaving_from)
+			continue;
 		if (!*ret_successor || st.raft_index > best_index) {
 			*ret_successor = m->id;
 			best_index = st.raft_index;

@@ -28,13 +28,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define DEFAULT_TIMEOUT_MS (300 * 1000)
-#define CALL_TIMEOUT_MS    1000
+/* In the helper folder: the log of a promote watch handed over to the background. */
+#define PROMOTE_LOG     "etcd-promote.log"
+#define CALL_TIMEOUT_MS 1000
 /* How long the voters get to say whether this member is a learner. */
 #define CONFIRM_TIMEOUT_MS   3000
 #define PROGRESS_INTERVAL_MS 5000
@@ -118,24 +122,44 @@ static bool started_from_own_state(const struct promote *p)
  * Returns true in the parent. */
 static bool hand_over(struct promote *p, const char *state)
 {
+	char *dir = datadir_helper_dir(p->s.data_dir), path[4096];
 	pid_t pid;
+	int fd;
 
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", PROMOTE_LOG);
 	log_msg(LOG_INFO,
 	        "etcd-join is %s: returning so that the pod can become Ready, and "
 	        "watching in the background (until the deadline) in case this member "
-	        "joins as a learner",
-	        state);
+	        "joins as a learner; its log: '%s'",
+	        state, path);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		log_msg(LOG_WARNING, "cannot fork: %s; waiting here", strerror(errno));
 		p->background = true;
+		free(dir);
 		return false;
 	}
-	if (pid > 0)
+	if (pid > 0) {
+		free(dir);
 		return true;
+	}
 	setsid();
 	p->background = true;
+	/* The hook's output goes away with the hook (a write would then kill us with
+	 * SIGPIPE): log to a file in the helper folder instead. */
+	signal(SIGPIPE, SIG_IGN);
+	fd = dir && (mkdir(dir, 0700) == 0 || errno == EEXIST)
+	             ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)
+	             : -1;
+	if (fd < 0)
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	free(dir);
 	return false;
 }
 

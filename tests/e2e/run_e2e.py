@@ -27,6 +27,19 @@ scenarios against pods built by sim/sim with the programs of --hooks-bin:
   crash-after-add     3 pods (Parallel) whose etcd crashes once right after a member add
                       (a wrapper first on PATH); scale to 4: the restarted container
                       reuses the unstarted member
+  leave-5-3           3 pods (OrderedReady) scaled to 5 then 3: etcd-leave (preStop)
+                      removes members 4 and 3, no member dangles, no data is lost
+  leader-leaves       (continues) 3 -> 5, leadership moved to etcd-4, then 5 -> 3 while a
+                      client writes: leadership is handed over before the removal and no
+                      write fails after one retry
+  leave-3-1           (continues) 3 -> 1: members 2 and 1 leave one by one, then 1 -> 3
+  quorum-refused      (continues) etcd-1 frozen, 3 -> 2: removing etcd-2 would break
+                      quorum, so etcd-leave refuses (exit 3) and the member stays
+  no-churn            (continues) etcd-leave run twice by hand, a restart of etcd-2, and a
+                      preStop killed after its intent: the member is kept, not churned
+  wipe-refused        (continues) etcd-clean --wipe --force while etcd runs: refused
+  scale-cycles        (continues) 3 -> 5 -> 3 three times: no leftovers, the quarantine
+                      stays bounded
   bad-config          1 pod whose SET_NAME does not match its hostname: the container
                       exits 2, says why in one line (log and termination message) and
                       creates no data dir
@@ -46,7 +59,9 @@ import os
 import shutil
 import subprocess
 import sys
+import signal
 import tempfile
+import threading
 import time
 import traceback
 
@@ -329,7 +344,7 @@ def removed_returns(sim, times, ctx):
 def stale_members(sim, times, ctx):
     """5 -> 3 with no preStop: members 3 and 4 dangle; their volumes are lost; 3 -> 5
     replaces them."""
-    sim.run("scale", "3", "--no-wait", "--timeout", WAIT)
+    sim.run("scale", "3", "--no-prestop", "--no-wait", "--timeout", WAIT)
     expect(len(sim.members()) == 5, "scale-down without preStop removed members")
     for i in (3, 4):
         sim.run("delete-pvc", str(i))
@@ -422,6 +437,140 @@ def bad_config(sim, times, ctx):
     expect(not os.path.exists(data_dir), "a data dir was created: %s" % os.listdir(sim.volume(0)))
 
 
+def leave_5_3(sim, times, ctx):
+    times["bootstrap 3, OrderedReady"] = sim.up(str(N))
+    ids = check_members(sim)
+    write_keys(sim)
+    sim.run("scale", "5", "--timeout", WAIT)
+    ids5 = check_all(sim, ids, 5)
+    times["scale 5 -> 3 (preStop etcd-leave)"] = sim.timed("scale", "3", "--timeout", WAIT)
+    ctx["ids"] = check_all(sim, without(ids5, "etcd-3", "etcd-4"), 3)
+    for i in (3, 4):
+        expect(log_has(sim, i, "scale-down, this member leaves"),
+               "etcd-%d's preStop did not see the scale-down" % i)
+        expect(log_has(sim, i, "etcd-leave: info: removed this member"),
+               "etcd-%d's preStop did not remove its member" % i)
+
+
+class Writer(threading.Thread):
+    """A client that keeps writing, each write retried once; counts what failed after the
+    retry."""
+
+    def __init__(self, sim):
+        super().__init__(daemon=True)
+        self.sim, self.stop, self.written, self.failed, self.errors = sim, False, {}, 0, []
+
+    def put(self, key, value):
+        p = subprocess.run(self.sim.base + ["etcdctl", "put", key, value, "--command-timeout=3s"],
+                           capture_output=True, text=True, timeout=30)
+        return p.returncode == 0, p.stderr.strip()[-300:]
+
+    def run(self):
+        n = 0
+        while not self.stop:
+            key, value = "e2e-writer/%04d" % n, "v%d" % n
+            ok, err = self.put(key, value)
+            if not ok:
+                ok, err = self.put(key, value)
+            if ok:
+                self.written[key] = value
+            else:
+                self.failed += 1
+                self.errors.append(err)
+            n += 1
+
+
+def leader_leaves(sim, times, ctx):
+    sim.run("scale", "5", "--timeout", WAIT)
+    ids5 = check_all(sim, ctx["ids"], 5)
+    sim.output("etcdctl", "move-leader", "%x" % ids5["etcd-4"])
+    status = sim.etcdctl_json("endpoint", "status")
+    leader = {s["Status"]["leader"] for s in status}
+    expect(leader == {ids5["etcd-4"]}, "etcd-4 does not lead: %s" % leader)
+    writer = Writer(sim)
+    writer.start()
+    time.sleep(1)
+    times["scale 5 -> 3, leader among the removed"] = sim.timed("scale", "3", "--timeout", WAIT)
+    time.sleep(1)
+    writer.stop = True
+    writer.join(60)
+    say("writer: %d writes, %d failed after one retry" % (len(writer.written) + writer.failed,
+                                                       writer.failed))
+    expect(writer.failed == 0, "writes failed after one retry: %s" % writer.errors[:3])
+    expect(len(writer.written) > 0, "the writer wrote nothing")
+    expect(log_has(sim, 4, "etcd-leave: info: moved leadership"),
+           "etcd-4 did not move leadership away before leaving")
+    ctx["ids"] = check_all(sim, without(ids5, "etcd-3", "etcd-4"), 3)
+    got = sim.etcdctl_json("get", "e2e-writer/", "--prefix")
+    kvs = {base64.b64decode(kv["key"]).decode(): base64.b64decode(kv["value"]).decode()
+           for kv in got.get("kvs", [])}
+    expect(all(kvs.get(k) == v for k, v in writer.written.items()),
+           "acknowledged writes are missing")
+
+
+def leave_3_1(sim, times, ctx):
+    times["scale 3 -> 1"] = sim.timed("scale", "1", "--timeout", WAIT)
+    check_all(sim, without(ctx["ids"], "etcd-1", "etcd-2"), 1)
+    for i in (1, 2):
+        expect(log_has(sim, i, "etcd-leave: info: removed this member"),
+               "etcd-%d did not leave" % i)
+    times["scale 1 -> 3"] = sim.timed("scale", "3", "--timeout", WAIT)
+    ctx["ids"] = check_all(sim, without(ctx["ids"], "etcd-1", "etcd-2"), 3)
+
+
+def quorum_refused(sim, times, ctx):
+    frozen = pod(sim, 1)["containerPid"]
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        sim.run("scale", "2", "--no-wait", "--timeout", WAIT)
+    finally:
+        os.kill(frozen, signal.SIGCONT)
+    expect(log_has(sim, 2, "etcd-leave: error: refusing to leave"),
+           "etcd-2's preStop did not refuse to break quorum")
+    expect(len(sim.members()) == 3, "etcd-2's member was removed despite the quorum guard")
+    sim.run("scale", "3", "--timeout", WAIT)
+    ctx["ids"] = check_all(sim, ctx["ids"], 3)
+
+
+def no_churn(sim, times, ctx):
+    for _ in range(2):  # preStop run twice, by hand, while the pod stays
+        out = subprocess.run(sim.base + ["exec", "2", "--", "etcd-leave"], capture_output=True,
+                             text=True, timeout=60)
+        expect(out.returncode == 0 and "member stays" in out.stderr,
+               "etcd-leave by hand: exit %d: %s" % (out.returncode, out.stderr[-500:]))
+    sim.run("restart", "2", "--timeout", WAIT)
+    check_all(sim, ctx["ids"], 3)
+    # a preStop killed right after it recorded its intent, before the remove call
+    before = quarantined(sim, 2)
+    tomb = os.path.join(sim.volume(2), ".etcd-hooks", "tombstone")
+    with open(tomb, "w") as f:
+        f.write("member_id=%d\ncluster_id=1\nstate=removing\n" % ctx["ids"]["etcd-2"])
+    sim.run("restart", "2", "--timeout", WAIT)
+    check_all(sim, ctx["ids"], 3)
+    expect(quarantined(sim, 2) == before, "etcd-2's data was moved aside: %s" % quarantined(sim, 2))
+
+
+def wipe_refused(sim, times, ctx):
+    p = subprocess.run(sim.base + ["exec", "0", "--", "etcd-clean", "--wipe", "--force"],
+                       capture_output=True, text=True, timeout=60)
+    expect(p.returncode == 3, "etcd-clean --wipe --force while etcd runs: exit %d: %s"
+           % (p.returncode, p.stderr[-500:]))
+    check_all(sim, ctx["ids"], 3)
+
+
+def scale_cycles(sim, times, ctx):
+    for cycle in range(3):
+        t0 = time.monotonic()
+        sim.run("scale", "5", "--timeout", WAIT)
+        check_all(sim, ctx["ids"], 5)
+        sim.run("scale", "3", "--timeout", WAIT)
+        check_all(sim, ctx["ids"], 3)
+        times["cycle %d: 3 -> 5 -> 3" % (cycle + 1)] = time.monotonic() - t0
+        for i in (3, 4):
+            q = quarantined(sim, i)
+            expect(len(q) <= 3, "etcd-%d's quarantine holds %d entries" % (i, len(q)))
+
+
 GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
     [("bootstrap-parallel", bootstrap_parallel), ("restart-and-kill", restart_and_kill),
      ("scale-up-parallel", scale_up_parallel), ("volume-lost-scaled", volume_lost_scaled)],
@@ -429,6 +578,9 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
      ("volume-lost-initial", volume_lost_initial), ("removed-returns", removed_returns),
      ("stale-members", stale_members), ("whole-restart", whole_restart)],
     [("crash-after-add", crash_after_add)],
+    [("leave-5-3", leave_5_3), ("leader-leaves", leader_leaves), ("leave-3-1", leave_3_1),
+     ("quorum-refused", quorum_refused), ("no-churn", no_churn), ("wipe-refused", wipe_refused),
+     ("scale-cycles", scale_cycles)],
     [("bad-config", bad_config)],
 ]
 

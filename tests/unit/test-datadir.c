@@ -407,6 +407,43 @@ static void assert_entry_name(const char *name, const char *tag)
 	ck_assert_msg(t <= now && now - t <= 10, "the stamp of '%s' is not now (UTC)", name);
 }
 
+/* A helper or quarantine folder that is a symlink is never worked through: nothing is
+ * written, moved or deleted in its target, and the data dir stays where it is. */
+START_TEST(test_quarantine_symlinked_folders)
+{
+	struct error err;
+	struct stat st;
+	char **v = NULL;
+
+	make_dir("victim");
+	make_dir("victim/a");
+	make_file("victim/a/keep", "x");
+	make_dir("d");
+	make_file("d/f", "data");
+	/* the quarantine folder points outside the volume */
+	make_dir(".etcd-hooks");
+	ck_assert_int_eq(symlink(AT("victim"), AT(".etcd-hooks/quarantine")), 0);
+	error_clear(&err);
+	ck_assert_int_eq(datadir_quarantine(AT("d"), "t", "why", 1, NULL, &err), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a directory"));
+	ck_assert_int_eq(stat(AT("d/f"), &st), 0);
+	ck_assert_int_eq(stat(AT("victim/a/keep"), &st), 0);
+	error_clear(&err);
+	ck_assert_int_lt(datadir_quarantine_list(AT("d"), &v, &err), 0);
+	/* the helper folder itself points outside */
+	ck_assert_int_eq(unlink(AT(".etcd-hooks/quarantine")), 0);
+	ck_assert_int_eq(rmdir(AT(".etcd-hooks")), 0);
+	ck_assert_int_eq(symlink(AT("victim"), AT(".etcd-hooks")), 0);
+	error_clear(&err);
+	ck_assert_int_eq(datadir_quarantine(AT("d"), "t", "why", 1, NULL, &err), -ELOOP);
+	ck_assert_int_eq(datadir_write_atomic(AT(".etcd-hooks"), "x", "y", &err), -ELOOP);
+	ck_assert_int_eq(datadir_tombstone_clear(AT("d"), &err), -ELOOP);
+	ck_assert_int_eq(stat(AT("d/f"), &st), 0);
+	ck_assert_int_ne(stat(AT("victim/x"), &st), 0);
+	ck_assert_int_ne(stat(AT("victim/quarantine"), &st), 0);
+}
+END_TEST
+
 START_TEST(test_quarantine_moves)
 {
 	char want[4096], file[4096], *path, **v;
@@ -741,6 +778,517 @@ START_TEST(test_marker_garbage)
 }
 END_TEST
 
+/* ---- the tombstone ---- */
+
+static void tombstone_round_trip(uint64_t member, uint64_t cluster, bool removed)
+{
+	struct datadir_tombstone t = {.member_id = member,
+	                              .cluster_id = cluster,
+	                              .removed = removed},
+	                         got = {0};
+	struct error err;
+	int r;
+
+	error_clear(&err);
+	r = datadir_tombstone_write(AT("d"), &t, &err);
+	ck_assert_msg(r == 0, "%d: %s", r, err.msg);
+	r = datadir_tombstone_read(AT("d"), &got, &err);
+	ck_assert_msg(r == 0, "%d: %s", r, err.msg);
+	ck_assert_uint_eq(got.member_id, member);
+	ck_assert_uint_eq(got.cluster_id, cluster);
+	ck_assert(got.removed == removed);
+}
+
+START_TEST(test_tombstone_round_trip)
+{
+	struct stat st;
+
+	tombstone_round_trip(UINT64_C(10276657743932975437), UINT64_C(14841639068965178418), true);
+	tombstone_round_trip(UINT64_MAX, UINT64_C(9223372036854775808), false);
+	/* a later write replaces the earlier one: "removing", then "removed" */
+	tombstone_round_trip(1, 2, false);
+	tombstone_round_trip(1, 2, true);
+	/* in the helper folder beside the data dir, 0600; the data dir is not created */
+	ck_assert_int_eq(stat(AT(".etcd-hooks/tombstone"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(access(AT("d"), F_OK), -1);
+	assert_file(".etcd-hooks/tombstone", "member_id=1\ncluster_id=2\nstate=removed\n", 0600);
+}
+END_TEST
+
+START_TEST(test_tombstone_missing)
+{
+	struct datadir_tombstone t = {.member_id = 7, .cluster_id = 8};
+	struct error err;
+
+	error_clear(&err);
+	ck_assert_int_eq(datadir_tombstone_read(AT("d"), &t, &err), -ENOENT);
+	make_dir(".etcd-hooks");
+	ck_assert_int_eq(datadir_tombstone_read(AT("d"), &t, &err), -ENOENT);
+	ck_assert_uint_eq(t.member_id, 7);
+	ck_assert_uint_eq(t.cluster_id, 8);
+	ck_assert(!t.removed);
+}
+END_TEST
+
+static const char *const bad_tombstones[] = {
+        "",
+        "garbage\n",
+        "\x01\x02\x03\xff",
+        "member_id=1\ncluster_id=2\n", /* no state */
+        "member_id=1\ncluster_id=2\nstate=gone\n",
+        "member_id=1\ncluster_id=2\nstate=\n",
+        "member_id=1\nstate=removed\n",
+        "cluster_id=2\nstate=removed\n",
+        "member_id=abc\ncluster_id=2\nstate=removed\n",
+        "member_id=-1\ncluster_id=2\nstate=removed\n",
+        "member_id=\ncluster_id=2\nstate=removed\n",
+        "member_id=18446744073709551616\ncluster_id=2\nstate=removed\n", /* UINT64_MAX + 1 */
+        "member_id=1\ncluster_id=2 \nstate=removed\n",
+};
+
+START_TEST(test_tombstone_garbage)
+{
+	struct datadir_tombstone t = {.member_id = 7, .cluster_id = 8};
+	struct error err;
+	int r;
+
+	make_dir(".etcd-hooks");
+	make_file(".etcd-hooks/tombstone", bad_tombstones[_i]);
+	error_clear(&err);
+	r = datadir_tombstone_read(AT("d"), &t, &err);
+	ck_assert_msg(r == -EBADMSG, "tombstone '%s' gives %d", bad_tombstones[_i], r);
+	ck_assert_int_eq(err.code, -EBADMSG);
+	ck_assert_msg(err.msg[0], "no message");
+	ck_assert_uint_eq(t.member_id, 7);
+	ck_assert_uint_eq(t.cluster_id, 8);
+}
+END_TEST
+
+START_TEST(test_tombstone_clear)
+{
+	struct datadir_tombstone t = {.member_id = 5, .cluster_id = 6, .removed = true};
+	struct error err;
+
+	error_clear(&err);
+	/* none at all (not even a helper folder): fine */
+	ck_assert_int_eq(datadir_tombstone_clear(AT("d"), &err), 0);
+	ck_assert_int_eq(datadir_tombstone_write(AT("d"), &t, &err), 0);
+	make_file(".etcd-hooks/cluster", "cluster_id=6\nmember_id=5\n");
+	ck_assert_int_eq(datadir_tombstone_clear(AT("d"), &err), 0);
+	ck_assert_int_eq(datadir_tombstone_read(AT("d"), &t, &err), -ENOENT);
+	ck_assert_int_eq(access(AT(".etcd-hooks/tombstone"), F_OK), -1);
+	/* only the tombstone goes */
+	ck_assert_int_eq(access(AT(".etcd-hooks/cluster"), F_OK), 0);
+	ck_assert_int_eq(datadir_tombstone_clear(AT("d"), &err), 0);
+}
+END_TEST
+
+/* ---- tree walks ---- */
+
+struct visits {
+	char names[4096]; /* the visited paths relative to tmp, in order, space-separated */
+	size_t files, dirs, links;
+};
+
+static void record_visit(const char *path, const struct stat *st, void *ctx)
+{
+	struct visits *v = ctx;
+	size_t n = strlen(tmp);
+	const char *rel = strncmp(path, tmp, n) == 0 && path[n] == '/' ? path + n + 1 : path;
+
+	snprintf(v->names + strlen(v->names), sizeof(v->names) - strlen(v->names), "%s%s",
+	         v->names[0] ? " " : "", rel);
+	if (S_ISDIR(st->st_mode))
+		v->dirs++;
+	else if (S_ISLNK(st->st_mode))
+		v->links++;
+	else
+		v->files++;
+}
+
+/* Position of the word w in the space-separated list s (-1 when absent). */
+static int word_at(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+	int i = 0;
+
+	for (const char *p = s; *p; i++) {
+		size_t k = strcspn(p, " ");
+
+		if (k == n && strncmp(p, w, n) == 0)
+			return i;
+		p += k;
+		p += strspn(p, " ");
+	}
+	return -1;
+}
+
+/* tmp/d: a data dir with files, a symlink to a file outside, one to a directory outside,
+ * one to the volume and one dangling. */
+static void make_tree_with_links(void)
+{
+	make_file("outside.txt", "precious");
+	make_dir("outside-dir");
+	make_file("outside-dir/keep.txt", "also precious");
+	make_member("wal", "db");
+	make_file("d/member/snap/1.snap", "snap");
+	ck_assert_int_eq(symlink(AT("outside.txt"), AT("d/member/to-file")), 0);
+	ck_assert_int_eq(symlink(AT("outside-dir"), AT("d/member/snap/to-dir")), 0);
+	ck_assert_int_eq(symlink(tmp, AT("d/to-volume")), 0);
+	ck_assert_int_eq(symlink(AT("nowhere"), AT("d/dangling")), 0);
+}
+
+START_TEST(test_tree_walk_visits)
+{
+	struct visits v = {0};
+	struct error err;
+	int r;
+
+	make_tree_with_links();
+	error_clear(&err);
+	r = datadir_tree_walk(AT("d"), 0, record_visit, &v, &err);
+	ck_assert_msg(r == 0, "%d: %s", r, err.msg);
+	/* d, member, wal, snap; the WAL, db, snap; four links, seen as links */
+	ck_assert_uint_eq(v.dirs, 4);
+	ck_assert_uint_eq(v.files, 3);
+	ck_assert_uint_eq(v.links, 4);
+	/* children before their directory, the walked path last */
+	ck_assert_int_lt(word_at(v.names, "d/member/snap/db"), word_at(v.names, "d/member/snap"));
+	ck_assert_int_lt(word_at(v.names, "d/member/snap"), word_at(v.names, "d/member"));
+	ck_assert_int_ge(word_at(v.names, "d/member/snap/to-dir"), 0);
+	ck_assert_int_eq(word_at(v.names, "d/member/snap/to-dir/keep.txt"), -1);
+	ck_assert_int_eq(word_at(v.names, "d/to-volume/outside.txt"), -1);
+	ck_assert_int_eq(word_at(v.names, "d"), (int)(v.dirs + v.files + v.links - 1));
+	/* nothing removed */
+	ck_assert_int_eq(access(AT("d/member/wal/" WAL_NAME), F_OK), 0);
+	ck_assert_int_eq(datadir_tree_walk(AT("d/"), 0, NULL, NULL, &err), 0);
+}
+END_TEST
+
+START_TEST(test_tree_walk_remove)
+{
+	struct visits v = {0};
+	struct error err;
+	struct stat st;
+	int r;
+
+	make_tree_with_links();
+	error_clear(&err);
+	r = datadir_tree_walk(AT("d"), DATADIR_TREE_REMOVE, record_visit, &v, &err);
+	ck_assert_msg(r == 0, "%d: %s", r, err.msg);
+	ck_assert_uint_eq(v.dirs + v.files + v.links, 11);
+	ck_assert_int_eq(lstat(AT("d"), &st), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	/* the links went as links: their targets outside survive */
+	assert_content(AT("outside.txt"), "precious");
+	assert_content(AT("outside-dir/keep.txt"), "also precious");
+	ck_assert_int_eq(access(tmp, F_OK), 0);
+	/* gone: -ENOENT, naming the path */
+	error_clear(&err);
+	ck_assert_int_eq(datadir_tree_walk(AT("d"), DATADIR_TREE_REMOVE, NULL, NULL, &err),
+	                 -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, AT("d")));
+}
+END_TEST
+
+/* A walked path that is itself a symlink is one entry: removed as a link. */
+START_TEST(test_tree_walk_symlink_root)
+{
+	struct visits v = {0};
+	struct stat st;
+
+	make_dir("real");
+	make_file("real/file", "kept");
+	ck_assert_int_eq(symlink(AT("real"), AT("d")), 0);
+	ck_assert_int_eq(datadir_tree_walk(AT("d"), 0, record_visit, &v, NULL), 0);
+	ck_assert_str_eq(v.names, "d");
+	ck_assert_uint_eq(v.links, 1);
+	ck_assert_int_eq(datadir_tree_walk(AT("d"), DATADIR_TREE_REMOVE, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(lstat(AT("d"), &st), -1);
+	assert_content(AT("real/file"), "kept");
+}
+END_TEST
+
+START_TEST(test_tree_walk_bad_paths)
+{
+	struct error err;
+
+	error_clear(&err);
+	ck_assert_int_eq(datadir_tree_walk("/", DATADIR_TREE_REMOVE, NULL, NULL, &err), -EINVAL);
+	ck_assert_int_eq(datadir_tree_walk("//", DATADIR_TREE_REMOVE, NULL, NULL, &err), -EINVAL);
+	ck_assert_int_eq(datadir_tree_walk(AT("x/.."), DATADIR_TREE_REMOVE, NULL, NULL, &err),
+	                 -EINVAL);
+	ck_assert_int_eq(datadir_tree_walk(AT("."), DATADIR_TREE_REMOVE, NULL, NULL, &err),
+	                 -EINVAL);
+	ck_assert_int_eq(datadir_tree_walk("", 0, NULL, NULL, &err), -EINVAL);
+	ck_assert_int_eq(access(tmp, F_OK), 0);
+}
+END_TEST
+
+/* A relative path is walked from the working directory and reported as given. */
+START_TEST(test_tree_walk_relative)
+{
+	struct visits v = {0};
+
+	make_dir("d");
+	make_file("d/f", "x");
+	ck_assert_int_eq(chdir(tmp), 0);
+	ck_assert_int_eq(datadir_tree_walk("d", DATADIR_TREE_REMOVE, record_visit, &v, NULL), 0);
+	ck_assert_str_eq(v.names, "d/f d");
+	ck_assert_int_eq(access(AT("d"), F_OK), -1);
+}
+END_TEST
+
+/* Deeper than 128 levels: not etcd's data; the deep part is left and the walk says so. */
+START_TEST(test_tree_walk_depth)
+{
+	struct error err;
+	int fd = open(tmp, O_RDONLY | O_DIRECTORY), r;
+
+	ck_assert_int_ge(fd, 0);
+	for (int i = 0; i < 140; i++) {
+		int next;
+
+		ck_assert_int_eq(mkdirat(fd, i ? "n" : "d", 0700), 0);
+		next = openat(fd, i ? "n" : "d", O_RDONLY | O_DIRECTORY);
+		ck_assert_int_ge(next, 0);
+		close(fd);
+		fd = next;
+	}
+	close(fd);
+	error_clear(&err);
+	r = datadir_tree_walk(AT("d"), DATADIR_TREE_REMOVE, NULL, NULL, &err);
+	ck_assert_int_eq(r, -ELOOP);
+	ck_assert_ptr_nonnull(strstr(err.msg, "too deep"));
+	ck_assert_int_eq(access(AT("d/n/n"), F_OK), 0);
+}
+END_TEST
+
+/* ---- quarantine entries: read and restore ---- */
+
+START_TEST(test_quarantine_entry_read)
+{
+	struct datadir_quarantine_entry e;
+	char *path, **v;
+	struct error err;
+	time_t now = time(NULL);
+	int r;
+
+	make_member("wal-content", "db-content");
+	path = quarantine("manual", "moved aside by hand", 3);
+	v = qlist();
+	ck_assert_uint_eq(qcount(v), 1);
+	error_clear(&err);
+	r = datadir_quarantine_entry_read(AT("d"), v[0], &e, &err);
+	ck_assert_msg(r == 0, "%d: %s", r, err.msg);
+	ck_assert_msg(e.time <= now && now - e.time <= 10, "time %lld, now %lld", (long long)e.time,
+	              (long long)now);
+	ck_assert_str_eq(e.reason, "moved aside by hand");
+	ck_assert_str_eq(e.data_dir, AT("d"));
+	ck_assert_uint_gt(e.bytes, 0);
+	free(path);
+	free_strv(v);
+
+	/* an entry made by hand: no stamp, no reason file */
+	make_dir(QDIR "/by-hand");
+	ck_assert_int_eq(datadir_quarantine_entry_read(AT("d"), "by-hand", &e, &err), 0);
+	ck_assert_int_eq(e.time, -1);
+	ck_assert_str_eq(e.reason, "");
+	ck_assert_int_eq(
+	        datadir_quarantine_entry_read(AT("d"), "20240101T120000Z-removed", &e, &err),
+	        -ENOENT);
+	make_dir(QDIR "/20240101T120000Z-removed");
+	ck_assert_int_eq(
+	        datadir_quarantine_entry_read(AT("d"), "20240101T120000Z-removed", &e, &err), 0);
+	ck_assert_int_eq(e.time, 1704110400);
+}
+END_TEST
+
+static const char *const bad_entry_names[] = {"", ".", "..", ".hidden", "a/b", "../d", "/etc"};
+
+START_TEST(test_quarantine_entry_names)
+{
+	struct datadir_quarantine_entry e;
+	struct error err;
+
+	make_dir(".etcd-hooks");
+	make_dir(QDIR);
+	error_clear(&err);
+	ck_assert_int_eq(datadir_quarantine_entry_read(AT("d"), bad_entry_names[_i], &e, &err),
+	                 -EINVAL);
+	ck_assert_int_eq(datadir_quarantine_restore(AT("d"), bad_entry_names[_i], NULL, NULL, &err),
+	                 -EINVAL);
+}
+END_TEST
+
+/* Symlinks on the way are never followed: the entry, the helper or quarantine folder. */
+START_TEST(test_quarantine_entry_symlinks)
+{
+	struct datadir_quarantine_entry e;
+	struct error err;
+
+	make_dir("elsewhere");
+	make_dir("elsewhere/d");
+	make_dir(".etcd-hooks");
+	make_dir(QDIR);
+	ck_assert_int_eq(symlink(AT("elsewhere"), AT(QDIR "/20240101T000000Z-link")), 0);
+	error_clear(&err);
+	ck_assert_int_eq(datadir_quarantine_entry_read(AT("d"), "20240101T000000Z-link", &e, &err),
+	                 -ELOOP);
+	ck_assert_int_eq(
+	        datadir_quarantine_restore(AT("d"), "20240101T000000Z-link", NULL, NULL, &err),
+	        -ELOOP);
+	ck_assert_int_eq(access(AT("elsewhere/d"), F_OK), 0);
+	ck_assert_int_eq(access(AT("d"), F_OK), -1);
+
+	/* the quarantine folder a symlink */
+	ck_assert_int_eq(rename(AT(QDIR), AT("q-real")), 0);
+	make_dir("q-real/x");
+	make_dir("q-real/x/d");
+	ck_assert_int_eq(symlink(AT("q-real"), AT(QDIR)), 0);
+	ck_assert_int_eq(datadir_quarantine_entry_read(AT("d"), "x", &e, &err), -ELOOP);
+	ck_assert_int_eq(datadir_quarantine_restore(AT("d"), "x", NULL, NULL, &err), -ELOOP);
+	ck_assert_int_eq(access(AT("q-real/x/d"), F_OK), 0);
+}
+END_TEST
+
+/* Quarantine tmp/d and return the entry's name (malloc'd). */
+static char *quarantined_entry(void)
+{
+	char *path = quarantine("manual", "r", 10), **v = qlist(), *name;
+
+	ck_assert_uint_ge(qcount(v), 1);
+	name = strdup(v[qcount(v) - 1]);
+	ck_assert_ptr_nonnull(strstr(path, name));
+	free(path);
+	free_strv(v);
+	return name;
+}
+
+START_TEST(test_quarantine_restore)
+{
+	char *entry, *from = NULL, file[4096], want[4096];
+	struct error err;
+	bool left = true;
+	char **v;
+	int r;
+
+	make_member("wal-content", "db-content");
+	entry = quarantined_entry();
+	error_clear(&err);
+	r = datadir_quarantine_restore(AT("d"), entry, &from, &left, &err);
+	ck_assert_msg(r == 0, "%d: %s", r, err.msg);
+	snprintf(want, sizeof(want), "%s/" QDIR "/%s/d", tmp, entry);
+	ck_assert_str_eq(from, want);
+	ck_assert(!left);
+	snprintf(file, sizeof(file), "%s/member/wal/" WAL_NAME, AT("d"));
+	assert_content(file, "wal-content");
+	assert_content(AT("d/member/snap/db"), "db-content");
+	/* the entry is gone */
+	v = qlist();
+	ck_assert_uint_eq(qcount(v), 0);
+	free_strv(v);
+	free(from);
+	free(entry);
+
+	/* into an empty directory (the rename replaces it), with a trailing slash */
+	entry = quarantined_entry();
+	make_dir("d");
+	ck_assert_int_eq(datadir_quarantine_restore(AT("d/"), entry, NULL, NULL, &err), 0);
+	assert_content(AT("d/member/snap/db"), "db-content");
+	free(entry);
+}
+END_TEST
+
+/* The data dir must be free: absent or an empty directory; the entry stays untouched. */
+START_TEST(test_quarantine_restore_refused)
+{
+	char *entry, names[256], rel[512];
+	struct error err;
+	struct stat st;
+
+	make_member("wal", "db");
+	entry = quarantined_entry();
+	snprintf(rel, sizeof(rel), QDIR "/%s", entry);
+
+	make_dir("d");
+	make_file("d/x", "new data");
+	error_clear(&err);
+	ck_assert_int_eq(datadir_quarantine_restore(AT("d"), entry, NULL, NULL, &err), -ENOTEMPTY);
+	ck_assert_ptr_nonnull(strstr(err.msg, AT("d")));
+	assert_content(AT("d/x"), "new data");
+	ck_assert_int_eq(remove(AT("d/x")), 0);
+	ck_assert_int_eq(remove(AT("d")), 0);
+
+	make_file("d", "a file");
+	ck_assert_int_eq(datadir_quarantine_restore(AT("d"), entry, NULL, NULL, &err), -ENOTEMPTY);
+	ck_assert_int_eq(remove(AT("d")), 0);
+
+	make_dir("empty");
+	ck_assert_int_eq(symlink(AT("empty"), AT("d")), 0);
+	ck_assert_int_eq(datadir_quarantine_restore(AT("d"), entry, NULL, NULL, &err), -ELOOP);
+	ck_assert_int_eq(lstat(AT("d"), &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	list_dir("empty", names, sizeof(names));
+	ck_assert_str_eq(names, "");
+
+	list_dir(rel, names, sizeof(names));
+	ck_assert_str_eq(names, "d reason");
+	ck_assert_int_eq(datadir_quarantine_restore(AT("d"), "no-such-entry", NULL, NULL, &err),
+	                 -ENOENT);
+	free(entry);
+}
+END_TEST
+
+/* Which directory of the entry is the data: named like the data dir, else the only one. */
+START_TEST(test_quarantine_restore_which_dir)
+{
+	char *entry, *from = NULL, rel[512];
+	struct error err;
+	bool left = false;
+
+	make_member("wal", "db-d");
+	entry = quarantined_entry();
+	snprintf(rel, sizeof(rel), QDIR "/%s/extra", entry);
+	error_clear(&err);
+	/* restored under another name: the entry's only directory */
+	ck_assert_int_eq(datadir_quarantine_restore(AT("e"), entry, &from, &left, &err), 0);
+	assert_content(AT("e/member/snap/db"), "db-d");
+	ck_assert(!left);
+	free(from);
+	free(entry);
+
+	/* two directories and neither is named like the data dir: which one? */
+	make_member("wal", "db-d2");
+	entry = quarantined_entry();
+	snprintf(rel, sizeof(rel), QDIR "/%s/other", entry);
+	make_dir(rel);
+	ck_assert_int_eq(datadir_quarantine_restore(AT("f"), entry, NULL, NULL, &err), -EEXIST);
+	ck_assert_int_eq(access(AT("f"), F_OK), -1);
+	/* ... named like it: that one; the other stays, and so does the entry */
+	ck_assert_int_eq(datadir_quarantine_restore(AT("d"), entry, NULL, &left, &err), 0);
+	assert_content(AT("d/member/snap/db"), "db-d2");
+	ck_assert(left);
+	ck_assert_int_eq(access(AT(rel), F_OK), 0);
+	free(entry);
+
+	/* the data inside the entry a symlink: not followed */
+	make_dir(".etcd-hooks/quarantine/20240101T000000Z-x");
+	make_dir("target");
+	ck_assert_int_eq(symlink(AT("target"), AT(QDIR "/20240101T000000Z-x/g")), 0);
+	ck_assert_int_eq(
+	        datadir_quarantine_restore(AT("g"), "20240101T000000Z-x", NULL, NULL, &err),
+	        -ELOOP);
+	ck_assert_int_eq(access(AT("g"), F_OK), -1);
+	/* no directory at all */
+	make_dir(".etcd-hooks/quarantine/20240101T000001Z-empty");
+	ck_assert_int_eq(
+	        datadir_quarantine_restore(AT("h"), "20240101T000001Z-empty", NULL, NULL, &err),
+	        -ENOENT);
+}
+END_TEST
+
 /* ---- a real etcd ---- */
 
 static unsigned free_port(void)
@@ -914,6 +1462,7 @@ static Suite *datadir_suite(void)
 	tc = tcase_create("quarantine");
 	tcase_add_checked_fixture(tc, make_tmp, NULL);
 	tcase_add_test(tc, test_quarantine_moves);
+	tcase_add_test(tc, test_quarantine_symlinked_folders);
 	tcase_add_test(tc, test_quarantine_retention);
 	tcase_add_test(tc, test_quarantine_retention_symlinks);
 	tcase_add_test(tc, test_quarantine_retention_bound);
@@ -928,6 +1477,36 @@ static Suite *datadir_suite(void)
 	tcase_add_test(tc, test_marker_missing);
 	tcase_add_loop_test(tc, test_marker_garbage, 0,
 	                    sizeof(bad_markers) / sizeof(bad_markers[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tombstone");
+	tcase_add_checked_fixture(tc, make_tmp, NULL);
+	tcase_add_test(tc, test_tombstone_round_trip);
+	tcase_add_test(tc, test_tombstone_missing);
+	tcase_add_loop_test(tc, test_tombstone_garbage, 0,
+	                    sizeof(bad_tombstones) / sizeof(bad_tombstones[0]));
+	tcase_add_test(tc, test_tombstone_clear);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tree_walk");
+	tcase_add_checked_fixture(tc, make_tmp, NULL);
+	tcase_add_test(tc, test_tree_walk_visits);
+	tcase_add_test(tc, test_tree_walk_remove);
+	tcase_add_test(tc, test_tree_walk_symlink_root);
+	tcase_add_test(tc, test_tree_walk_bad_paths);
+	tcase_add_test(tc, test_tree_walk_relative);
+	tcase_add_test(tc, test_tree_walk_depth);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("quarantine_restore");
+	tcase_add_checked_fixture(tc, make_tmp, NULL);
+	tcase_add_test(tc, test_quarantine_entry_read);
+	tcase_add_loop_test(tc, test_quarantine_entry_names, 0,
+	                    sizeof(bad_entry_names) / sizeof(bad_entry_names[0]));
+	tcase_add_test(tc, test_quarantine_entry_symlinks);
+	tcase_add_test(tc, test_quarantine_restore);
+	tcase_add_test(tc, test_quarantine_restore_refused);
+	tcase_add_test(tc, test_quarantine_restore_which_dir);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("real_etcd");
