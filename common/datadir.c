@@ -385,7 +385,8 @@ static int make_entry(const char *qdir, const char *tag, char **ret, struct erro
 	return error_set(err, -EEXIST, "cannot find a free entry name in '%s'", qdir);
 }
 
-/* Remove the oldest entries (by name) until at most `keep` remain, never `newest`. */
+/* Remove the oldest entries (by name) until at most `keep` remain, never `newest` (may be
+ * NULL). */
 static void prune_quarantine(const char *data_dir, const char *qdir, const char *newest,
                              unsigned keep)
 {
@@ -400,7 +401,7 @@ static void prune_quarantine(const char *data_dir, const char *qdir, const char 
 	remaining = total;
 	qfd = open(qdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	for (size_t i = 0; qfd >= 0 && i < total && remaining > keep; i++) {
-		if (strcmp(list[i], newest) == 0)
+		if (newest && strcmp(list[i], newest) == 0)
 			continue;
 		if (remove_tree_at(qfd, list[i]) < 0)
 			break;
@@ -443,6 +444,9 @@ int datadir_quarantine(const char *data_dir, const char *tag, const char *reason
 		r = private_dir(qdir, err);
 	if (r < 0)
 		goto out;
+	/* Make room first: a caller killed half-way (a preStop hook dies with its container)
+	 * then never leaves more than `keep` entries behind. */
+	prune_quarantine(data_dir, qdir, NULL, keep > 1 ? keep - 1 : 0);
 	r = make_entry(qdir, tag, &entry, err);
 	if (r < 0)
 		goto out;
@@ -460,7 +464,7 @@ int datadir_quarantine(const char *data_dir, const char *tag, const char *reason
 		              strerror(errno));
 		goto out;
 	}
-	prune_quarantine(data_dir, qdir, entry + strlen(qdir) + 1, keep);
+	prune_quarantine(data_dir, qdir, entry + strlen(qdir) + 1, keep > 0 ? keep : 1);
 	if (ret_path) {
 		*ret_path = target;
 		target = NULL;

@@ -1,5 +1,6 @@
 #include "endpoints.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,20 @@ static char *format(const char *fmt, ...)
 	r = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	return r < 0 ? NULL : s;
+}
+
+void endpoints_init(struct endpoints *e, const struct settings *s, const char *set_name)
+{
+	*e = (struct endpoints){
+	        .set_name = set_name,
+	        .service = s->service ? s->service : set_name,
+	        .namespace = s->namespace,
+	        .cluster_domain = s->cluster_domain,
+	        .client_tls = s->cacert || s->cert,
+	        .peer_tls = false,
+	        .client_port = s->client_port,
+	        .peer_port = s->peer_port,
+	};
 }
 
 char *endpoints_member_name(const struct endpoints *e, unsigned ordinal)
@@ -73,4 +88,35 @@ char *endpoints_initial_cluster(const struct endpoints *e, unsigned size)
 		return size == 0 && ok ? strdup("") : NULL;
 	}
 	return out;
+}
+
+void endpoints_free_urls(char **urls, size_t n)
+{
+	for (size_t i = 0; urls && i < n; i++)
+		free(urls[i]);
+	free(urls);
+}
+
+int endpoints_other_client_urls(const struct endpoints *e, unsigned ordinal, unsigned initial_size,
+                                const char *extra, char ***ret, size_t *ret_n)
+{
+	unsigned members = initial_size > ordinal + 1 ? initial_size : ordinal + 1;
+	size_t cap = members + 1 + (extra ? strlen(extra) : 0), n = 0;
+	char **v = calloc(cap, sizeof(*v)), *copy = NULL, *save = NULL;
+	bool oom = !v || (extra && !(copy = strdup(extra)));
+
+	for (char *u = !oom && copy ? strtok_r(copy, ",", &save) : NULL; u;
+	     u = strtok_r(NULL, ",", &save))
+		oom |= !(v[n++] = strdup(u));
+	free(copy);
+	for (unsigned i = 0; !oom && i < members; i++)
+		if (i != ordinal)
+			oom |= !(v[n++] = endpoints_client_url(e, i));
+	if (oom) {
+		endpoints_free_urls(v, n);
+		return -ENOMEM;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }

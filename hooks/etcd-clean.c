@@ -720,40 +720,6 @@ enum probe {
 	PROBE_DEADLINE,   /* the overall deadline cut the question short */
 };
 
-/* The client URLs to ask, as etcd-join asks them: the extra endpoints, then every other
- * member's by ordinal (below INITIAL_CLUSTER_SIZE or this member's ordinal). */
-static int probe_urls(const struct clean *c, const struct identity *id, const struct endpoints *ep,
-                      char ***ret, size_t *ret_n)
-{
-	unsigned n_peers = c->s.initial_cluster_size > id->ordinal + 1 ? c->s.initial_cluster_size
-	                                                               : id->ordinal + 1;
-	size_t cap = n_peers + 1 + (c->s.endpoints ? strlen(c->s.endpoints) : 0), n = 0;
-	char **v = calloc(cap, sizeof(*v)), *copy = NULL, *save = NULL;
-	bool oom = false;
-
-	if (!v)
-		return -ENOMEM;
-	if (c->s.endpoints) {
-		copy = strdup(c->s.endpoints);
-		oom = !copy;
-	}
-	for (char *u = copy ? strtok_r(copy, ",", &save) : NULL; u; u = strtok_r(NULL, ",", &save))
-		oom |= !(v[n++] = strdup(u));
-	free(copy);
-	for (unsigned i = 0; i < n_peers; i++)
-		if (i != id->ordinal)
-			oom |= !(v[n++] = endpoints_client_url(ep, i));
-	if (oom) {
-		for (size_t i = 0; i < n; i++)
-			free(v[i]);
-		free(v);
-		return -ENOMEM;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
 /* Is this member (by the WAL's member ID, or by its peer URL) a started member of a cluster
  * that answers? Logs what it found. */
 static enum probe probe_cluster(struct clean *c)
@@ -783,17 +749,10 @@ static enum probe probe_cluster(struct clean *c)
 		        err.msg);
 		return PROBE_NO_NAME;
 	}
-	ep = (struct endpoints){
-	        .set_name = id.set_name,
-	        .service = c->s.service ? c->s.service : id.set_name,
-	        .namespace = c->s.namespace,
-	        .cluster_domain = c->s.cluster_domain,
-	        .client_tls = c->s.cacert || c->s.cert,
-	        .client_port = c->s.client_port,
-	        .peer_port = c->s.peer_port,
-	};
+	endpoints_init(&ep, &c->s, id.set_name);
 	my_peer_url = endpoints_peer_url(&ep, id.ordinal);
-	if (!my_peer_url || probe_urls(c, &id, &ep, &urls, &n) < 0) {
+	if (!my_peer_url || endpoints_other_client_urls(&ep, id.ordinal, c->s.initial_cluster_size,
+	                                                c->s.endpoints, &urls, &n) < 0) {
 		log_msg(LOG_FATAL, "out of memory");
 		result = PROBE_FAILED;
 		goto out;

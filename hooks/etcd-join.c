@@ -204,43 +204,6 @@ static int wait_for_names(struct join *j)
 	return 0;
 }
 
-/* The client URLs to ask: the extra endpoints, then every other member's by ordinal. */
-static int probe_urls(const struct join *j, char ***ret, size_t *ret_n)
-{
-	unsigned n_peers = j->s.initial_cluster_size > j->id.ordinal + 1 ? j->s.initial_cluster_size
-	                                                                 : j->id.ordinal + 1;
-	size_t cap = n_peers + 1 + (j->s.endpoints ? strlen(j->s.endpoints) : 0), n = 0;
-	char **v = calloc(cap, sizeof(*v)), *copy = NULL, *save = NULL;
-
-	if (!v)
-		return -ENOMEM;
-	if (j->s.endpoints && (copy = strdup(j->s.endpoints)))
-		for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save))
-			v[n++] = strdup(u);
-	free(copy);
-	for (unsigned i = 0; i < n_peers; i++)
-		if (i != j->id.ordinal)
-			v[n++] = endpoints_client_url(&j->ep, i);
-	for (size_t i = 0; i < n; i++) {
-		if (!v[i]) {
-			for (size_t k = 0; k < n; k++)
-				free(v[k]);
-			free(v);
-			return -ENOMEM;
-		}
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
-static void free_urls(char **v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static bool is_me(const struct join *j, const struct etcd_member *m)
 {
 	return etcd_member_has_peer_url(m, j->my_peer_url);
@@ -301,7 +264,8 @@ static enum join_cluster probe_cluster(struct join *j, bool quiet)
 	int r;
 
 	error_clear(&err);
-	if (probe_urls(j, &urls, &n) < 0) {
+	if (endpoints_other_client_urls(&j->ep, j->id.ordinal, j->s.initial_cluster_size,
+	                                j->s.endpoints, &urls, &n) < 0) {
 		log_msg(LOG_FATAL, "out of memory");
 		return JOIN_CLUSTER_UNKNOWN;
 	}
@@ -339,7 +303,7 @@ static enum join_cluster probe_cluster(struct join *j, bool quiet)
 	}
 out:
 	etcd_client_free(client);
-	free_urls(urls, n);
+	endpoints_free_urls(urls, n);
 	return result;
 }
 
@@ -1204,16 +1168,7 @@ int main(int argc, char **argv)
 	if (!j.s.timeout_ms)
 		j.s.timeout_ms = DEFAULT_TIMEOUT_MS;
 	deadline_init(&j.deadline, j.s.timeout_ms);
-	j.ep = (struct endpoints){
-	        .set_name = j.id.set_name,
-	        .service = j.s.service ? j.s.service : j.id.set_name,
-	        .namespace = j.s.namespace,
-	        .cluster_domain = j.s.cluster_domain,
-	        .client_tls = j.s.cacert || j.s.cert,
-	        .peer_tls = false,
-	        .client_port = j.s.client_port,
-	        .peer_port = j.s.peer_port,
-	};
+	endpoints_init(&j.ep, &j.s, j.id.set_name);
 	j.my_peer_url = endpoints_peer_url(&j.ep, j.id.ordinal);
 	j.my_client_url = endpoints_client_url(&j.ep, j.id.ordinal);
 	j.etcd_path = find_etcd(j.s.etcd);

@@ -236,36 +236,31 @@ static int find_identity(struct leave *l)
 /* A client of the other members (by ordinal, and --endpoints), and the member list. */
 static int read_members(struct leave *l)
 {
-	unsigned n_peers = l->s.initial_cluster_size > l->id.ordinal + 1 ? l->s.initial_cluster_size
-	                                                                 : l->id.ordinal + 1;
-	char **urls =
-	        calloc(n_peers + 2 + (l->s.endpoints ? strlen(l->s.endpoints) : 0), sizeof(*urls));
-	char *copy = NULL, *save = NULL;
+	char **urls = NULL, **more;
 	struct deadline d;
 	struct error err;
 	size_t n = 0;
 	int r;
 
 	error_clear(&err);
-	if (!urls)
+	if (endpoints_other_client_urls(&l->ep, l->id.ordinal, l->s.initial_cluster_size,
+	                                l->s.endpoints, &urls, &n) < 0)
 		return EXIT_FAILED;
-	if (l->s.endpoints && (copy = strdup(l->s.endpoints)))
-		for (char *u = strtok_r(copy, ",", &save); u; u = strtok_r(NULL, ",", &save))
-			urls[n++] = strdup(u);
-	for (unsigned i = 0; i < n_peers; i++)
-		if (i != l->id.ordinal)
-			urls[n++] = endpoints_client_url(&l->ep, i);
-	urls[n++] = strdup(l->local_client);
+	/* This member's own etcd last: it can answer too, but it is the one leaving. */
+	more = realloc(urls, (n + 1) * sizeof(*urls));
+	if (!more || !(more[n] = strdup(l->local_client))) {
+		endpoints_free_urls(more ? more : urls, n);
+		return EXIT_FAILED;
+	}
+	urls = more;
+	n++;
 	deadline_init(&d, 2 * CALL_TIMEOUT_MS);
 	r = etcd_client_new(l->http, (const char *const *)urls, n, &l->cluster, &err);
 	if (r == 0 && l->s.user && l->s.password)
 		etcd_client_login(l->cluster, l->s.user, l->s.password, &d, NULL);
 	if (r == 0)
 		r = etcd_member_list(l->cluster, &d, &l->members, &err);
-	for (size_t i = 0; i < n; i++)
-		free(urls[i]);
-	free(urls);
-	free(copy);
+	endpoints_free_urls(urls, n);
 	if (r < 0) {
 		log_msg(LOG_FATAL, "cannot read the member list: %s", err.msg);
 		return EXIT_FAILED;
@@ -539,15 +534,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	deadline_init(&l.deadline, l.s.timeout_ms ? l.s.timeout_ms : DEFAULT_TIMEOUT_MS);
-	l.ep = (struct endpoints){
-	        .set_name = l.id.set_name,
-	        .service = l.s.service ? l.s.service : l.id.set_name,
-	        .namespace = l.s.namespace,
-	        .cluster_domain = l.s.cluster_domain,
-	        .client_tls = l.s.cacert || l.s.cert,
-	        .client_port = l.s.client_port,
-	        .peer_port = l.s.peer_port,
-	};
+	endpoints_init(&l.ep, &l.s, l.id.set_name);
 	l.my_peer_url = endpoints_peer_url(&l.ep, l.id.ordinal);
 	snprintf(l.local_client, sizeof(l.local_client), "%s://127.0.0.1:%u",
 	         l.ep.client_tls ? "https" : "http", l.s.client_port);

@@ -221,39 +221,36 @@ static int voter_client(struct promote *p, struct etcd_client **ret)
 {
 	struct etcd_member_list l = {0};
 	struct deadline d;
-	char **urls;
-	size_t n = 0, cap;
-	unsigned members;
+	char **urls = NULL, **more;
+	size_t n = 0;
 	int r;
 
 	deadline_init(&d, CALL_TIMEOUT_MS);
 	etcd_peer_members(p->http, p->local_peer, &d, &l, NULL);
-	members = p->s.initial_cluster_size > p->id.ordinal + 1 ? p->s.initial_cluster_size
-	                                                        : p->id.ordinal + 1;
-	if (l.n_members > members)
-		members = (unsigned)l.n_members;
-	cap = members + l.n_members * 2 + 1;
-	urls = calloc(cap, sizeof(*urls));
-	for (unsigned i = 0; urls && i < members; i++)
-		if (i != p->id.ordinal && (urls[n] = endpoints_client_url(&p->ep, i)))
-			n++;
-	for (size_t i = 0; urls && i < l.n_members; i++) {
+	/* As many ordinals as the local view has members, at least. */
+	r = endpoints_other_client_urls(&p->ep, p->id.ordinal,
+	                                l.n_members > p->s.initial_cluster_size
+	                                        ? (unsigned)l.n_members
+	                                        : p->s.initial_cluster_size,
+	                                p->s.endpoints, &urls, &n);
+	for (size_t i = 0; r == 0 && i < l.n_members; i++) {
 		const struct etcd_member *m = &l.members[i];
 
-		if (m->is_learner ||
-		    etcd_member_find_peer_url(
-		            &(struct etcd_member_list){.members = (struct etcd_member *)m,
-		                                       .n_members = 1},
-		            p->my_peer_url))
+		if (m->is_learner || etcd_member_has_peer_url(m, p->my_peer_url) ||
+		    !m->n_client_urls)
 			continue;
-		for (size_t k = 0; k < m->n_client_urls && k < 2 && n < cap; k++)
-			if ((urls[n] = strdup(m->client_urls[k])))
-				n++;
+		more = realloc(urls, (n + 1) * sizeof(*urls));
+		if (!more || !(more[n] = strdup(m->client_urls[0]))) {
+			urls = more ? more : urls;
+			r = -ENOMEM;
+			break;
+		}
+		urls = more;
+		n++;
 	}
-	r = urls ? etcd_client_new(p->http, (const char *const *)urls, n, ret, NULL) : -ENOMEM;
-	for (size_t i = 0; urls && i < n; i++)
-		free(urls[i]);
-	free(urls);
+	if (r == 0)
+		r = etcd_client_new(p->http, (const char *const *)urls, n, ret, NULL);
+	endpoints_free_urls(urls, n);
 	etcd_member_list_free(&l);
 	return r;
 }
@@ -415,15 +412,7 @@ int main(int argc, char **argv)
 	deadline_init(&p.deadline, p.s.timeout_ms ? p.s.timeout_ms : DEFAULT_TIMEOUT_MS);
 	if (!p.s.timeout_ms)
 		p.s.timeout_ms = DEFAULT_TIMEOUT_MS;
-	p.ep = (struct endpoints){
-	        .set_name = p.id.set_name,
-	        .service = p.s.service ? p.s.service : p.id.set_name,
-	        .namespace = p.s.namespace,
-	        .cluster_domain = p.s.cluster_domain,
-	        .client_tls = p.s.cacert || p.s.cert,
-	        .client_port = p.s.client_port,
-	        .peer_port = p.s.peer_port,
-	};
+	endpoints_init(&p.ep, &p.s, p.id.set_name);
 	p.my_peer_url = endpoints_peer_url(&p.ep, p.id.ordinal);
 	snprintf(p.local_peer, sizeof(p.local_peer), "http://127.0.0.1:%u", p.s.peer_port);
 	snprintf(p.local_client, sizeof(p.local_client), "%s://127.0.0.1:%u",

@@ -65,6 +65,8 @@ def write_spec(tmp, name, main, post_start=None, pre_stop=None, init=None, grace
         c["lifecycle"]["postStart"] = {"exec": {"command": sh(post_start)}}
     if pre_stop:
         c["lifecycle"]["preStop"] = {"exec": {"command": sh(pre_stop)}}
+    # only the shell init container given here, not the spec's etcd-clean
+    pod["initContainers"] = []
     if init:
         pod["initContainers"] = [{"name": "init", "command": sh(init), "env": copy.deepcopy(c["env"])}]
     path = os.path.join(tmp, name + ".json")
