@@ -487,6 +487,8 @@ static int run(struct leave *l)
 	if (r)
 		return r;
 	move_data_aside(l);
+	log_msg(LOG_INFO, "left the cluster took=%.3fs",
+	        (double)deadline_elapsed_ms(&l->deadline) / 1000.0);
 	return EXIT_DONE;
 }
 

@@ -35,8 +35,9 @@ scenarios against pods built by sim/sim with the programs of --hooks-bin:
   leave-3-1           (continues) 3 -> 1: members 2 and 1 leave one by one, then 1 -> 3
   quorum-refused      (continues) etcd-1 frozen, 3 -> 2: removing etcd-2 would break
                       quorum, so etcd-leave refuses (exit 3) and the member stays
-  no-churn            (continues) etcd-leave run twice by hand, a restart of etcd-2, and a
-                      preStop killed after its intent: the member is kept, not churned
+  no-churn            (continues) 3 -> 5; etcd-leave run twice by hand in etcd-4, restarts of
+                      etcd-4 (above the initial size), one after a preStop killed after its
+                      intent: the member is kept, not churned; then 5 -> 3
   wipe-refused        (continues) etcd-clean --wipe --force while etcd runs: refused
   scale-cycles        (continues) 3 -> 5 -> 3 three times: no leftovers, the quarantine
                       stays bounded
@@ -533,21 +534,29 @@ def quorum_refused(sim, times, ctx):
 
 
 def no_churn(sim, times, ctx):
+    """etcd-4 is above the initial size: the classic rule would remove and add its member on
+    every restart. With the scale-down policy it stays."""
+    sim.run("scale", "5", "--timeout", WAIT)
+    ids = check_all(sim, ctx["ids"], 5)
     for _ in range(2):  # preStop run twice, by hand, while the pod stays
-        out = subprocess.run(sim.base + ["exec", "2", "--", "etcd-leave"], capture_output=True,
+        out = subprocess.run(sim.base + ["exec", "4", "--", "etcd-leave"], capture_output=True,
                              text=True, timeout=60)
         expect(out.returncode == 0 and "member stays" in out.stderr,
                "etcd-leave by hand: exit %d: %s" % (out.returncode, out.stderr[-500:]))
-    sim.run("restart", "2", "--timeout", WAIT)
-    check_all(sim, ctx["ids"], 3)
+    sim.run("restart", "4", "--timeout", WAIT)
+    check_all(sim, ids, 5)
+    expect(log_has(sim, 4, "this pod comes back, the member stays"),
+           "etcd-4's preStop did not keep the member on a restart")
     # a preStop killed right after it recorded its intent, before the remove call
-    before = quarantined(sim, 2)
-    tomb = os.path.join(sim.volume(2), ".etcd-hooks", "tombstone")
+    before = quarantined(sim, 4)
+    tomb = os.path.join(sim.volume(4), ".etcd-hooks", "tombstone")
     with open(tomb, "w") as f:
-        f.write("member_id=%d\ncluster_id=1\nstate=removing\n" % ctx["ids"]["etcd-2"])
-    sim.run("restart", "2", "--timeout", WAIT)
-    check_all(sim, ctx["ids"], 3)
-    expect(quarantined(sim, 2) == before, "etcd-2's data was moved aside: %s" % quarantined(sim, 2))
+        f.write("member_id=%d\ncluster_id=1\nstate=removing\n" % ids["etcd-4"])
+    sim.run("restart", "4", "--timeout", WAIT)
+    check_all(sim, ids, 5)
+    expect(quarantined(sim, 4) == before, "etcd-4's data was moved aside: %s" % quarantined(sim, 4))
+    sim.run("scale", "3", "--timeout", WAIT)
+    ctx["ids"] = check_all(sim, without(ids, "etcd-3", "etcd-4"), 3)
 
 
 def wipe_refused(sim, times, ctx):
