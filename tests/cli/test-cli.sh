@@ -15,25 +15,16 @@ hooks=${1:?usage: test-cli.sh HOOKS_BUILD_DIR}
 etcd_bin=${ETCD_BIN:-/var/cache/etcd-hooks/3.4/bin/etcd}
 programs=(etcd-join etcd-promote etcd-leave etcd-clean)
 secret=s3cr3t-xyz
-failed=0
 tmp=$(mktemp -d /tmp/test-cli-XXXXXX)
-etcd_pid=
+port_base=24810
+# shellcheck source=lib.sh
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 cleanup() {
 	stop_etcd
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-ok() { echo "ok - $1"; }
-fail() {
-	echo "FAIL - $1"
-	shift
-	for text in "$@"; do
-		printf '%s\n' "$text" | sed 's/^/    /'
-	done
-	failed=1
-}
 
 # run [VAR=value...] PROGRAM [args...]: run a built program with only PATH (and the given
 # variables) in its environment, bounded; sets $rc, and $tmp/out, $tmp/err.
@@ -50,33 +41,6 @@ run() {
 	rc=$?
 }
 
-# What the last run printed, for a failure report.
-printed() {
-	echo "exit $rc; stdout: $(head -c 600 "$tmp/out" | tr '\n' '|')"
-	echo "stderr: $(head -c 600 "$tmp/err" | tr '\n' '|')"
-}
-
-# expect NAME RC STREAM TEXT...: the last run exited RC and STREAM (out, err or all) holds
-# every TEXT (fixed strings).
-expect() {
-	local name=$1 want=$2 stream=$3 text missing=
-	shift 3
-	case $stream in
-	out) cat "$tmp/out" >"$tmp/seen" ;;
-	err) cat "$tmp/err" >"$tmp/seen" ;;
-	*) cat "$tmp/out" "$tmp/err" >"$tmp/seen" ;;
-	esac
-	for text in "$@"; do
-		grep -qF -- "$text" "$tmp/seen" || missing+="'$text' "
-	done
-	if [ "$rc" != "$want" ] || [ -n "$missing" ]; then
-		fail "$name" "expected exit $want${missing:+ and std$stream with $missing}" \
-			"$(printed)"
-	else
-		ok "$name"
-	fi
-}
-
 # no_secret NAME: the password appears nowhere in what the last run printed.
 no_secret() {
 	if grep -qF -- "$secret" "$tmp/out" "$tmp/err"; then
@@ -84,54 +48,6 @@ no_secret() {
 	else
 		ok "$1: no password in the output"
 	fi
-}
-
-port_free() {
-	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# Two free loopback ports from 24810 up (24790/24800 are record-wal.sh's).
-pick_ports() {
-	local p=24810
-	while ! port_free $p || ! port_free $((p + 10)); do
-		p=$((p + 1))
-		[ $p -lt 24900 ] || return 1
-	done
-	client_port=$p
-	peer_port=$((p + 10))
-}
-
-stop_etcd() {
-	if [ -n "$etcd_pid" ]; then
-		kill "$etcd_pid" 2>/dev/null
-		wait "$etcd_pid" 2>/dev/null
-	fi
-	etcd_pid=
-}
-
-# start_etcd DATA_DIR: a 1-member etcd on loopback, healthy within 20 s.
-start_etcd() {
-	local client=http://127.0.0.1:$client_port peer=http://127.0.0.1:$peer_port
-	env -i PATH=/usr/bin:/bin "$etcd_bin" --name n1 --data-dir "$1" \
-		--listen-client-urls "$client" --advertise-client-urls "$client" \
-		--listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
-		--initial-cluster "n1=$peer" --initial-cluster-state new \
-		>"$tmp/etcd.log" 2>&1 &
-	etcd_pid=$!
-	for _ in $(seq 200); do
-		if ! kill -0 "$etcd_pid" 2>/dev/null; then
-			etcd_pid=
-			return 1
-		fi
-		curl -sf -m 1 "$client/health" 2>/dev/null | grep -q true && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# Every file under DIR with its size and mtime.
-snapshot() {
-	find "$1" -printf '%p %s %T@\n' | sort
 }
 
 termination_log_existed=false

@@ -3,6 +3,7 @@
  * meson; a missing binary fails the test), the helper folder's path and atomic writes, the
  * quarantine (the move, the reason, bounded retention that never follows a symlink, no
  * trace on failure) and the cluster marker. */
+#include "testdir.h"
 #include "datadir.h"
 
 #include <check.h>
@@ -26,42 +27,6 @@
 
 /* One temp dir for the run, made and removed by main() whatever the tests do, and one
  * fresh dir in it for each test. */
-static char top[64];
-static char tmp[128];
-
-static void make_tmp(void)
-{
-	snprintf(tmp, sizeof(tmp), "%s/test-XXXXXX", top);
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
-/* tmp/rel, into buf */
-static const char *at(char *buf, size_t size, const char *rel)
-{
-	snprintf(buf, size, "%s/%s", tmp, rel);
-	return buf;
-}
-#define AT(rel) at((char[4096]){0}, 4096, (rel))
-
-static void make_dir(const char *rel)
-{
-	ck_assert_msg(mkdir(AT(rel), 0700) == 0, "mkdir %s: %s", rel, strerror(errno));
-}
-
-static void make_file(const char *rel, const char *content)
-{
-	FILE *f = fopen(AT(rel), "w");
-
-	ck_assert_msg(f != NULL, "create %s: %s", rel, strerror(errno));
-	fputs(content, f);
-	ck_assert_int_eq(fclose(f), 0);
-}
 
 /* member/wal/<first segment> and member/snap/db, as etcd lays them out */
 static void make_member(const char *wal_content, const char *db_content)
@@ -1519,17 +1484,5 @@ static Suite *datadir_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(datadir_suite());
-	int failures;
-
-	strcpy(top, "/tmp/test-datadir-XXXXXX");
-	if (!mkdtemp(top)) {
-		perror("test-datadir: mkdtemp");
-		return 1;
-	}
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(top, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-	return failures ? 1 : 0;
+	return testdir_run("datadir", datadir_suite());
 }

@@ -1,5 +1,6 @@
 /* Unit tests of common/log: the line grammar on stderr and the termination log, which is
  * written on a fatal error only when it exists (the kubelet makes it; we never do). */
+#include "testdir.h"
 #include "log.h"
 
 #include <check.h>
@@ -12,7 +13,6 @@
 
 /* One temp dir for the run, made and removed by main() whatever the tests do, and one
  * fresh dir in it for each test. */
-static char top[64];
 static char dir[128];
 static char stderr_path[160];
 static int saved_stderr = -1;
@@ -39,12 +39,6 @@ static void teardown(void)
 	dup2(saved_stderr, STDERR_FILENO);
 	close(saved_stderr);
 	log_init("etcd-hooks", NULL, false);
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
 }
 
 /* The whole content of a file, into buf; false when it does not exist. */
@@ -178,17 +172,5 @@ static Suite *log_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(log_suite());
-	int failures;
-
-	strcpy(top, "/tmp/test-log-XXXXXX");
-	if (!mkdtemp(top)) {
-		perror("test-log: mkdtemp");
-		return 1;
-	}
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(top, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-	return failures ? 1 : 0;
+	return testdir_run("log", log_suite());
 }

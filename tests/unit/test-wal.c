@@ -3,6 +3,7 @@
  * server reported by data/record-wal.sh), and from frames handcrafted here the way etcd's
  * encoder writes them, for every way a WAL head can be wrong. Bad input gives a clean error
  * (-ENODATA or -EBADMSG, a message, *ret untouched), never a crash. */
+#include "testdir.h"
 #include "wal.h"
 
 #include <check.h>
@@ -30,33 +31,6 @@ enum {
 static const struct wal_metadata untouched = {UINT64_C(0x5e5e5e5e5e5e5e5e), 42};
 
 /* ---- a temp dir per test ---- */
-
-static char top[64];
-static char tmp[128];
-
-static void make_tmp(void)
-{
-	snprintf(tmp, sizeof(tmp), "%s/test-XXXXXX", top);
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
-static const char *at(char *buf, size_t size, const char *rel)
-{
-	snprintf(buf, size, "%s/%s", tmp, rel);
-	return buf;
-}
-#define AT(rel) at((char[4096]){0}, 4096, (rel))
-
-static void make_dir(const char *rel)
-{
-	ck_assert_msg(mkdir(AT(rel), 0700) == 0, "mkdir %s: %s", rel, strerror(errno));
-}
 
 static void write_file(const char *rel, const uint8_t *data, size_t len)
 {
@@ -747,17 +721,5 @@ static Suite *wal_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(wal_suite());
-	int failures;
-
-	strcpy(top, "/tmp/test-wal-XXXXXX");
-	if (!mkdtemp(top)) {
-		perror("test-wal: mkdtemp");
-		return 1;
-	}
-	srunner_run_all(sr, CK_ENV);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(top, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-	return failures ? 1 : 0;
+	return testdir_run("wal", wal_suite());
 }
