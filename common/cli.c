@@ -87,50 +87,15 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 	return r;
 }
 
-static const char *unfinished_program, *unfinished_summary;
-
-static void unfinished_usage(FILE *f)
+int cli_check(struct settings *s, struct identity *ret_id)
 {
-	fprintf(f,
-	        "Usage: %s [options]\n"
-	        "%s\n"
-	        "Not implemented yet: this version only checks its configuration.\n"
-	        "\n"
-	        "Options: the shared settings of etcd-hooks(7) (--name, --set-name, --namespace,\n"
-	        "--data-dir, --endpoints, --timeout, ...), each also read from its environment\n"
-	        "variable; -h, --help; -V, --version.\n"
-	        "\n"
-	        "Exit: 0 done, 1 failed, 2 usage or configuration, 3 refused for safety,\n"
-	        "4 deadline passed. See %s(8).\n",
-	        unfinished_program, unfinished_summary, unfinished_program);
-}
-
-int cli_unfinished_main(const char *program, const char *summary, int argc, char **argv)
-{
-	struct settings s;
-	struct identity id;
 	struct error err;
-	int first, r;
 
-	unfinished_program = program;
-	unfinished_summary = summary;
-	log_init(program, "/dev/termination-log", false);
-	settings_init(&s);
 	error_clear(&err);
-	r = cli_parse(&(struct cli){.program = program, .usage = unfinished_usage}, &s, argc, argv,
-	              &first);
-	if (r < 0 && (settings_validate(&s, 0, &err) < 0 ||
-	              identity_resolve(s.name, s.set_name, &id, &err) < 0)) {
+	if (settings_validate(s, 0, &err) < 0 ||
+	    identity_resolve(s->name, s->set_name, ret_id, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);
-		r = EXIT_USAGE;
+		return EXIT_USAGE;
 	}
-	if (r < 0) {
-		log_msg(LOG_FATAL,
-		        "not implemented yet: this version of %s only checks its "
-		        "configuration",
-		        program);
-		r = EXIT_FAILED;
-	}
-	settings_free(&s);
-	return r;
+	return 0;
 }

@@ -3,6 +3,7 @@
  * ("prog: error: ...\nTry 'prog --help'."). Environment first, then flags. */
 #pragma once
 
+#include "identity.h"
 #include "settings.h"
 
 #include <getopt.h>
@@ -30,7 +31,6 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 int cli_usage_error(const char *program, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
-/* main() of a program whose real work is not written yet: it reads and validates the
- * settings and the member identity, answers --help and --version, and otherwise says
- * "not implemented yet" and returns 1. `summary` is the one-line description for --help. */
-int cli_unfinished_main(const char *program, const char *summary, int argc, char **argv);
+/* Validate the settings once and resolve this member's identity. Returns 0, or logs the
+ * reason (LOG_FATAL) and returns the exit code 2. */
+int cli_check(struct settings *s, struct identity *ret_id);

@@ -883,6 +883,31 @@ static void text_value(const char *text, const char *key, char *buf, size_t size
 	}
 }
 
+/* Open quarantine entry `entry` of data_dir without following links: *ret_qfd the quarantine
+ * folder, *ret_efd the entry, path its path (for messages). Returns 0 or a negative errno;
+ * on failure nothing stays open. */
+static int open_entry(const char *data_dir, const char *qdir, const char *entry, char *path,
+                      size_t size, int *ret_qfd, int *ret_efd, struct error *err)
+{
+	int qfd, efd;
+
+	if (!entry_name_valid(entry))
+		return error_set(err, -EINVAL, "'%s' is not the name of a quarantine entry",
+		                 entry ? entry : "");
+	snprintf(path, size, "%s/%s", qdir, entry);
+	qfd = open_quarantine(data_dir, err);
+	if (qfd < 0)
+		return qfd;
+	efd = open_dir_at(qfd, entry, path, err);
+	if (efd < 0) {
+		close(qfd);
+		return efd;
+	}
+	*ret_qfd = qfd;
+	*ret_efd = efd;
+	return 0;
+}
+
 int datadir_quarantine_entry_read(const char *data_dir, const char *entry,
                                   struct datadir_quarantine_entry *ret, struct error *err)
 {
@@ -893,19 +918,9 @@ int datadir_quarantine_entry_read(const char *data_dir, const char *entry,
 
 	if (!qdir)
 		return error_set(err, -ENOMEM, "out of memory");
-	if (!entry_name_valid(entry)) {
-		r = error_set(err, -EINVAL, "'%s' is not the name of a quarantine entry",
-		              entry ? entry : "");
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/%s", qdir, entry);
-	r = qfd = open_quarantine(data_dir, err);
+	r = open_entry(data_dir, qdir, entry, path, sizeof(path), &qfd, &efd, err);
 	if (r < 0)
 		goto out;
-	r = efd = open_dir_at(qfd, entry, path, err);
-	if (r < 0)
-		goto out;
-	r = 0;
 	e.time = stamp_time(entry);
 	fd = openat(efd, "reason", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd >= 0) {
@@ -984,19 +999,9 @@ int datadir_quarantine_restore(const char *data_dir, const char *entry, char **r
 		goto out;
 	}
 	base++;
-	if (!entry_name_valid(entry)) {
-		r = error_set(err, -EINVAL, "'%s' is not the name of a quarantine entry",
-		              entry ? entry : "");
-		goto out;
-	}
-	snprintf(epath, sizeof(epath), "%s/%s", qdir, entry);
-	r = qfd = open_quarantine(data_dir, err);
+	r = open_entry(data_dir, qdir, entry, epath, sizeof(epath), &qfd, &efd, err);
 	if (r < 0)
 		goto out;
-	r = efd = open_dir_at(qfd, entry, epath, err);
-	if (r < 0)
-		goto out;
-	r = 0;
 
 	/* The data: named like the data dir, or else the entry's only directory. */
 	if (fstatat(efd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {

@@ -1159,12 +1159,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_init("etcd-join", "/dev/termination-log", j.s.debug);
-	if (settings_validate(&j.s, 0, &err) < 0 ||
-	    identity_resolve(j.s.name, j.s.set_name, &j.id, &err) < 0) {
-		log_msg(LOG_FATAL, "%s", err.msg);
-		r = EXIT_USAGE;
+	r = cli_check(&j.s, &j.id);
+	if (r)
 		goto out;
-	}
 	if (!j.s.timeout_ms)
 		j.s.timeout_ms = DEFAULT_TIMEOUT_MS;
 	deadline_init(&j.deadline, j.s.timeout_ms);

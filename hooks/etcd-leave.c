@@ -529,12 +529,9 @@ int main(int argc, char **argv)
 	if (r >= 0)
 		goto out;
 	log_init("etcd-leave", NULL, l.s.debug);
-	if (settings_validate(&l.s, 0, &err) < 0 ||
-	    identity_resolve(l.s.name, l.s.set_name, &l.id, &err) < 0) {
-		log_msg(LOG_FATAL, "%s", err.msg);
-		r = EXIT_USAGE;
+	r = cli_check(&l.s, &l.id);
+	if (r)
 		goto out;
-	}
 	deadline_init(&l.deadline, l.s.timeout_ms ? l.s.timeout_ms : DEFAULT_TIMEOUT_MS);
 	endpoints_init(&l.ep, &l.s, l.id.set_name);
 	l.my_peer_url = endpoints_peer_url(&l.ep, l.id.ordinal);

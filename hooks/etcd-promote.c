@@ -403,12 +403,9 @@ int main(int argc, char **argv)
 	if (r >= 0)
 		goto out;
 	log_init("etcd-promote", NULL, p.s.debug);
-	if (settings_validate(&p.s, 0, &err) < 0 ||
-	    identity_resolve(p.s.name, p.s.set_name, &p.id, &err) < 0) {
-		log_msg(LOG_FATAL, "%s", err.msg);
-		r = EXIT_USAGE;
+	r = cli_check(&p.s, &p.id);
+	if (r)
 		goto out;
-	}
 	deadline_init(&p.deadline, p.s.timeout_ms ? p.s.timeout_ms : DEFAULT_TIMEOUT_MS);
 	if (!p.s.timeout_ms)
 		p.s.timeout_ms = DEFAULT_TIMEOUT_MS;
