@@ -1,6 +1,7 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,11 +59,32 @@ uint64_t backoff_next(struct backoff *b, const struct deadline *d)
 	return delay < left ? delay : left;
 }
 
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void clock_handle_stop_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+int clock_stop_signal(void)
+{
+	return stop_signal;
+}
+
 void clock_sleep_ms(uint64_t ms)
 {
 	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
 	                      .tv_nsec = (long)(ms % 1000) * 1000000L};
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+	while (!stop_signal && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }

@@ -31,5 +31,13 @@ void backoff_init(struct backoff *b, uint64_t first_ms, uint64_t max_ms);
 /* The next delay: the base delay with ±25% jitter, clipped to what is left of d. */
 uint64_t backoff_next(struct backoff *b, const struct deadline *d);
 
-/* Sleep ms milliseconds (restarted on EINTR). */
+/* Sleep ms milliseconds (restarted on EINTR), or less once a stop was requested. */
 void clock_sleep_ms(uint64_t ms);
+
+/* SIGTERM and SIGINT end every wait: install handlers (without SA_RESTART) that record the
+ * request, so that clock_sleep_ms() returns early, HTTP calls abort (http.c) and callers see
+ * clock_stop_signal() != 0 and leave without changing anything more. As PID 1 of a
+ * container a process has no default action for these signals; this gives it one. */
+void clock_handle_stop_signals(void);
+/* The stop signal received (SIGTERM or SIGINT), or 0. */
+int clock_stop_signal(void);

@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include "clock.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -128,6 +130,35 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* The one response header kept: a peer port names its cluster in it. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	static const char name[] = "x-etcd-cluster-id:";
+	struct http_response *resp = userdata;
+	size_t n = size * nmemb, k = sizeof(name) - 1;
+
+	if (n > k && strncasecmp(data, name, k) == 0) {
+		const char *v = data + k;
+		size_t len = n - k;
+
+		while (len && (*v == ' ' || *v == '\t'))
+			v++, len--;
+		while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+			len--;
+		if (len < sizeof(resp->etcd_cluster_id))
+			snprintf(resp->etcd_cluster_id, sizeof(resp->etcd_cluster_id), "%.*s",
+			         (int)len, v);
+	}
+	return n;
+}
+
+/* A stop signal (SIGTERM) aborts the call in flight. */
+static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	return clock_stop_signal() != 0;
+}
+
 /* etcd-join execs etcd: no descriptor of ours may leak into it. */
 static curl_socket_t open_cloexec_socket(void *clientp, curlsocktype purpose,
                                          struct curl_sockaddr *address)
@@ -159,9 +190,16 @@ static int map_curl_error(CURLcode rc, const struct sink *s, const char *url, co
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CIPHER:
 	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_RECV_ERROR:
-		code = rc == CURLE_RECV_ERROR ? -EIO : -EPROTO;
+		code = -EPROTO;
 		break;
+	case CURLE_GOT_NOTHING:
+		/* Something listens there but speaks another protocol: http:// to a TLS port. */
+		return error_set(err, -EPROTO,
+		                 "'%s' closed the connection without a reply (a TLS port "
+		                 "asked over http?)",
+		                 url);
+	case CURLE_ABORTED_BY_CALLBACK:
+		return error_set(err, -EINTR, "'%s': interrupted by a stop signal", url);
 	default:
 		code = -EIO;
 	}
@@ -174,6 +212,7 @@ int http_request(struct http_client *c, const char *method, const char *url, con
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL;
 	struct sink s = {.max = c->o.max_body};
+	struct http_response resp = {0};
 	uint64_t timeout = c->o.call_timeout_ms;
 	const char *ctype = NULL;
 	CURL *h = c->curl;
@@ -204,6 +243,12 @@ int http_request(struct http_client *c, const char *method, const char *url, con
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "etcd-hooks/" ETCD_HOOKS_VERSION);
+	/* Tokens and passwords never go to a proxy: "" disables the proxy variables too. */
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	if (c->cacert)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
 	if (c->cert)
@@ -235,7 +280,7 @@ int http_request(struct http_client *c, const char *method, const char *url, con
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype);
-	memset(ret, 0, sizeof(*ret));
+	*ret = resp;
 	ret->status = status;
 	ret->body = s.buf ? s.buf : strdup("");
 	ret->len = s.len;

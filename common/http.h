@@ -26,6 +26,7 @@ struct http_response {
 	char *body; /* NUL-terminated, owned */
 	size_t len;
 	char content_type[64];
+	char etcd_cluster_id[24]; /* the X-Etcd-Cluster-Id header (peer port), "" when none */
 };
 
 struct http_client;
@@ -45,7 +46,9 @@ int http_client_set_auth(struct http_client *c, const char *token);
  * The total timeout is the client's call timeout clipped to the deadline d (may be NULL).
  * Any HTTP status counts as success: 0 and *ret filled. Transport failures return a
  * negative errno with curl's reason in err: -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH (name
- * not resolved), -EPROTO (TLS), -EFBIG (body over the cap), -EIO (other). */
+ * not resolved), -EPROTO (TLS, or a server that closed without a reply: another protocol on
+ * that port), -EFBIG (body over the cap), -EINTR (a stop signal, clock.h), -EIO (other).
+ * Proxies are never used: the proxy variables of the environment are ignored. */
 int http_request(struct http_client *c, const char *method, const char *url, const char *body,
                  const struct deadline *d, struct http_response *ret, struct error *err);
 
