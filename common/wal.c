@@ -11,7 +11,12 @@
 
 enum {
 	WAL_METADATA_TYPE = 1,
+	WAL_ENTRY_TYPE = 2,
+	WAL_STATE_TYPE = 3,
 	WAL_CRC_TYPE = 4,
+	WAL_SNAPSHOT_TYPE = 5,
+	/* wal_read_state() reads a segment this much at a time. */
+	WAL_CHUNK_BYTES = 256 * 1024,
 	/* What we read of the first file: the metadata record comes within the first few
 	 * hundred bytes. */
 	WAL_HEAD_BYTES = 64 * 1024,
@@ -124,8 +129,111 @@ int wal_parse_metadata(const uint8_t *buf, size_t len, struct wal_metadata *ret,
 	return error_set(err, -ENODATA, "the WAL ends before its metadata record");
 }
 
-/* The name of the first *.wal file in dir (by name; they are sequence-index names). */
-static int first_wal(const char *dir, char *ret, size_t size)
+/* One frame at buf (len bytes available): *ret_size the record, *ret_total the frame with
+ * its length field and padding. Returns 1 for a frame, 0 at the zero tail, -EAGAIN when the
+ * frame goes past len, -EBADMSG for a length that no record has. */
+static int frame_at(const uint8_t *buf, size_t len, size_t *ret_size, size_t *ret_total)
+{
+	uint64_t field = 0;
+	size_t size, pad = 0;
+
+	if (len < 8)
+		return -EAGAIN;
+	for (int i = 7; i >= 0; i--)
+		field = (field << 8) | buf[i];
+	size = (size_t)(field & ~(UINT64_C(0xff) << 56));
+	if (field >> 63)
+		pad = (size_t)((field >> 56) & 0x7);
+	if (size == 0 && pad == 0)
+		return 0;
+	if (size > WAL_MAX_RECORD)
+		return -EBADMSG;
+	if (size + pad > len - 8)
+		return -EAGAIN;
+	*ret_size = size;
+	*ret_total = 8 + size + pad;
+	return 1;
+}
+
+/* Fold one record into st. Returns 0, or -EBADMSG when it is not a record. */
+static int state_record(const uint8_t *rec, size_t size, struct wal_state *st)
+{
+	uint64_t type_crc_data[4] = {0}, v[4] = {0};
+	const uint8_t *data = NULL;
+	size_t data_len = 0;
+
+	if (fields(rec, rec + size, type_crc_data, 4, 3, &data, &data_len) < 0)
+		return -EBADMSG;
+	if (!data)
+		return 0;
+	switch (type_crc_data[1]) {
+	case WAL_STATE_TYPE:
+		if (fields(data, data + data_len, v, 4, 0, NULL, NULL) < 0)
+			return -EBADMSG;
+		st->term = v[1];
+		st->commit = v[3];
+		break;
+	case WAL_ENTRY_TYPE:
+		if (fields(data, data + data_len, v, 4, 0, NULL, NULL) < 0)
+			return -EBADMSG;
+		if (v[3] > st->last_index)
+			st->last_index = v[3];
+		break;
+	case WAL_SNAPSHOT_TYPE:
+		if (fields(data, data + data_len, v, 2, 0, NULL, NULL) < 0)
+			return -EBADMSG;
+		if (v[1] > st->snapshot_index)
+			st->snapshot_index = v[1];
+		break;
+	}
+	return 0;
+}
+
+/* Fold the whole frames of buf into st; *ret_used the bytes consumed, *ret_end whether the
+ * segment's records ended (zero tail, or a frame that cannot be a record after the first). */
+static int state_frames(const uint8_t *buf, size_t len, bool first, struct wal_state *st,
+                        size_t *ret_used, bool *ret_end, struct error *err)
+{
+	size_t off = 0;
+
+	*ret_end = false;
+	for (;;) {
+		size_t size = 0, total = 0;
+		int r = frame_at(buf + off, len - off, &size, &total);
+
+		if (r == -EAGAIN)
+			break;
+		if (r == 1 && state_record(buf + off + 8, size, st) < 0)
+			r = -EBADMSG;
+		if (r < 0 && first && off == 0)
+			return error_set(err, -EBADMSG, "the first WAL frame is not a record");
+		if (r <= 0) {
+			/* The zero tail, or a torn frame from a crash: the records end here. */
+			*ret_end = true;
+			break;
+		}
+		off += total;
+		first = false;
+	}
+	*ret_used = off;
+	return 0;
+}
+
+int wal_parse_state(const uint8_t *buf, size_t len, struct wal_state *ret, struct error *err)
+{
+	struct wal_state st = {0};
+	size_t used;
+	bool end;
+	int r = state_frames(buf, len, true, &st, &used, &end, err);
+
+	if (r == 0)
+		*ret = st;
+	return r;
+}
+
+/* The name of the first (or last) *.wal file in dir, by name: they are sequence-index
+ * names, so this is their order. */
+static int pick_wal(const char *dir, bool last, char *ret, size_t size)
 {
 	struct dirent *de;
 	DIR *d = opendir(dir);
@@ -138,7 +246,7 @@ static int first_wal(const char *dir, char *ret, size_t size)
 
 		if (n < 5 || strcmp(de->d_name + n - 4, ".wal") != 0)
 			continue;
-		if (!best || strcmp(de->d_name, best) < 0) {
+		if (!best || (strcmp(de->d_name, best) < 0) != last) {
 			free(best);
 			best = strdup(de->d_name);
 			if (!best)
@@ -161,7 +269,7 @@ int wal_read_metadata(const char *data_dir, struct wal_metadata *ret, struct err
 	int fd, r;
 
 	snprintf(dir, sizeof(dir), "%s/member/wal", data_dir);
-	r = first_wal(dir, path, sizeof(path));
+	r = pick_wal(dir, false, path, sizeof(path));
 	if (r < 0)
 		return error_set(err, r, "no WAL file in '%s': %s", dir, strerror(-r));
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
@@ -181,5 +289,68 @@ int wal_read_metadata(const char *data_dir, struct wal_metadata *ret, struct err
 	if (r < 0)
 		error_prefix(err, "'%s': ", path);
 	free(buf);
+	return r;
+}
+
+int wal_read_state(const char *data_dir, struct wal_state *ret, struct error *err)
+{
+	char dir[4096], path[4096 + 256];
+	struct wal_state st = {0};
+	size_t len = 0, cap = WAL_CHUNK_BYTES;
+	uint8_t *buf = NULL;
+	bool first = true, end = false;
+	int fd = -1, r;
+
+	snprintf(dir, sizeof(dir), "%s/member/wal", data_dir);
+	r = pick_wal(dir, true, path, sizeof(path));
+	if (r < 0)
+		return error_set(err, r, "no WAL file in '%s': %s", dir, strerror(-r));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return error_set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+	buf = malloc(cap);
+	if (!buf) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	while (!end) {
+		size_t used = 0;
+		ssize_t n;
+
+		/* A record larger than the buffer: grow it, never beyond one record's limit. */
+		if (len == cap) {
+			uint8_t *bigger = cap < WAL_MAX_RECORD + 16 ? realloc(buf, cap * 2) : NULL;
+
+			if (!bigger)
+				break;
+			buf = bigger;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = error_set(err, -EIO, "cannot read '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		len += (size_t)n;
+		r = state_frames(buf, len, first, &st, &used, &end, err);
+		if (r < 0) {
+			error_prefix(err, "'%s': ", path);
+			goto out;
+		}
+		if (used)
+			first = false;
+		memmove(buf, buf + used, len - used);
+		len -= used;
+		if (n == 0)
+			break;
+	}
+	*ret = st;
+	r = 0;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
 	return r;
 }

@@ -24,3 +24,25 @@ int wal_parse_metadata(const uint8_t *buf, size_t len, struct wal_metadata *ret,
 /* Read the metadata of the data dir's WAL: the first *.wal file (by name) in
  * <data_dir>/member/wal. Returns 0, or a negative errno with the reason in err. */
 int wal_read_metadata(const char *data_dir, struct wal_metadata *ret, struct error *err);
+
+/* How far the data's raft log went: from the last WAL segment, the commit index and term of
+ * its last HardState record (type 3, raftpb.HardState {term = 1, vote = 2, commit = 3}),
+ * the highest entry index (type 2, raftpb.Entry {Term = 2, Index = 3}) and the highest
+ * snapshot index (type 5, walpb.Snapshot {index = 1}). A cluster that this member really
+ * belonged to has committed at least `commit`; a cluster bootstrapped again beside it has
+ * not. */
+struct wal_state {
+	uint64_t commit;
+	uint64_t term;
+	uint64_t last_index;
+	uint64_t snapshot_index;
+};
+
+/* Decode the frames of one WAL segment (buf, len), stopping at the zero-filled
+ * preallocated tail or at a torn last frame. Pure. Returns 0 (fields that no record gave
+ * stay 0), or -EBADMSG when the first frame is not a WAL record. */
+int wal_parse_state(const uint8_t *buf, size_t len, struct wal_state *ret, struct error *err);
+
+/* wal_parse_state() of the last *.wal file (by name) in <data_dir>/member/wal, streamed in
+ * pieces (a segment is 64 MB, mostly preallocated zeros). Returns 0, or a negative errno. */
+int wal_read_state(const char *data_dir, struct wal_state *ret, struct error *err);

@@ -682,6 +682,203 @@ START_TEST(test_read_two_segments)
 }
 END_TEST
 
+/* ---- how far the log went: wal_parse_state() and wal_read_state() ---- */
+
+/* A recorded segment (data/wal-<series>.log) and the raftIndex its member reported. */
+struct recorded_log {
+	uint8_t *data;
+	size_t len;
+	uint64_t raft_index;
+};
+
+static void load_log(const char *s, struct recorded_log *ret)
+{
+	char path[4096], name[64], text[64];
+	long size;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "wal-%s.log", s);
+	data_path(path, sizeof(path), name);
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	ck_assert_int_gt(size, 512);
+	rewind(f);
+	ret->data = malloc((size_t)size);
+	ck_assert_ptr_nonnull(ret->data);
+	ck_assert_uint_eq(fread(ret->data, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	ret->len = (size_t)size;
+	snprintf(name, sizeof(name), "wal-%s.state", s);
+	data_path(path, sizeof(path), name);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+	fclose(f);
+	ck_assert_msg(sscanf(text, "raft_index=%" SCNu64, &ret->raft_index) == 1, "%s: '%s'", path,
+	              text);
+	ck_assert_uint_gt(ret->raft_index, 20);
+}
+
+/* A real segment: the commit index of its last HardState is the index the member reported
+ * before it stopped. */
+START_TEST(test_state_recorded)
+{
+	struct recorded_log log;
+	struct wal_state st;
+	struct error err;
+
+	load_log(series[_i], &log);
+	error_clear(&err);
+	ck_assert_msg(wal_parse_state(log.data, log.len, &st, &err) == 0, "%s: %s", series[_i],
+	              err.msg);
+	ck_assert_uint_eq(st.commit, log.raft_index);
+	ck_assert_uint_ge(st.last_index, st.commit);
+	ck_assert_uint_ge(st.term, 1);
+
+	/* in a data dir, as the last of two segments, padded as etcd preallocates it */
+	make_wal_dir();
+	write_file("d/member/wal/0000000000000001-0000000000000010.wal", log.data, log.len);
+	ck_assert_int_eq(truncate(AT("d/member/wal/0000000000000001-0000000000000010.wal"), 64000000),
+	                 0);
+	{
+		struct buf b;
+
+		wal_head(&b, 5, 6);
+		write_file("d/member/wal/" WAL_NAME, b.data, b.len);
+	}
+	st = (struct wal_state){0};
+	ck_assert_msg(wal_read_state(AT("d"), &st, &err) == 0, "%s: %s", series[_i], err.msg);
+	ck_assert_uint_eq(st.commit, log.raft_index);
+	free(log.data);
+}
+END_TEST
+
+/* Every prefix of a real segment, as a crash would leave it: never an error past the first
+ * frame, never a commit index beyond the whole segment's. */
+START_TEST(test_state_prefixes)
+{
+	struct recorded_log log;
+	uint64_t last = 0;
+
+	load_log(series[_i], &log);
+	for (size_t n = 0; n <= log.len; n++) {
+		uint8_t *copy = malloc(n ? n : 1);
+		struct wal_state st;
+		struct error err;
+		int r;
+
+		ck_assert_ptr_nonnull(copy);
+		memcpy(copy, log.data, n);
+		error_clear(&err);
+		r = wal_parse_state(copy, n, &st, &err);
+		free(copy);
+		ck_assert_msg(r == 0, "%s: prefix %zu: %d %s", series[_i], n, r, err.msg);
+		ck_assert_uint_le(st.commit, log.raft_index);
+		ck_assert_uint_ge(st.commit, last);
+		last = st.commit;
+	}
+	ck_assert_uint_eq(last, log.raft_index);
+	free(log.data);
+}
+END_TEST
+
+/* Bit flips in a real segment: any commit index, never a crash or a read past the buffer. */
+START_TEST(test_state_bit_flips)
+{
+	struct recorded_log log;
+
+	load_log(series[_i], &log);
+	for (size_t i = 0; i < log.len; i += 7) {
+		struct wal_state st;
+
+		log.data[i] ^= 0x5a;
+		ck_assert_int_ge(wal_parse_state(log.data, log.len, &st, NULL), -EBADMSG);
+		log.data[i] ^= 0x5a;
+	}
+	free(log.data);
+}
+END_TEST
+
+/* Handcrafted: the last HardState wins; entries and snapshots give the highest index; a
+ * torn frame ends the records; a first frame that is not a record is an error. */
+START_TEST(test_state_handcrafted)
+{
+	struct buf b, hs, e, snap;
+	struct wal_state st;
+	struct error err;
+
+	wal_head(&b, 1, 2);
+	/* HardState {term 3, vote 1, commit 40} */
+	hs = (struct buf){.data = {0x08, 3, 0x10, 1, 0x18, 40}, .len = 6};
+	put_record(&b, TYPE_STATE, 0, &hs);
+	/* Entry {Term 3, Index 41} and {Term 3, Index 42} */
+	e = (struct buf){.data = {0x10, 3, 0x18, 41}, .len = 4};
+	put_record(&b, TYPE_ENTRY, 0, &e);
+	e.data[3] = 42;
+	put_record(&b, TYPE_ENTRY, 0, &e);
+	/* Snapshot {index 30, term 2} */
+	snap = (struct buf){.data = {0x08, 30, 0x10, 2}, .len = 4};
+	put_record(&b, TYPE_SNAPSHOT, 0, &snap);
+	hs.data[5] = 42;
+	put_record(&b, TYPE_STATE, 0, &hs);
+	error_clear(&err);
+	ck_assert_int_eq(wal_parse_state(b.data, b.len, &st, &err), 0);
+	ck_assert_uint_eq(st.commit, 42);
+	ck_assert_uint_eq(st.term, 3);
+	ck_assert_uint_eq(st.last_index, 42);
+	ck_assert_uint_eq(st.snapshot_index, 30);
+
+	/* a torn last frame (its length says more than there is): the records end before it */
+	{
+		size_t whole = b.len;
+
+		hs.data[5] = 99;
+		put_record(&b, TYPE_STATE, 0, &hs);
+		ck_assert_int_eq(wal_parse_state(b.data, b.len - 3, &st, &err), 0);
+		ck_assert_uint_eq(st.commit, 42);
+		/* garbage where the next frame would be */
+		b.len = whole;
+		put_u64le(&b, UINT64_C(0x00ffffffffffff01));
+		ck_assert_int_eq(wal_parse_state(b.data, b.len, &st, &err), 0);
+		ck_assert_uint_eq(st.commit, 42);
+	}
+	/* not a WAL */
+	{
+		static const uint8_t junk[16] = "not a WAL file!";
+
+		ck_assert_int_eq(wal_parse_state(junk, sizeof(junk), &st, &err), -EBADMSG);
+		ck_assert_msg(err.msg[0], "no message");
+	}
+	/* nothing, and zeros: nothing to say, no error */
+	{
+		static const uint8_t zeros[64];
+
+		ck_assert_int_eq(wal_parse_state(zeros, 0, &st, NULL), 0);
+		ck_assert_uint_eq(st.commit, 0);
+		ck_assert_int_eq(wal_parse_state(zeros, sizeof(zeros), &st, NULL), 0);
+		ck_assert_uint_eq(st.commit, 0);
+	}
+}
+END_TEST
+
+START_TEST(test_state_read_errors)
+{
+	struct wal_state st = {.commit = 7};
+	struct error err;
+
+	error_clear(&err);
+	ck_assert_int_eq(wal_read_state(AT("nothing"), &st, &err), -ENOENT);
+	ck_assert_msg(err.msg[0], "no message");
+	ck_assert_uint_eq(st.commit, 7);
+	make_wal_dir();
+	write_file("d/member/wal/" WAL_NAME, (const uint8_t *)"not a WAL file at all", 21);
+	ck_assert_int_eq(wal_read_state(AT("d"), &st, &err), -EBADMSG);
+	ck_assert_uint_eq(st.commit, 7);
+}
+END_TEST
+
 static Suite *wal_suite(void)
 {
 	Suite *s = suite_create("wal");
@@ -693,6 +890,9 @@ static Suite *wal_suite(void)
 	tcase_add_loop_test(tc, test_recorded_read, 0, n_series);
 	tcase_add_loop_test(tc, test_recorded_prefixes, 0, n_series);
 	tcase_add_loop_test(tc, test_recorded_bit_flips, 0, n_series);
+	tcase_add_loop_test(tc, test_state_recorded, 0, n_series);
+	tcase_add_loop_test(tc, test_state_prefixes, 0, n_series);
+	tcase_add_loop_test(tc, test_state_bit_flips, 0, n_series);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
@@ -706,6 +906,7 @@ static Suite *wal_suite(void)
 	tcase_add_test(tc, test_not_protobuf);
 	tcase_add_test(tc, test_other_record_first);
 	tcase_add_test(tc, test_metadata_incomplete);
+	tcase_add_test(tc, test_state_handcrafted);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("read");
@@ -715,6 +916,7 @@ static Suite *wal_suite(void)
 	tcase_add_test(tc, test_read_not_a_file);
 	tcase_add_test(tc, test_read_first_by_name);
 	tcase_add_test(tc, test_read_two_segments);
+	tcase_add_test(tc, test_state_read_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

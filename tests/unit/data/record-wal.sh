@@ -13,6 +13,11 @@
 #   wal-<series>.head  the first 4096 bytes of member/wal/0000000000000000-0000000000000000.wal
 #                      (the file is a preallocated 64 MB segment; its records start at 0)
 #   wal-<series>.ids   "member_id=<decimal>\ncluster_id=<decimal>\n", as the server said
+#   wal-<series>.log   the records of that segment after 20 puts, cut after its last
+#                      non-zero byte and 8 zero bytes (the preallocated tail), for
+#                      wal_read_state()
+#   wal-<series>.state "raft_index=<decimal>\n": the member's maintenance/status raftIndex
+#                      right before it was stopped (the commit index its WAL must show)
 set -euo pipefail
 
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -57,7 +62,7 @@ header_field() {
 }
 
 record() {
-	local series=$1 bin=$2 p=/v3 data list member cluster
+	local series=$1 bin=$2 p=/v3 data list member cluster index
 	[ "$series" = 3.3 ] && p=/v3beta
 	data=$tmp/$series.etcd
 	env -i PATH=/usr/bin:/bin "$bin" --name n1 --data-dir "$data" \
@@ -74,9 +79,18 @@ record() {
 		echo "no member_id/cluster_id in the member list of $series: $list" >&2
 		return 1
 	fi
+	for i in $(seq 20); do
+		curl -sSf -m 10 -X POST -d '{"key":"cmVjb3Jk","value":"'"$(printf 'v%02d' "$i" | base64)"'"}' \
+			"$client$p/kv/put" >/dev/null
+	done
+	index=$(curl -sS -m 10 -X POST -d '{}' "$client$p/maintenance/status" |
+		sed -n 's/.*"raftIndex":"\([0-9]*\)".*/\1/p')
 	stop
 	head -c $head_bytes "$data/member/wal/$first_wal" >"$dir/wal-$series.head"
 	printf 'member_id=%s\ncluster_id=%s\n' "$member" "$cluster" >"$dir/wal-$series.ids"
+	python3 -c 'import sys; d = open(sys.argv[1], "rb").read(1 << 20); d = d.rstrip(b"\0"); sys.stdout.buffer.write(d + bytes(8 + (-len(d)) % 8))' \
+		"$data/member/wal/$first_wal" >"$dir/wal-$series.log"
+	printf 'raft_index=%s\n' "$index" >"$dir/wal-$series.state"
 	echo "wal-$series: member_id=$member cluster_id=$cluster ($("$bin" --version | head -n 1))"
 }
 
