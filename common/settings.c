@@ -16,6 +16,7 @@ enum setting_kind {
 	KIND_API,
 	KIND_DURATION,
 	KIND_BOOL,
+	KIND_KEEP,
 };
 
 struct setting_def {
@@ -47,6 +48,9 @@ static const struct setting_def defs[] = {
         {SETTING_ETCD, KIND_STRING, {NULL}},
         {SETTING_DRY_RUN, KIND_BOOL, {NULL}},
         {SETTING_DEBUG, KIND_BOOL, {"ETCD_HOOKS_DEBUG"}},
+        {SETTING_SA_DIR, KIND_STRING, {"ETCD_HOOKS_SERVICEACCOUNT_DIR"}},
+        {SETTING_BOOTSTRAP_WAIT, KIND_DURATION, {"ETCD_HOOKS_BOOTSTRAP_WAIT"}},
+        {SETTING_QUARANTINE_KEEP, KIND_KEEP, {"ETCD_HOOKS_QUARANTINE_KEEP"}},
 };
 
 const struct option settings_options[] = {
@@ -70,6 +74,9 @@ const struct option settings_options[] = {
         {"etcd", required_argument, NULL, SETTING_ETCD},
         {"dry-run", no_argument, NULL, SETTING_DRY_RUN},
         {"debug", no_argument, NULL, SETTING_DEBUG},
+        {"serviceaccount-dir", required_argument, NULL, SETTING_SA_DIR},
+        {"bootstrap-wait", required_argument, NULL, SETTING_BOOTSTRAP_WAIT},
+        {"quarantine-keep", required_argument, NULL, SETTING_QUARANTINE_KEEP},
         {0},
 };
 
@@ -110,6 +117,8 @@ static char **string_field(struct settings *s, enum setting_key key)
 		return &s->endpoints;
 	case SETTING_ETCD:
 		return &s->etcd;
+	case SETTING_SA_DIR:
+		return &s->sa_dir;
 	default:
 		return NULL;
 	}
@@ -212,6 +221,9 @@ void settings_init(struct settings *s)
 	s->client_port = SETTINGS_DEFAULT_CLIENT_PORT;
 	s->peer_port = SETTINGS_DEFAULT_PEER_PORT;
 	s->api = 3;
+	s->sa_dir = strdup(SETTINGS_DEFAULT_SA_DIR);
+	s->bootstrap_wait_ms = SETTINGS_DEFAULT_BOOTSTRAP_WAIT_MS;
+	s->quarantine_keep = SETTINGS_DEFAULT_QUARANTINE_KEEP;
 	for (size_t i = 0; i < sizeof(s->origin) / sizeof(s->origin[0]); i++)
 		s->origin[i] = "default";
 }
@@ -290,7 +302,18 @@ static int set_value(struct settings *s, const struct setting_def *d, const char
 			        "%s: '%s' is not a duration (whole seconds such as '20' or "
 			        "'20s', or milliseconds such as '1500ms'; at most 24 hours)",
 			        where, value);
-		s->timeout_ms = v;
+		if (d->key == SETTING_TIMEOUT)
+			s->timeout_ms = v;
+		else
+			s->bootstrap_wait_ms = v;
+		return 0;
+	case KIND_KEEP:
+		r = parse_uint(value, SETTINGS_MAX_QUARANTINE_KEEP, &v);
+		if (r < 0 || v == 0)
+			return error_set(err, -EINVAL,
+			                 "%s: '%s' is not a number of quarantine entries (1 to %d)",
+			                 where, value, SETTINGS_MAX_QUARANTINE_KEEP);
+		s->quarantine_keep = (unsigned)v;
 		return 0;
 	case KIND_BOOL:
 		if (!value || strcmp(value, "1") == 0 || strcmp(value, "true") == 0) {
@@ -372,28 +395,58 @@ int settings_set(struct settings *s, enum setting_key key, const char *value, st
 	return r;
 }
 
-/* Read the first line of a password file; refuse an empty one. */
+/* Read the first line of a password file. Refuse an empty one, one whose first line is
+ * longer than SETTINGS_MAX_PASSWORD (never cut it), and one that others may write (they
+ * could replace the password). A Secret's file, read-only and 0644, is fine. */
 static int read_password_file(const char *path, char **ret, struct error *err)
 {
-	char buf[1024];
+	char buf[SETTINGS_MAX_PASSWORD + 2];
+	struct stat st;
+	size_t len = 0;
 	ssize_t n;
-	int fd;
+	int fd, r = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return error_set(err, -errno, "cannot open password file '%s': %s", path,
 		                 strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return error_set(err, -EINVAL, "password file '%s' is not a regular file", path);
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		close(fd);
+		return error_set(err, -EINVAL,
+		                 "password file '%s' is writable by others (mode %04o): make it "
+		                 "0600 or 0400, or mount the Secret read-only",
+		                 path, (unsigned)(st.st_mode & 07777));
+	}
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = error_set(err, -EIO, "cannot read password file '%s'", path);
+			break;
+		}
+		len += (size_t)n;
+	}
 	close(fd);
-	if (n < 0)
-		return error_set(err, -EIO, "cannot read password file '%s'", path);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (!buf[0])
-		return error_set(err, -EINVAL, "password file '%s' is empty", path);
-	*ret = strdup(buf);
+	buf[len] = '\0';
+	if (r == 0) {
+		size_t line = strcspn(buf, "\r\n");
+
+		if (line > SETTINGS_MAX_PASSWORD)
+			r = error_set(err, -EINVAL,
+			              "password file '%s': the password is longer than %d bytes",
+			              path, SETTINGS_MAX_PASSWORD);
+		buf[line] = '\0';
+	}
+	if (r == 0 && !buf[0])
+		r = error_set(err, -EINVAL, "password file '%s' is empty", path);
+	if (r == 0 && !(*ret = strdup(buf)))
+		r = error_set(err, -ENOMEM, "out of memory");
 	explicit_bzero(buf, sizeof(buf));
-	return *ret ? 0 : error_set(err, -ENOMEM, "out of memory");
+	return r;
 }
 
 static int check_readable(const char *what, const char *path, struct error *err)
@@ -491,8 +544,15 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 	r = check_endpoints(s->endpoints, err);
 	if (r < 0)
 		return r;
+	if (s->user && strchr(s->user, ':') && strcmp(s->origin[IDX(SETTING_USER)], "flag") == 0)
+		return error_set(
+		        err, -EINVAL,
+		        "--user 'NAME:PASSWORD' puts the password on the command line, where "
+		        "every process can read it: give the password in a file "
+		        "(--password-file, ROOT_PASSWORD_FILE) or in ETCDCTL_PASSWORD");
 	if (s->user && strchr(s->user, ':')) {
-		/* etcdctl accepts user:password; keep the password out of the user name. */
+		/* etcdctl accepts user:password (here from ETCDCTL_USER); keep the password out of
+		 * the user name. */
 		char *colon = strchr(s->user, ':');
 
 		if (!s->password) {

@@ -30,6 +30,9 @@ enum setting_key {
 	SETTING_ETCD,
 	SETTING_DRY_RUN,
 	SETTING_DEBUG,
+	SETTING_SA_DIR,
+	SETTING_BOOTSTRAP_WAIT,
+	SETTING_QUARANTINE_KEEP,
 	SETTING_KEY_END,
 };
 
@@ -39,6 +42,13 @@ enum setting_key {
 #define SETTINGS_DEFAULT_PEER_PORT   2380
 #define SETTINGS_MAX_CLUSTER_SIZE    1000
 #define SETTINGS_MAX_TIMEOUT_MS      (24ULL * 3600 * 1000)
+#define SETTINGS_DEFAULT_SA_DIR      "/var/run/secrets/kubernetes.io/serviceaccount"
+/* How long an empty initial member waits for silent peers before it bootstraps anyway. */
+#define SETTINGS_DEFAULT_BOOTSTRAP_WAIT_MS (120 * 1000)
+#define SETTINGS_DEFAULT_QUARANTINE_KEEP   3
+#define SETTINGS_MAX_QUARANTINE_KEEP       1000
+/* A password file larger than this is refused, never cut. */
+#define SETTINGS_MAX_PASSWORD 1024
 
 struct settings {
 	char *set_name; /* NULL: taken from the member name's prefix */
@@ -60,6 +70,9 @@ struct settings {
 	char *etcd;          /* NULL: etcd on PATH */
 	bool dry_run;
 	bool debug;
+	char *sa_dir;               /* the service account's files, for the Kubernetes API */
+	uint64_t bootstrap_wait_ms; /* etcd-join: the wait for silent peers before a bootstrap */
+	unsigned quarantine_keep;   /* quarantine entries kept (retention) */
 	/* where each setting came from, for the log: "default", "env NAME" or "flag" */
 	const char *origin[SETTING_KEY_END - SETTING_SET_NAME];
 };

@@ -7,19 +7,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ORIGIN(s, key) ((s)->origin[(key)-SETTING_SET_NAME])
 
 /* Every variable settings_load_env() reads: each test starts from none of them. */
 static const char *const variables[] = {
-        "SET_NAME",          "SERVICE_NAME",         "CLUSTER_NAMESPACE",
-        "CLUSTER_DOMAIN",    "INITIAL_CLUSTER_SIZE", "POD_NAME",
-        "HOSTNAME",          "ETCD_DATA_DIR",        "CLIENT_PORT",
-        "PEER_PORT",         "ETCDAPI_VERSION",      "ETCDCTL_USER",
-        "ETCDCTL_PASSWORD",  "ROOT_PASSWORD",        "ROOT_PASSWORD_FILE",
-        "ETCDCTL_CACERT",    "ETCDCTL_CERT",         "ETCDCTL_KEY",
-        "ETCDCTL_ENDPOINTS", "ETCD_HOOKS_TIMEOUT",   "ETCD_HOOKS_DEBUG",
+        "SET_NAME",
+        "SERVICE_NAME",
+        "CLUSTER_NAMESPACE",
+        "CLUSTER_DOMAIN",
+        "INITIAL_CLUSTER_SIZE",
+        "POD_NAME",
+        "HOSTNAME",
+        "ETCD_DATA_DIR",
+        "CLIENT_PORT",
+        "PEER_PORT",
+        "ETCDAPI_VERSION",
+        "ETCDCTL_USER",
+        "ETCDCTL_PASSWORD",
+        "ROOT_PASSWORD",
+        "ROOT_PASSWORD_FILE",
+        "ETCDCTL_CACERT",
+        "ETCDCTL_CERT",
+        "ETCDCTL_KEY",
+        "ETCDCTL_ENDPOINTS",
+        "ETCD_HOOKS_TIMEOUT",
+        "ETCD_HOOKS_DEBUG",
+        "ETCD_HOOKS_SERVICEACCOUNT_DIR",
+        "ETCD_HOOKS_BOOTSTRAP_WAIT",
+        "ETCD_HOOKS_QUARANTINE_KEEP",
 };
 
 static void clear_env(void)
@@ -194,6 +212,53 @@ START_TEST(test_init_defaults)
 	ck_assert_ptr_null(s.name);
 	ck_assert_uint_eq(s.initial_cluster_size, 0);
 	ck_assert_str_eq(ORIGIN(&s, SETTING_DATA_DIR), "default");
+	ck_assert_str_eq(s.sa_dir, "/var/run/secrets/kubernetes.io/serviceaccount");
+	ck_assert_uint_eq(s.bootstrap_wait_ms, 120000);
+	ck_assert_uint_eq(s.quarantine_keep, 3);
+	settings_free(&s);
+}
+END_TEST
+
+/* The settings of one program's decisions: the bootstrap wait, the quarantine retention,
+ * the service account. */
+START_TEST(test_program_settings)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	setenv("ETCD_HOOKS_BOOTSTRAP_WAIT", "30s", 1);
+	setenv("ETCD_HOOKS_QUARANTINE_KEEP", "5", 1);
+	setenv("ETCD_HOOKS_SERVICEACCOUNT_DIR", "/sa", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_uint_eq(s.bootstrap_wait_ms, 30000);
+	ck_assert_uint_eq(s.quarantine_keep, 5);
+	ck_assert_str_eq(s.sa_dir, "/sa");
+	ck_assert_int_eq(settings_set(&s, SETTING_BOOTSTRAP_WAIT, "1500ms", &err), 0);
+	ck_assert_uint_eq(s.bootstrap_wait_ms, 1500);
+	ck_assert_int_eq(settings_set(&s, SETTING_QUARANTINE_KEEP, "1000", &err), 0);
+	ck_assert_uint_eq(s.quarantine_keep, 1000);
+	/* the timeout is left alone by the bootstrap wait */
+	ck_assert_uint_eq(s.timeout_ms, 0);
+	for (const char *const *v = (const char *const[]){"0", "-1", "1001", "x", "", NULL}; *v;
+	     v++) {
+		error_clear(&err);
+		ck_assert_int_eq(settings_set(&s, SETTING_QUARANTINE_KEEP, *v, &err), -EINVAL);
+		ck_assert_ptr_nonnull(strstr(err.msg, "--quarantine-keep"));
+	}
+	for (const char *const *v = (const char *const[]){"0", "0s", "x", "25h", NULL}; *v; v++) {
+		error_clear(&err);
+		ck_assert_int_eq(settings_set(&s, SETTING_BOOTSTRAP_WAIT, *v, &err), -EINVAL);
+		ck_assert_ptr_nonnull(strstr(err.msg, "--bootstrap-wait"));
+	}
+	ck_assert_uint_eq(s.quarantine_keep, 1000);
+	ck_assert_uint_eq(s.bootstrap_wait_ms, 1500);
+	settings_free(&s);
+
+	settings_init(&s);
+	setenv("ETCD_HOOKS_QUARANTINE_KEEP", "0", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ETCD_HOOKS_QUARANTINE_KEEP"));
 	settings_free(&s);
 }
 END_TEST
@@ -472,8 +537,18 @@ START_TEST(test_validate_user_colon_password)
 	struct error err;
 	size_t size = sizeof("root:pw");
 
+	/* on the command line: refused, it would stay in /proc/PID/cmdline */
 	settings_init(&s);
 	ck_assert_int_eq(settings_set(&s, SETTING_USER, "root:pw", &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--password-file"));
+	ck_assert_ptr_null(strstr(err.msg, "pw'"));
+	settings_free(&s);
+
+	/* in ETCDCTL_USER, as etcdctl takes it: split */
+	settings_init(&s);
+	setenv("ETCDCTL_USER", "root:pw", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
 	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
 	ck_assert_str_eq(s.user, "root");
 	ck_assert_str_eq(s.password, "pw");
@@ -537,6 +612,62 @@ START_TEST(test_validate_password_file_bad)
 	ck_assert_int_lt(settings_validate(&s, 0, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/pw"));
 	settings_free(&s);
+
+	/* writable by others: they could replace the password */
+	temp_file(path, "s3cret\n");
+	ck_assert_int_eq(chmod(path, 0622), 0);
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_PASSWORD_FILE, path, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "writable by others"));
+	ck_assert_ptr_null(strstr(err.msg, "s3cret"));
+	settings_free(&s);
+	/* a Secret's 0644 is fine */
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_PASSWORD_FILE, path, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	settings_free(&s);
+	unlink(path);
+
+	/* not a regular file */
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_PASSWORD_FILE, "/tmp", &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a regular file"));
+	settings_free(&s);
+}
+END_TEST
+
+/* A password of at most SETTINGS_MAX_PASSWORD bytes is read whole; a longer one is refused,
+ * never cut. */
+START_TEST(test_validate_password_file_long)
+{
+	static char text[SETTINGS_MAX_PASSWORD + 3];
+	struct settings s;
+	struct error err;
+	char path[64];
+
+	memset(text, 'p', SETTINGS_MAX_PASSWORD);
+	strcpy(text + SETTINGS_MAX_PASSWORD, "\n");
+	temp_file(path, text);
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_PASSWORD_FILE, path, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	ck_assert_uint_eq(strlen(s.password), SETTINGS_MAX_PASSWORD);
+	settings_free(&s);
+	unlink(path);
+
+	memset(text, 'p', SETTINGS_MAX_PASSWORD + 1);
+	strcpy(text + SETTINGS_MAX_PASSWORD + 1, "\n");
+	temp_file(path, text);
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_PASSWORD_FILE, path, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "longer than 1024"));
+	ck_assert_ptr_null(s.password);
+	settings_free(&s);
+	unlink(path);
 }
 END_TEST
 
@@ -569,6 +700,7 @@ static Suite *settings_suite(void)
 	tc = tcase_create("load");
 	tcase_add_checked_fixture(tc, clear_env, NULL);
 	tcase_add_test(tc, test_init_defaults);
+	tcase_add_test(tc, test_program_settings);
 	tcase_add_test(tc, test_env_bad_number);
 	tcase_add_test(tc, test_env_values);
 	tcase_add_test(tc, test_env_pod_name_first);
@@ -588,6 +720,7 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, test_validate_user_colon_password);
 	tcase_add_test(tc, test_validate_password_file);
 	tcase_add_test(tc, test_validate_password_file_bad);
+	tcase_add_test(tc, test_validate_password_file_long);
 	tcase_add_test(tc, test_validate_need_initial_size);
 	suite_add_tcase(s, tc);
 	return s;
