@@ -26,8 +26,11 @@ int kube_parse_replicas(long http_status, const char *body, size_t len, unsigned
 	if (kind && strcmp(kind, "Status") == 0) {
 		const char *message = json_string_value(json_object_get(root, "message"));
 
-		r = error_set(err, http_status == 404 ? -ENOENT : -EACCES, "%s (HTTP %ld)",
-		              message ? message : "failure", http_status);
+		r = error_set(err,
+		              http_status == 404                         ? -ENOENT
+		              : http_status == 401 || http_status == 403 ? -EACCES
+		                                                         : -EREMOTEIO,
+		              "%s (HTTP %ld)", message ? message : "failure", http_status);
 		goto out;
 	}
 	if (http_status != 200 || !kind || strcmp(kind, "StatefulSet") != 0) {

@@ -11,8 +11,8 @@
 #define KUBE_DEFAULT_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 /* Decode a StatefulSet object: its spec.replicas (absent means 1, as in Kubernetes).
- * A Status object (401, 403, 404) gives -EACCES or -ENOENT with its message; anything
- * else -EBADMSG. Pure. */
+ * A Status object gives -ENOENT (404), -EACCES (401, 403) or -EREMOTEIO (any other code)
+ * with its message; anything else -EBADMSG. Pure. */
 int kube_parse_replicas(long http_status, const char *body, size_t len, unsigned *ret,
                         struct error *err);
 

@@ -52,6 +52,21 @@ START_TEST(test_status_objects)
 	                       &n, &err),
 	                 -ENOENT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "not found"));
+	ck_assert_int_eq(
+	        parse(403,
+	              "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":"
+	              "\"statefulsets.apps \\\"x\\\" is forbidden\",\"reason\":\"Forbidden\","
+	              "\"code\":403}",
+	              &n, &err),
+	        -EACCES);
+	ck_assert_ptr_nonnull(strstr(err.msg, "forbidden"));
+	/* any other failure is neither "not found" nor "forbidden": the member stays */
+	ck_assert_int_eq(parse(500,
+	                       "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":"
+	                       "\"etcdserver: request timed out\",\"code\":500}",
+	                       &n, &err),
+	                 -EREMOTEIO);
+	ck_assert_int_eq(parse(429, "{\"kind\":\"Status\",\"code\":429}", &n, &err), -EREMOTEIO);
 	ck_assert_uint_eq(n, 7); /* untouched on error */
 }
 END_TEST
