@@ -92,15 +92,33 @@ static const char *env_get(char *const *envp, const char *name)
 	return NULL;
 }
 
+/* The flags etcd-join decides: the user may set none of them. */
+static const char *const owned[] = {
+        "name",
+        "data-dir",
+        "initial-cluster",
+        "initial-cluster-state",
+        "initial-advertise-peer-urls",
+};
+
+int etcdargs_check_env(char *const *envp, struct error *err)
+{
+	char env[160];
+
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		etcdargs_env_name(owned[i], env, sizeof(env));
+		/* ETCD_DATA_DIR is etcd-join's input: it says where the data dir is. */
+		if (strcmp(env, "ETCD_DATA_DIR") != 0 && env_get(envp, env))
+			return error_set(err, -EINVAL,
+			                 "the environment sets %s (etcd's --%s), which etcd-join "
+			                 "decides; remove it from the container's env",
+			                 env, owned[i]);
+	}
+	return 0;
+}
+
 int etcdargs_check_extra(char *const *extra, size_t n_extra, struct error *err)
 {
-	static const char *const owned[] = {
-	        "name",
-	        "data-dir",
-	        "initial-cluster",
-	        "initial-cluster-state",
-	        "initial-advertise-peer-urls",
-	};
 	struct etcdargs_input in = {.extra = extra, .n_extra = n_extra};
 
 	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)

@@ -43,5 +43,11 @@ void etcdargs_free(struct etcdargs *a);
  * is -EINVAL with err naming it. */
 int etcdargs_check_extra(char *const *extra, size_t n_extra, struct error *err);
 
+/* Check etcd's environment before anything is done: a variable of a flag etcd-join
+ * decides (ETCD_NAME, ETCD_INITIAL_CLUSTER, ETCD_INITIAL_CLUSTER_STATE,
+ * ETCD_INITIAL_ADVERTISE_PEER_URLS) is -EINVAL with err naming it, whatever this start
+ * would decide: found only when etcd is exec'd, it would strand a member just added. */
+int etcdargs_check_env(char *const *envp, struct error *err);
+
 /* "ETCD_" + upper-case flag name with '-' as '_' (etcd's own rule), into buf. */
 void etcdargs_env_name(const char *flag, char *buf, size_t size);

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #define PEER   "http://etcd-1.etcd.default:2380"
@@ -209,6 +210,42 @@ START_TEST(test_owned_env)
 }
 END_TEST
 
+/* Checked before anything is done, whatever the decision will be: a variable of a flag
+ * etcd-join decides, on a restart too. ETCD_DATA_DIR is an input, and the flags the user
+ * may choose are fine. */
+START_TEST(test_check_env)
+{
+	static const char *const refused[] = {
+	        "ETCD_NAME=x",
+	        "ETCD_INITIAL_CLUSTER=a=http://a:2380",
+	        "ETCD_INITIAL_CLUSTER_STATE=existing",
+	        "ETCD_INITIAL_ADVERTISE_PEER_URLS=http://a:2380",
+	};
+	struct error err;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		char *envp[] = {"PATH=/bin", (char *)refused[i], NULL};
+		char name[64];
+
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(refused[i], "="), refused[i]);
+		error_clear(&err);
+		ck_assert_int_eq(etcdargs_check_env(envp, &err), -EINVAL);
+		ck_assert_msg(strstr(err.msg, name), "'%s' does not name %s", err.msg, name);
+	}
+	{
+		char *envp[] = {"ETCD_DATA_DIR=/data",
+		                "ETCD_INITIAL_CLUSTER_TOKEN=t",
+		                "ETCD_LISTEN_CLIENT_URLS=http://0.0.0.0:2379",
+		                "ETCD_NAMEX=1",
+		                "XETCD_NAME=1",
+		                NULL};
+
+		ck_assert_int_eq(etcdargs_check_env(envp, &err), 0);
+		ck_assert_int_eq(etcdargs_check_env(NULL, &err), 0);
+	}
+}
+END_TEST
+
 START_TEST(test_user_listen_url_wins)
 {
 	char *extra[] = {"--listen-client-urls=http://127.0.0.1:2379,http://10.0.0.1:2379"};
@@ -314,6 +351,7 @@ static Suite *etcdargs_suite(void)
 	                    sizeof(owned) / sizeof(owned[0]));
 	tcase_add_test(tc, test_owned_flag_on_restart);
 	tcase_add_test(tc, test_owned_env);
+	tcase_add_test(tc, test_check_env);
 	tcase_add_test(tc, test_user_listen_url_wins);
 	tcase_add_test(tc, test_user_token_env_wins);
 	tcase_add_test(tc, test_unset);
