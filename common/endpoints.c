@@ -97,10 +97,10 @@ void endpoints_free_urls(char **urls, size_t n)
 	free(urls);
 }
 
-int endpoints_other_client_urls(const struct endpoints *e, unsigned ordinal, unsigned initial_size,
+int endpoints_other_client_urls(const struct endpoints *e, unsigned ordinal, unsigned count,
                                 const char *extra, char ***ret, size_t *ret_n)
 {
-	unsigned members = initial_size > ordinal + 1 ? initial_size : ordinal + 1;
+	unsigned members = count > ordinal + 1 ? count : ordinal + 1;
 	size_t cap = members + 1 + (extra ? strlen(extra) : 0), n = 0;
 	char **v = calloc(cap, sizeof(*v)), *copy = NULL, *save = NULL;
 	bool oom = !v || (extra && !(copy = strdup(extra)));

@@ -33,9 +33,9 @@ char *endpoints_client_url(const struct endpoints *e, unsigned ordinal);
 
 /* The client URLs to ask about the cluster, for the member of this ordinal: the
  * comma-separated `extra` ones first (may be NULL), then every other member's by ordinal,
- * 0 to max(initial_size, ordinal + 1) - 1. Returns 0 with *ret (n strings, each and the
- * array malloc'd; free with endpoints_free_urls()) or -ENOMEM. */
-int endpoints_other_client_urls(const struct endpoints *e, unsigned ordinal, unsigned initial_size,
+ * 0 to max(count, ordinal + 1) - 1 (count: cluster_ordinal_bound()). Returns 0 with *ret
+ * (n strings, each and the array malloc'd; free with endpoints_free_urls()) or -ENOMEM. */
+int endpoints_other_client_urls(const struct endpoints *e, unsigned ordinal, unsigned count,
                                 const char *extra, char ***ret, size_t *ret_n);
 void endpoints_free_urls(char **urls, size_t n);
 
