@@ -24,8 +24,9 @@ static struct join_decision quarantine(const char *tag, const char *reason)
 static struct join_decision decide_valid(const struct join_input *in)
 {
 	if (in->tombstoned)
-		return quarantine("left", "a tombstone says etcd-leave removed the member of this "
-		                          "data dir: move the data aside and join as new");
+		return quarantine("left", "a tombstone says etcd-leave removed the member of "
+		                          "this data dir from its cluster: move the data aside "
+		                          "and join as new");
 	switch (in->cluster) {
 	case JOIN_CLUSTER_UNKNOWN:
 		return act(JOIN_PROBE, "the data dir holds member data: asking the cluster "
@@ -33,15 +34,77 @@ static struct join_decision decide_valid(const struct join_input *in)
 	case JOIN_CLUSTER_NONE:
 		return act(JOIN_RESTART, "the data dir holds member data and no cluster answers: "
 		                         "restart, etcd rejoins when its peers return");
+	case JOIN_CLUSTER_UNREADABLE:
+		return act(JOIN_RESTART,
+		           "the data dir holds member data and the cluster's answer "
+		           "cannot be read: restart on the data, which moves nothing");
+	case JOIN_CLUSTER_CONFLICT:
+		return refuse(EXIT_REFUSED, "two clusters answer (split brain suspected): keeping "
+		                            "the data and refusing to decide between them");
 	case JOIN_CLUSTER_ANSWERS:
 		break;
 	}
 	if (in->me == JOIN_ME_SAME)
 		return act(JOIN_RESTART, "the data dir holds this member's data and the cluster "
 		                         "lists it: restart");
-	return quarantine("removed", "the cluster does not list the member ID and cluster ID "
-	                             "of the data dir (removed, or a stale volume): move the data "
-	                             "aside and join again");
+	switch (in->vouch) {
+	case JOIN_VOUCH_UNKNOWN:
+		break;
+	case JOIN_VOUCH_YES:
+		return quarantine("removed", "the leader of the data's own cluster (same cluster "
+		                             "ID, a log not behind the data's) does not list this "
+		                             "member: it was removed; move the data aside and join "
+		                             "again");
+	case JOIN_VOUCH_LISTED:
+		return act(JOIN_RESTART, "the leader lists this member after all: restart");
+	case JOIN_VOUCH_NO_LEADER:
+		return act(JOIN_WAIT, "the cluster that answers does not list this member and has "
+		                      "no leader to confirm it: waiting, the data stays");
+	case JOIN_VOUCH_OTHER_CLUSTER:
+		return refuse(EXIT_REFUSED,
+		              "the cluster that answers is not the one this data belongs to (split "
+		              "brain suspected): keeping the data; see the cluster IDs above");
+	case JOIN_VOUCH_BEHIND:
+		return refuse(EXIT_REFUSED,
+		              "the cluster that answers has the data's cluster ID but a raft log "
+		              "behind the data's: it was bootstrapped again beside this member "
+		              "(split brain suspected); keeping the data");
+	}
+	return act(JOIN_CONFIRM, "the cluster does not list this member's data (member ID and "
+	                         "cluster ID): asking its leader before anything is moved");
+}
+
+/* Empty data dir, no client port answers: bootstrap only on positive evidence. */
+static struct join_decision decide_bootstrap(const struct join_input *in)
+{
+	if (in->initial_size == 0)
+		return refuse(EXIT_USAGE, "the data dir is empty, no cluster answers and "
+		                          "INITIAL_CLUSTER_SIZE is not set: cannot tell whether "
+		                          "this member bootstraps");
+	if (in->formed)
+		return act(JOIN_WAIT, "the data dir is empty but this member's cluster formed "
+		                      "before: waiting for the cluster, never bootstrapping again");
+	if (in->ordinal >= in->initial_size)
+		return act(JOIN_WAIT, "the data dir is empty and this is not an initial member: "
+		                      "waiting for the cluster to answer");
+	if (in->peer_unreadable)
+		return act(JOIN_WAIT, "a peer port answers what cannot be read: waiting, never "
+		                      "bootstrapping without knowing what it holds");
+	if (!in->peers_heard && !in->bootstrap_wait_over)
+		return act(JOIN_WAIT_PEERS, "the data dir is empty and no cluster answers, but not "
+		                            "every peer was heard from: waiting for them (one "
+		                            "restarting on its data may be slow to start)");
+	if (!in->initial_names_resolve)
+		return act(JOIN_WAIT_PEERS, "the data dir is empty and this is an initial member, "
+		                            "but not every initial peer's name resolves yet");
+	if (!in->peers_heard)
+		return act(JOIN_BOOTSTRAP,
+		           "the data dir is empty, no cluster answers, nothing shows "
+		           "that one formed, and the silent peers did not answer "
+		           "within the bootstrap wait: bootstrap");
+	return act(JOIN_BOOTSTRAP, "the data dir is empty, no cluster answers, every peer was "
+	                           "heard from and none holds data of a formed cluster: "
+	                           "bootstrap");
 }
 
 static struct join_decision decide_empty(const struct join_input *in)
@@ -49,20 +112,15 @@ static struct join_decision decide_empty(const struct join_input *in)
 	switch (in->cluster) {
 	case JOIN_CLUSTER_UNKNOWN:
 		return act(JOIN_PROBE, "the data dir is empty: asking the cluster first");
+	case JOIN_CLUSTER_CONFLICT:
+		return refuse(EXIT_REFUSED, "two clusters answer (split brain suspected): refusing "
+		                            "to join either");
+	case JOIN_CLUSTER_UNREADABLE:
+		return act(JOIN_WAIT, "a server answers but no member list can be read from it: "
+		                      "waiting, never bootstrapping on an answer that cannot be "
+		                      "read");
 	case JOIN_CLUSTER_NONE:
-		if (in->initial_size == 0)
-			return refuse(EXIT_USAGE, "the data dir is empty, no cluster answers and "
-			                          "INITIAL_CLUSTER_SIZE is not set: cannot tell "
-			                          "whether this member bootstraps");
-		if (in->ordinal < in->initial_size && !in->formed)
-			return act(JOIN_BOOTSTRAP, "the data dir is empty, this is an initial "
-			                           "member, its cluster never formed and no "
-			                           "cluster answers: bootstrap");
-		return act(JOIN_WAIT,
-		           in->formed ? "the data dir is empty but this member's cluster formed "
-		                        "before: waiting for the cluster, never bootstrapping again"
-		                      : "the data dir is empty and this is not an initial member: "
-		                        "waiting for the cluster to answer");
+		return decide_bootstrap(in);
 	case JOIN_CLUSTER_ANSWERS:
 		break;
 	}
@@ -105,7 +163,8 @@ const char *join_action_name(enum join_action a)
 	        [JOIN_RESTART] = "restart", [JOIN_BOOTSTRAP] = "bootstrap",
 	        [JOIN_REUSE] = "reuse",     [JOIN_ADD] = "add",
 	        [JOIN_REPLACE] = "replace", [JOIN_QUARANTINE] = "quarantine",
-	        [JOIN_PROBE] = "probe",     [JOIN_WAIT] = "wait",
+	        [JOIN_PROBE] = "probe",     [JOIN_CONFIRM] = "confirm",
+	        [JOIN_WAIT] = "wait",       [JOIN_WAIT_PEERS] = "wait-peers",
 	        [JOIN_REFUSE] = "refuse",
 	};
 
@@ -119,4 +178,19 @@ bool join_remove_keeps_quorum(unsigned voters, unsigned healthy_others, bool tar
 	if (voters == 0 || left == 0)
 		return false;
 	return healthy_others >= left / 2 + 1;
+}
+
+enum join_vouch join_vouch_of(bool has_leader, uint64_t leader_cluster_id,
+                              uint64_t leader_raft_index, bool leader_lists_me,
+                              uint64_t data_cluster_id, uint64_t data_commit)
+{
+	if (!has_leader)
+		return JOIN_VOUCH_NO_LEADER;
+	if (leader_cluster_id != data_cluster_id)
+		return JOIN_VOUCH_OTHER_CLUSTER;
+	if (leader_lists_me)
+		return JOIN_VOUCH_LISTED;
+	if (leader_raft_index < data_commit)
+		return JOIN_VOUCH_BEHIND;
+	return JOIN_VOUCH_YES;
 }

@@ -7,11 +7,28 @@
 #include "datadir.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum join_cluster {
-	JOIN_CLUSTER_UNKNOWN, /* not asked yet */
-	JOIN_CLUSTER_NONE,    /* no endpoint answered with a member list */
-	JOIN_CLUSTER_ANSWERS,
+	JOIN_CLUSTER_UNKNOWN,    /* not asked yet */
+	JOIN_CLUSTER_NONE,       /* no client port answered: refused, timed out, no name */
+	JOIN_CLUSTER_ANSWERS,    /* a member list */
+	JOIN_CLUSTER_UNREADABLE, /* an answer without a readable member list: never decide on
+	                          * it as if nobody answered */
+	JOIN_CLUSTER_CONFLICT,   /* two client ports name different clusters */
+};
+
+/* For valid data that the answering cluster does not list: may that cluster say this member
+ * was removed? Only the data's own cluster can: the same cluster ID, a leader, and a raft
+ * log not behind the data's (a cluster bootstrapped again beside it starts from nothing). */
+enum join_vouch {
+	JOIN_VOUCH_UNKNOWN,       /* not asked yet */
+	JOIN_VOUCH_YES,           /* its leader, with the data's cluster ID and log, does not
+	                           * list this member: it was removed */
+	JOIN_VOUCH_LISTED,        /* its leader lists this member after all */
+	JOIN_VOUCH_NO_LEADER,     /* no leader answers */
+	JOIN_VOUCH_OTHER_CLUSTER, /* the leader's cluster ID is not the data's */
+	JOIN_VOUCH_BEHIND,        /* the leader's raft index is below the data's commit index */
 };
 
 enum join_me {
@@ -27,9 +44,20 @@ struct join_input {
 	unsigned initial_size; /* 0: not configured */
 	enum join_cluster cluster;
 	enum join_me me; /* meaningful when cluster == JOIN_CLUSTER_ANSWERS */
-	/* This member's cluster formed before: the cluster marker says so, or a peer reports
-	 * this member as started. An empty data dir is then never bootstrapped again. */
+	/* This member's cluster formed before: the cluster marker says so, a client port
+	 * answers, a peer port lists started members, or a peer's etcd-join reports member
+	 * data. An empty data dir is then never bootstrapped again. */
 	bool formed;
+	/* Every peer an empty initial member must hear from (cluster.h) answered. */
+	bool peers_heard;
+	/* The bootstrap wait (--bootstrap-wait) for silent peers is over. */
+	bool bootstrap_wait_over;
+	/* Every initial member's name resolves (etcd resolves them once, at its start). */
+	bool initial_names_resolve;
+	/* A peer port answered what cannot be read. */
+	bool peer_unreadable;
+	/* meaningful for valid data the answering cluster does not list */
+	enum join_vouch vouch;
 	/* etcd-leave removed the member of this data dir (its tombstone says "removed" with
 	 * the WAL's member ID). */
 	bool tombstoned;
@@ -43,7 +71,9 @@ enum join_action {
 	JOIN_REPLACE,    /* remove my started member (quorum-guarded), then as JOIN_ADD */
 	JOIN_QUARANTINE, /* move the data dir aside, then decide again with it empty */
 	JOIN_PROBE,      /* ask the cluster first, then decide again */
+	JOIN_CONFIRM,    /* ask the leader whether it removed this member, then decide again */
 	JOIN_WAIT,       /* wait (bounded) for the cluster to answer, then decide again */
+	JOIN_WAIT_PEERS, /* wait (bounded) to hear from every initial peer, then again */
 	JOIN_REFUSE,     /* exit with decision.exit_code and decision.reason */
 };
 
@@ -54,13 +84,22 @@ struct join_decision {
 	const char *tag;    /* for JOIN_QUARANTINE: a word naming why ("partial", "removed") */
 };
 
-/* Decide. Never returns JOIN_BOOTSTRAP unless the cluster was asked, nobody answered, this
- * is an initial member and its cluster never formed. */
+/* Decide. Never returns JOIN_BOOTSTRAP unless the data dir is empty, the cluster was asked
+ * and no client port answered, nothing shows that a cluster formed, no peer answered what
+ * cannot be read, this is an initial member whose peers' names resolve, and every peer was
+ * heard from or the bootstrap wait is over. Never moves valid data aside unless a tombstone
+ * or the data's own cluster (JOIN_VOUCH_YES) says the member was removed. */
 struct join_decision join_decide(const struct join_input *in);
 
-/* "restart", "bootstrap", "reuse", "add", "replace", "quarantine", "probe", "wait",
- * "refuse". */
+/* "restart", "bootstrap", "reuse", "add", "replace", "quarantine", "probe", "confirm",
+ * "wait", "wait-peers", "refuse". */
 const char *join_action_name(enum join_action a);
+
+/* The verdict on the leader's answer (JOIN_VOUCH_*) for data of data_cluster_id whose WAL
+ * committed up to data_commit. has_leader false: JOIN_VOUCH_NO_LEADER. Pure. */
+enum join_vouch join_vouch_of(bool has_leader, uint64_t leader_cluster_id,
+                              uint64_t leader_raft_index, bool leader_lists_me,
+                              uint64_t data_cluster_id, uint64_t data_commit);
 
 /* True when removing one member keeps quorum: `voters` voting members now, `healthy_others`
  * of them healthy other than the target, `target_is_voter` whether the target votes. The

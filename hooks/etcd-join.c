@@ -8,8 +8,10 @@
  * The decision itself is the pure join_decide(); this file gathers its inputs and carries
  * out its actions, one at a time, until etcd is exec'd or the run is refused.
  */
+#include "beacon.h"
 #include "cli.h"
 #include "clock.h"
+#include "cluster.h"
 #include "datadir.h"
 #include "decide.h"
 #include "endpoints.h"
@@ -19,11 +21,13 @@
 #include "exitcode.h"
 #include "http.h"
 #include "identity.h"
+#include "kube.h"
 #include "log.h"
 #include "settings.h"
 #include "wal.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,22 +38,31 @@
 
 #define DEFAULT_TIMEOUT_MS (300 * 1000)
 /* A live cluster answers a member list within milliseconds; a member still waiting for
- * quorum never answers (etcd-api.md §3.3), so the probe must not wait long for one. */
-#define PROBE_TIMEOUT_MS   2500
-#define CALL_TIMEOUT_MS    800
+ * quorum never answers (etcd-api.md §3.3), so no call of the probe waits long. */
+#define PROBE_TIMEOUT_MS 2500
+#define CALL_TIMEOUT_MS  800
+#define KUBE_TIMEOUT_MS  2000
+/* The StatefulSet's replicas are read again after this long. */
+#define REPLICAS_TTL_MS    10000
 #define CONNECT_TIMEOUT_MS 500
 /* member/add and member/remove can hang without quorum: bound each call, then re-read. */
 #define CHANGE_CALL_TIMEOUT_MS 2000
 #define PROGRESS_INTERVAL_MS   5000
-#define DNS_POLL_MS            250
+/* Waits re-probe with this backoff. */
+#define WAIT_FIRST_MS 250
+#define WAIT_MAX_MS   2000
 /* An add refused this long (etcd's strict window is 5 s) looks for a stale member. */
 #define STALE_AFTER_MS 8000
-/* ... and removes it only when it was down this long apart. */
+/* ... and removes it only when it was down and gone for this long, without a break. */
 #define STALE_CONFIRM_MS 3000
+/* etcd derives a new member's ID from its peer URL and the current second: an add refused
+ * with "member not found" is retried after this long (the next second). */
+#define SAME_SECOND_RETRY_MS 1100
 /* A started learner this long pending is promoted by whoever waits for it. */
 #define LEARNER_GRACE_MS 10000
-/* The decision loop: probe, quarantine, wait, replace, add: a handful of steps at most. */
-#define MAX_STEPS 12
+/* The changes of one run: quarantine, replace, add: a handful at most. Waits and probes are
+ * bounded by the deadline instead. */
+#define MAX_CHANGES 12
 
 extern char **environ;
 
@@ -61,8 +74,14 @@ struct join {
 	struct datadir_info data;
 	struct wal_metadata wal; /* valid when has_wal */
 	bool has_wal;
-	bool formed;     /* the cluster marker says this member's cluster formed */
-	bool tombstoned; /* etcd-leave removed the member of this data dir */
+	bool marker;       /* the cluster marker says this member's cluster formed */
+	bool tombstoned;   /* etcd-leave removed the member of this data dir */
+	unsigned replicas; /* the StatefulSet's spec.replicas, 0: unknown */
+	uint64_t replicas_read_ms;
+	uint64_t peers_wait_since_ms;       /* the first wait for silent peers, 0: none yet */
+	struct beacon *beacon;              /* answers on the peer port while we wait */
+	const char *state;                  /* what the join state and the beacon say */
+	char waiting_detail[ERROR_MSG_MAX]; /* what the last probe saw, for wait progress lines */
 	struct http_client *http;
 	struct etcd_client *cluster;     /* the live members' client URLs, once known */
 	struct etcd_member_list members; /* the live list, when a cluster answered */
@@ -98,6 +117,13 @@ static void usage(FILE *f)
 	        "  --password-file FILE        ROOT_PASSWORD or this file [ROOT_PASSWORD_FILE]\n"
 	        "  --cacert FILE, --cert FILE, --key FILE   client TLS [ETCDCTL_CACERT, ...]\n"
 	        "  --api 3                     etcd API [ETCDAPI_VERSION]\n"
+	        "  --bootstrap-wait DURATION   how long an empty initial member waits for silent\n"
+	        "                              peers before it bootstraps\n"
+	        "                              [ETCD_HOOKS_BOOTSTRAP_WAIT] (120s)\n"
+	        "  --serviceaccount-dir DIR    token, ca.crt, namespace for the Kubernetes API\n"
+	        "                              [ETCD_HOOKS_SERVICEACCOUNT_DIR]\n"
+	        "  --quarantine-keep N         quarantine entries kept\n"
+	        "                              [ETCD_HOOKS_QUARANTINE_KEEP] (3)\n"
 	        "  --timeout DURATION          overall deadline [ETCD_HOOKS_TIMEOUT] (300s)\n"
 	        "  --etcd PATH                 the etcd binary (etcd on PATH)\n"
 	        "  --dry-run                   print the decision and etcd's argv; change nothing\n"
@@ -106,8 +132,8 @@ static void usage(FILE *f)
 	        "  -V, --version               the version\n"
 	        "\n"
 	        "Exit: 0 dry run done, 1 failed, 2 usage or configuration, 3 refused for safety,\n"
-	        "4 deadline passed, 126/127 etcd cannot be executed / not found.\n"
-	        "See etcd-join(8).\n");
+	        "4 deadline passed, 126/127 etcd cannot be executed / not found, 128+N stopped\n"
+	        "by signal N while waiting. See etcd-join(8).\n");
 }
 
 /* etcd on PATH, or the --etcd path as given. Returns a malloc'd path, or NULL. */
@@ -136,77 +162,82 @@ static char *find_etcd(const char *given)
 	return found;
 }
 
-/* Tell etcd-promote (postStart, started together with us) that we are in a long wait: it
- * then lets the pod become Ready instead of holding up an OrderedReady StatefulSet, and
- * keeps watching in the background. The file names our pid, so a stale one is ignored. */
-static void write_join_state(const struct join *j, const char *state)
+/* The start time of this process (clock ticks since boot, /proc/self/stat field 22): with
+ * the pid, it names this etcd-join and no process before it. */
+static unsigned long long self_start_time(void)
 {
-	char *dir = datadir_helper_dir(j->s.data_dir), text[128];
+	char buf[1024], *p;
+	unsigned long long t = 0;
+	size_t n;
+	FILE *f = fopen("/proc/self/stat", "re");
 
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* after "pid (comm)": state is field 3, starttime field 22 */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		sscanf(p + 1, "%llu", &t);
+	return t;
+}
+
+/* Tell etcd-promote (postStart, started together with us) what we do: in a long wait it
+ * lets the pod become Ready instead of holding up an OrderedReady StatefulSet, and keeps
+ * watching in the background; once we exited without starting etcd it stops waiting. The
+ * file names our pid and start time, so a stale one is ignored. The beacon says the same
+ * to the peers. */
+static void set_state(struct join *j, const char *state, int exit_code)
+{
+	char *dir = datadir_helper_dir(j->s.data_dir), text[256], body[512];
+	char cid[ETCD_ID_STR_MAX] = "";
+	bool formed = j->marker || j->data.state == DATADIR_VALID;
+
+	j->state = state;
+	if (j->has_wal)
+		etcd_id_format(j->wal.cluster_id, cid);
+	snprintf(body, sizeof(body),
+	         "{\"etcd-hooks\":{\"member\":\"%s\",\"state\":\"%s\",\"data\":\"%s\","
+	         "\"formed\":%s,\"cluster_id\":\"%s\"}}",
+	         j->id.name, state, datadir_state_name(j->data.state), formed ? "true" : "false",
+	         cid);
+	beacon_set_body(j->beacon, body);
 	if (!dir || j->s.dry_run) {
 		free(dir);
 		return;
 	}
-	snprintf(text, sizeof(text), "pid=%ld\nstate=%s\n", (long)getpid(), state);
+	snprintf(text, sizeof(text), "pid=%ld\nstart_time=%llu\nstate=%s\n", (long)getpid(),
+	         self_start_time(), state);
+	if (exit_code >= 0)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "exit_code=%d\n",
+		         exit_code);
 	datadir_write_atomic(dir, DATADIR_JOIN_STATE, text, NULL);
 	free(dir);
-}
-
-/* Wait until every initial peer's name resolves: etcd resolves them once at start and
- * fails when one does not. Returns 0, or EXIT_DEADLINE. */
-static int wait_for_names(struct join *j)
-{
-	struct log_progress progress;
-	unsigned size = j->s.initial_cluster_size;
-
-	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
-	write_join_state(j, "waiting-names");
-	for (unsigned i = 0; i < size; i++) {
-		char *host = endpoints_host(&j->ep, i);
-		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-
-		if (!host)
-			return EXIT_FAILED;
-		while (getaddrinfo(host, NULL, &hints, &res) != 0) {
-			if (j->s.dry_run) {
-				log_msg(LOG_INFO,
-				        "peer name '%s' does not resolve yet; etcd-join would "
-				        "wait for it (dry run: not waiting)",
-				        host);
-				break;
-			}
-			if (deadline_passed(&j->deadline)) {
-				log_msg(LOG_FATAL,
-				        "peer name '%s' does not resolve after %.0fs; is the "
-				        "headless "
-				        "Service '%s' there with publishNotReadyAddresses: true?",
-				        host, log_progress_elapsed(&progress), j->ep.service);
-				free(host);
-				return EXIT_DEADLINE;
-			}
-			if (log_progress_due(&progress))
-				log_msg(LOG_INFO,
-				        "waiting for peer names to resolve: '%s' does not resolve "
-				        "yet "
-				        "waited=%.0fs deadline=%llus",
-				        host, log_progress_elapsed(&progress),
-				        (unsigned long long)(j->s.timeout_ms / 1000));
-			clock_sleep_ms(DNS_POLL_MS);
-		}
-		if (res)
-			freeaddrinfo(res);
-		res = NULL;
-		free(host);
-	}
-	write_join_state(j, "deciding");
-	log_msg(LOG_INFO, "all %u initial peer names resolve waited=%.1fs", size,
-	        log_progress_elapsed(&progress));
-	return 0;
 }
 
 static bool is_me(const struct join *j, const struct etcd_member *m)
 {
 	return etcd_member_has_peer_url(m, j->my_peer_url);
+}
+
+/* Sleep (the beacon answers the peers meanwhile); returns early on SIGTERM. */
+static void wait_a_little(struct join *j, uint64_t ms)
+{
+	clock_sleep_ms(ms);
+}
+
+/* A stop signal came while we waited for `what`: nothing was changed half-way. */
+static int stopped(struct join *j, const char *what)
+{
+	int sig = clock_stop_signal();
+
+	log_msg(LOG_INFO, "stopped by signal %d while waiting for %s; nothing changed took=%.3fs",
+	        sig, what ? what : "the cluster",
+	        (double)deadline_elapsed_ms(&j->deadline) / 1000.0);
+	return 128 + sig;
 }
 
 /* Point j->cluster at the client URLs of the started voting members of the live list (not
@@ -246,65 +277,6 @@ static void take_members(struct join *j, struct etcd_member_list *l)
 	j->members = *l;
 	j->has_members = true;
 	*l = (struct etcd_member_list){0};
-}
-
-/* Ask the other members (and the extra endpoints) for the member list, briefly, with
- * failover. Returns JOIN_CLUSTER_ANSWERS (j->members set), JOIN_CLUSTER_NONE when nobody
- * answers, or JOIN_CLUSTER_UNKNOWN (logged as fatal) when a server answers over HTTP but
- * the list cannot be had: that is not "nobody answers", so never bootstrap on it. */
-static enum join_cluster probe_cluster(struct join *j, bool quiet)
-{
-	struct etcd_member_list l = {0};
-	struct etcd_client *client = NULL;
-	enum join_cluster result = JOIN_CLUSTER_NONE;
-	char **urls = NULL;
-	size_t n = 0;
-	struct deadline d;
-	struct error err;
-	int r;
-
-	error_clear(&err);
-	if (endpoints_other_client_urls(&j->ep, j->id.ordinal, j->s.initial_cluster_size,
-	                                j->s.endpoints, &urls, &n) < 0) {
-		log_msg(LOG_FATAL, "out of memory");
-		return JOIN_CLUSTER_UNKNOWN;
-	}
-	if (n == 0) {
-		if (!quiet)
-			log_msg(LOG_INFO, "no other member to ask: a cluster of one");
-		goto out;
-	}
-	/* One round over the endpoints, each call bounded by CALL_TIMEOUT_MS: a member that
-	 * refuses or hangs is "no answer"; retrying here would only slow every bootstrap. */
-	deadline_init(&d, PROBE_TIMEOUT_MS);
-	r = etcd_client_new(j->http, (const char *const *)urls, n, &client, &err);
-	if (r == 0)
-		r = etcd_member_list(client, NULL, &l, &err);
-	/* etcd 3.6 with auth on wants a token even for the member list. */
-	if (r == -EACCES && j->s.user && j->s.password) {
-		r = etcd_client_login(client, j->s.user, j->s.password, &d, &err);
-		if (r == 0)
-			r = etcd_member_list(client, NULL, &l, &err);
-	}
-	if (r == 0) {
-		free(j->answered_at);
-		j->answered_at = strdup(etcd_client_current(client));
-		take_members(j, &l);
-		result =
-		        refresh_cluster_client(j) < 0 ? JOIN_CLUSTER_UNKNOWN : JOIN_CLUSTER_ANSWERS;
-	} else if (err.http_status != 0) {
-		log_msg(LOG_FATAL,
-		        "a server answers but gives no member list: %s; not deciding on it",
-		        err.msg);
-		result = JOIN_CLUSTER_UNKNOWN;
-	} else if (!quiet) {
-		log_msg(LOG_INFO, "no cluster answers: asked %zu endpoint(s) for %.1fs, last: %s",
-		        n, (double)deadline_elapsed_ms(&d) / 1000.0, err.msg);
-	}
-out:
-	etcd_client_free(client);
-	endpoints_free_urls(urls, n);
-	return result;
 }
 
 /* Where this member stands in the live list: by the data's member ID and cluster ID first,
@@ -365,108 +337,6 @@ static void log_members(const struct join *j)
 		        etcd_id_format(m->id, id), m->name, m->n_peer_urls ? m->peer_urls[0] : "",
 		        etcd_member_started(m) ? "started" : "unstarted",
 		        m->is_learner ? " learner" : "", is_me(j, m) ? " (this member)" : "");
-	}
-}
-
-/* etcd's own "already bootstrapped" check, done first: does any initial peer, on its peer
- * port (which answers even without quorum), list this member as started? */
-static bool peer_reports_me_started(struct join *j)
-{
-	for (unsigned i = 0; i < j->s.initial_cluster_size; i++) {
-		struct etcd_member_list l = {0};
-		const struct etcd_member *m;
-		struct deadline d;
-		char *url;
-		bool started = false;
-
-		if (i == j->id.ordinal || !(url = endpoints_peer_url(&j->ep, i)))
-			continue;
-		deadline_init(&d, CALL_TIMEOUT_MS);
-		if (etcd_peer_members(j->http, url, &d, &l, NULL) == 0) {
-			m = etcd_member_find_peer_url(&l, j->my_peer_url);
-			started = m && etcd_member_started(m);
-			if (started)
-				log_msg(LOG_WARNING,
-				        "peer '%s' lists this member as started (name '%s'): its "
-				        "cluster formed before",
-				        url, m->name);
-		}
-		etcd_member_list_free(&l);
-		free(url);
-		if (started)
-			return true;
-	}
-	return false;
-}
-
-/* The leader's view of the member list, to confirm a destructive step (moving valid data
- * aside): a lagging follower may not list a member added a moment ago. Returns 0 and the
- * list, or a negative errno when no leader answers. */
-static int leader_members(struct join *j, struct etcd_member_list *ret)
-{
-	struct etcd_status st;
-	struct etcd_client *c = NULL;
-	struct deadline d;
-	struct error err;
-	int r = -ENOENT;
-
-	error_clear(&err);
-	deadline_init(&d, PROBE_TIMEOUT_MS);
-	if (etcd_status_get(j->http, j->answered_at, &d, &st, &err) < 0 || !st.leader) {
-		log_msg(LOG_WARNING, "cannot find the leader through '%s': %s", j->answered_at,
-		        err.msg[0] ? err.msg : "no leader");
-		return -ENOENT;
-	}
-	for (size_t i = 0; i < j->members.n_members; i++) {
-		const struct etcd_member *m = &j->members.members[i];
-
-		if (m->id != st.leader || !m->n_client_urls)
-			continue;
-		r = etcd_client_new(j->http, (const char *const *)m->client_urls, m->n_client_urls,
-		                    &c, &err);
-		if (r == 0)
-			r = etcd_member_list(c, &d, ret, &err);
-		if (r < 0)
-			log_msg(LOG_WARNING, "the leader does not answer: %s", err.msg);
-		etcd_client_free(c);
-		break;
-	}
-	return r;
-}
-
-/* Wait (bounded, with progress) until a cluster answers. Returns 0 or an exit code. */
-static int wait_for_cluster(struct join *j)
-{
-	struct log_progress progress;
-	struct backoff b;
-
-	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
-	write_join_state(j, "waiting-cluster");
-	backoff_init(&b, 500, 5000);
-	for (;;) {
-		enum join_cluster c = probe_cluster(j, true);
-
-		if (c == JOIN_CLUSTER_UNKNOWN)
-			return EXIT_FAILED;
-		if (c == JOIN_CLUSTER_ANSWERS) {
-			write_join_state(j, "deciding");
-			log_msg(LOG_INFO, "the cluster answers after %.1fs",
-			        log_progress_elapsed(&progress));
-			return 0;
-		}
-		if (deadline_passed(&j->deadline)) {
-			log_msg(LOG_FATAL,
-			        "no cluster answered within %.0fs; this member will not bootstrap "
-			        "a second cluster: start the other members first",
-			        log_progress_elapsed(&progress));
-			return EXIT_DEADLINE;
-		}
-		if (log_progress_due(&progress))
-			log_msg(LOG_INFO,
-			        "waiting for the cluster to answer waited=%.0fs deadline=%llus",
-			        log_progress_elapsed(&progress),
-			        (unsigned long long)(j->s.timeout_ms / 1000));
-		clock_sleep_ms(backoff_next(&b, &j->deadline));
 	}
 }
 
@@ -573,7 +443,9 @@ static int remove_guarded(struct join *j, uint64_t target, const char *what)
 		if (log_progress_due(&progress))
 			log_msg(LOG_INFO, "retrying the removal of id=%s: %s waited=%.0fs", id,
 			        err.msg, log_progress_elapsed(&progress));
-		clock_sleep_ms(backoff_next(&b, &j->deadline));
+		wait_a_little(j, backoff_next(&b, &j->deadline));
+		if (clock_stop_signal())
+			return stopped(j, "the removal");
 	}
 	reread_members(j, NULL);
 	return 0;
@@ -585,6 +457,16 @@ static int replace_member(struct join *j)
 	const struct etcd_member *old = etcd_member_find_peer_url(&j->members, j->my_peer_url);
 
 	return old ? remove_guarded(j, old->id, "this member's old entry") : 0;
+}
+
+static bool getaddrinfo_ok(const char *host)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+	int r = getaddrinfo(host, NULL, &hints, &res);
+
+	if (res)
+		freeaddrinfo(res);
+	return r == 0;
 }
 
 /* The ordinal of a member of this StatefulSet, from its name or its peer URL's host;
@@ -599,21 +481,33 @@ static long member_ordinal(const struct join *j, const struct etcd_member *m)
 	return ordinal;
 }
 
-/* A member that is down and belongs to a higher ordinal than this one: while a down voter
- * is in the list, etcd's strict reconfiguration check refuses every add, and a pending one
- * holds up the next add. A StatefulSet scaled down without preStop leaves such members
- * behind; during an OrderedReady scale-up the pods above this one do not run yet, so they
- * cannot replace their own stale entries. */
+/* A started member above this ordinal that is down and whose pod is gone: its name does not
+ * resolve, or its ordinal is at or above the StatefulSet's replicas. While a down voter is
+ * in the list, etcd's strict reconfiguration check refuses every add, and nobody else will
+ * remove it: a StatefulSet scaled down without preStop leaves such members behind, and
+ * during an OrderedReady scale-up the pods above this one do not run yet. Never stale: an
+ * unstarted member (it is pending: its pod may start it at any moment), and a member whose
+ * pod exists (it is starting, an image pull can take minutes; it replaces itself if its
+ * volume was lost). */
 static const struct etcd_member *stale_member(struct join *j)
 {
 	for (size_t i = 0; i < j->members.n_members; i++) {
 		const struct etcd_member *m = &j->members.members[i];
+		long ordinal = member_ordinal(j, m);
 		struct deadline d;
+		char *host;
+		bool gone;
 
-		if (is_me(j, m) || member_ordinal(j, m) <= (long)j->id.ordinal)
+		if (is_me(j, m) || ordinal <= (long)j->id.ordinal || !etcd_member_started(m))
 			continue;
 		deadline_init(&d, CALL_TIMEOUT_MS);
-		if (!m->n_client_urls || etcd_health(j->http, m->client_urls[0], &d, NULL) != 1)
+		if (etcd_health(j->http, m->client_urls[0], &d, NULL) == 1)
+			continue;
+		host = endpoints_host(&j->ep, (unsigned)ordinal);
+		gone = (j->replicas && (unsigned)ordinal >= j->replicas) ||
+		       (host && !getaddrinfo_ok(host));
+		free(host);
+		if (gone)
 			return m;
 	}
 	return NULL;
@@ -685,8 +579,9 @@ static int add_member(struct join *j)
 	struct backoff b;
 	char id[ETCD_ID_STR_MAX];
 	uint64_t last_pending = 0, last_pending_next, blocked_since = 0;
-	uint64_t suspect = 0, suspect_since = 0; /* a member seen down, and since when */
+	uint64_t suspect = 0, suspect_since = 0; /* a member seen stale, and since when */
 	uint64_t learner_since = 0;              /* a pending learner seen started since */
+	uint64_t next_try_ms = 0;                /* no add before this (same-second retry) */
 
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
 	backoff_init(&b, 100, 500);
@@ -754,6 +649,16 @@ static int add_member(struct join *j)
 			}
 			if (etcd_error_peer_exists(&err)) {
 				log_msg(LOG_INFO, "the peer URL is a member already: %s", err.msg);
+			} else if (r == -ENOENT) {
+				/* etcd derives the new member's ID from the peer URL and the
+				 * current second: within the second of this URL's last removal it
+				 * derives the removed ID, and refuses it as "member not found"
+				 * (ErrIDRemoved). */
+				log_msg(LOG_INFO,
+				        "etcd refused the add with '%s': the ID it derived is "
+				        "one removed within this second; retrying in the next",
+				        err.msg);
+				next_try_ms = clock_now_ms() + SAME_SECOND_RETRY_MS;
 			} else if (r != -ETIMEDOUT && !etcd_error_transient(&err)) {
 				log_msg(LOG_FATAL, "cannot add this member: %s", err.msg);
 				return EXIT_FAILED;
@@ -761,28 +666,30 @@ static int add_member(struct join *j)
 			waiting_for = "etcd to accept the add";
 		}
 		last_pending_next = pending ? pending->id : 0;
-		/* Blocked past etcd's own 5 s window: a stale member of a higher ordinal may be
-		 * what blocks us; replace it as its own pod would. */
-		if (!blocked_since)
-			blocked_since = clock_now_ms();
-		if (clock_now_ms() - blocked_since > STALE_AFTER_MS) {
+		/* Blocked past etcd's own 5 s window, with no member pending (a pending member is
+		 * waited for, never a reason to remove anyone): a stale member of a higher
+		 * ordinal may be what blocks us; remove it as its own pod would. */
+		if (pending || !blocked_since)
+			blocked_since = pending ? 0 : clock_now_ms();
+		if (blocked_since && clock_now_ms() - blocked_since > STALE_AFTER_MS) {
 			const struct etcd_member *stale = stale_member(j);
 
-			/* Down now and still down 5 s later: not a member that is starting. */
-			if (stale && stale->id != suspect) {
-				suspect = stale->id;
+			/* Down and gone now, and still so STALE_CONFIRM_MS later without a break:
+			 * the suspicion ends whenever it is not stale. */
+			if (!stale || stale->id != suspect) {
+				suspect = stale ? stale->id : 0;
 				suspect_since = clock_now_ms();
 			}
 			if (stale && clock_now_ms() - suspect_since >= STALE_CONFIRM_MS) {
-				char what[96];
+				char what[128];
 
 				snprintf(what, sizeof(what),
-				         "the stale member '%s' (down, above this "
+				         "the stale member '%s' (down, its pod gone, above this "
 				         "ordinal)",
 				         stale->name[0] ? stale->name : stale->peer_urls[0]);
 				log_msg(LOG_WARNING,
 				        "%s blocks this add: etcd refuses every add while "
-				        "a voter is down or a member is pending",
+				        "a voter is down",
 				        what);
 				r = remove_guarded(j, stale->id, what);
 				if (r)
@@ -802,7 +709,11 @@ static int add_member(struct join *j)
 			        waiting_for, err.msg, log_progress_elapsed(&progress),
 			        (unsigned long long)(j->s.timeout_ms / 1000));
 		last_pending = last_pending_next;
-		clock_sleep_ms(backoff_next(&b, &j->deadline));
+		wait_a_little(j, backoff_next(&b, &j->deadline));
+		if (next_try_ms > clock_now_ms())
+			wait_a_little(j, next_try_ms - clock_now_ms());
+		if (clock_stop_signal())
+			return stopped(j, waiting_for);
 		/* A timed-out add may have been applied: always look again before retrying. */
 		reread_members(j, NULL);
 	}
@@ -919,6 +830,9 @@ static int start_etcd(struct join *j, const struct join_decision *dec)
 
 	record_decision(j, dec, &args);
 	scrub_environment(&args);
+	/* etcd binds the peer port next. */
+	beacon_close(j->beacon);
+	j->beacon = NULL;
 	log_msg(LOG_INFO, "exec '%s' action=%s initial_cluster_state=%s took=%.3fs", args.argv[0],
 	        join_action_name(dec->action), in.initial_state ? in.initial_state : "(restart)",
 	        (double)deadline_elapsed_ms(&j->deadline) / 1000.0);
@@ -940,8 +854,8 @@ static int quarantine_data(struct join *j, const struct join_decision *dec)
 	struct error err;
 
 	error_clear(&err);
-	if (datadir_quarantine(j->s.data_dir, dec->tag, dec->reason, DATADIR_QUARANTINE_KEEP,
-	                       &moved, &err) < 0) {
+	if (datadir_quarantine(j->s.data_dir, dec->tag, dec->reason, j->s.quarantine_keep, &moved,
+	                       &err) < 0) {
 		log_msg(LOG_FATAL, "cannot move the data dir aside: %s", err.msg);
 		return EXIT_FAILED;
 	}
@@ -950,24 +864,11 @@ static int quarantine_data(struct join *j, const struct join_decision *dec)
 	j->data = (struct datadir_info){.state = DATADIR_EMPTY};
 	snprintf(j->data.reason, sizeof(j->data.reason), "moved aside");
 	j->has_wal = false;
+	set_state(j, j->state ? j->state : "deciding", -1);
 	if (j->tombstoned)
 		datadir_tombstone_clear(j->s.data_dir, NULL);
 	j->tombstoned = false;
 	return 0;
-}
-
-/* A valid data dir that the cluster does not list: confirm with the leader before moving it
- * aside. Returns true when the leader lists this member after all (then restart). */
-static bool leader_lists_me(struct join *j)
-{
-	struct etcd_member_list l = {0};
-	bool listed = true; /* no leader to confirm with: do not move valid data on a guess */
-
-	if (leader_members(j, &l) == 0) {
-		take_members(j, &l);
-		listed = find_me(j) == JOIN_ME_SAME;
-	}
-	return listed;
 }
 
 /* Gather what the decision needs that the data dir alone does not tell. */
@@ -991,30 +892,234 @@ static void read_local_state(struct join *j)
 		}
 	}
 	error_clear(&err);
+	/* Only a tombstone of this data's member in this data's cluster counts. */
 	if (j->has_wal && datadir_tombstone_read(j->s.data_dir, &t, NULL) == 0 && t.removed &&
-	    t.member_id == j->wal.member_id) {
+	    t.member_id == j->wal.member_id && t.cluster_id == j->wal.cluster_id) {
 		j->tombstoned = true;
-		log_msg(LOG_INFO, "a tombstone says etcd-leave removed member id=%s",
-		        etcd_id_format(t.member_id, id));
+		log_msg(LOG_INFO, "a tombstone says etcd-leave removed member id=%s cluster_id=%s",
+		        etcd_id_format(t.member_id, id), etcd_id_format(t.cluster_id, cid));
 	}
 	if (datadir_marker_read(j->s.data_dir, &cluster_id, &member_id, &err) == 0) {
-		j->formed = true;
+		j->marker = true;
 		log_msg(LOG_INFO,
 		        "the cluster marker says this member's cluster formed: "
 		        "cluster_id=%s member_id=%s",
 		        etcd_id_format(cluster_id, cid), etcd_id_format(member_id, id));
 	} else if (err.code && err.code != -ENOENT) {
 		/* An unreadable marker still says something was here: never bootstrap on it. */
-		j->formed = true;
+		j->marker = true;
 		log_msg(LOG_WARNING, "%s; treating the cluster as formed", err.msg);
 	}
+}
+
+/* The StatefulSet's spec.replicas, where the Kubernetes API answers (cached a while): the
+ * probe then asks every pod the set may have. 0 when unknown. */
+static void read_replicas(struct join *j)
+{
+	struct deadline d;
+	struct error err;
+	unsigned replicas;
+
+	if (j->replicas_read_ms && clock_now_ms() - j->replicas_read_ms < REPLICAS_TTL_MS)
+		return;
+	j->replicas_read_ms = clock_now_ms();
+	error_clear(&err);
+	deadline_init(&d, KUBE_TIMEOUT_MS);
+	if (kube_statefulset_replicas(j->s.sa_dir, j->s.namespace, j->id.set_name, &d, &replicas,
+	                              &err) == 0) {
+		if (replicas != j->replicas)
+			log_msg(LOG_DEBUG, "the StatefulSet wants %u replicas", replicas);
+		j->replicas = replicas;
+	} else {
+		log_msg(LOG_DEBUG, "the StatefulSet's replicas are unknown: %s", err.msg);
+	}
+}
+
+/* Do the names of every initial member resolve? etcd resolves --initial-cluster once. */
+static bool initial_names_resolve(const struct join *j, char *missing, size_t size)
+{
+	for (unsigned i = 0; i < j->s.initial_cluster_size; i++) {
+		char *host = endpoints_host(&j->ep, i);
+		bool ok = host && getaddrinfo_ok(host);
+
+		if (!ok)
+			snprintf(missing, size, "%s", host ? host : "?");
+		free(host);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Ask the pods of the set (cluster.h) and fill the decision's inputs. `quiet` during waits:
+ * the outcome is logged only when it changes. Returns 0 or an exit code. */
+static int probe(struct join *j, struct join_input *in, bool quiet)
+{
+	struct cluster_probe_opts o = {
+	        .ep = &j->ep,
+	        .ordinal = j->id.ordinal,
+	        .initial_size = j->s.initial_cluster_size,
+	        .extra = j->s.endpoints,
+	        .call_timeout_ms = CALL_TIMEOUT_MS,
+	};
+	static const enum join_cluster answers[] = {
+	        [CLUSTER_NONE] = JOIN_CLUSTER_NONE,
+	        [CLUSTER_ANSWERS] = JOIN_CLUSTER_ANSWERS,
+	        [CLUSTER_UNREADABLE] = JOIN_CLUSTER_UNREADABLE,
+	        [CLUSTER_CONFLICT] = JOIN_CLUSTER_CONFLICT,
+	};
+	struct cluster_probe p;
+	char missing[256] = "";
+	bool bootstrap_question;
+
+	read_replicas(j);
+	o.replicas = j->replicas;
+	/* The peer ports matter only to an empty member that may bootstrap. */
+	bootstrap_question = j->data.state == DATADIR_EMPTY && !j->marker &&
+	                     j->id.ordinal < j->s.initial_cluster_size;
+	o.peers = bootstrap_question && !in->formed;
+	if (cluster_probe(j->http, &o, &p) < 0) {
+		log_msg(LOG_FATAL, "out of memory");
+		return EXIT_FAILED;
+	}
+	in->cluster = answers[p.answer];
+	/* Once seen, formation stays seen for this run: a peer that said so and then went
+	 * silent proves nothing new. */
+	if (quiet && p.formed && !in->formed)
+		log_msg(LOG_WARNING, "a cluster formed before: %s", p.formed_why);
+	in->formed = in->formed || j->marker || p.formed;
+	in->peers_heard = p.heard == p.must_hear;
+	in->peer_unreadable = p.peer_unreadable;
+	in->initial_names_resolve = initial_names_resolve(j, missing, sizeof(missing));
+	in->vouch = JOIN_VOUCH_UNKNOWN;
+	if (p.answer == CLUSTER_ANSWERS || p.answer == CLUSTER_CONFLICT) {
+		free(j->answered_at);
+		j->answered_at = strdup(p.answered_at);
+		take_members(j, &p.members);
+		if (!j->answered_at || refresh_cluster_client(j) < 0) {
+			cluster_probe_free(&p);
+			log_msg(LOG_FATAL, "out of memory");
+			return EXIT_FAILED;
+		}
+	}
+	if (p.answer == CLUSTER_ANSWERS) {
+		if (!quiet)
+			log_members(j);
+	} else if (p.answer == CLUSTER_CONFLICT) {
+		log_msg(LOG_ERROR, "split brain suspected: %s", p.why);
+	} else if (p.answer == CLUSTER_UNREADABLE) {
+		log_msg(quiet ? LOG_DEBUG : LOG_WARNING,
+		        "a server answers but no member list can be read from it: %s", p.why);
+	} else if (!quiet) {
+		log_msg(LOG_INFO, "no cluster answers: asked %u client URL(s), last: %s", p.asked,
+		        p.why[0] ? p.why : "no other member to ask");
+	}
+	if (bootstrap_question && !quiet && p.answer == CLUSTER_NONE) {
+		if (p.formed)
+			log_msg(LOG_WARNING, "a cluster formed before: %s", p.formed_why);
+		if (p.peer_unreadable)
+			log_msg(LOG_WARNING, "a peer answers what cannot be read: %s",
+			        p.peer_unreadable_why);
+		log_msg(LOG_INFO, "heard from %u of the %u peers to hear from%s%s", p.heard,
+		        p.must_hear, p.silent[0] ? "; silent: " : "", p.silent);
+		if (!in->initial_names_resolve)
+			log_msg(LOG_INFO, "the initial peer name '%s' does not resolve yet",
+			        missing);
+	}
+	if (p.answer != CLUSTER_NONE || !bootstrap_question || in->formed)
+		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s", p.why);
+	else if (p.silent[0])
+		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "silent: %s", p.silent);
+	else if (!in->initial_names_resolve)
+		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "'%s' does not resolve",
+		         missing);
+	else
+		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s",
+		         p.peer_unreadable ? p.peer_unreadable_why : p.why);
+	cluster_probe_free(&p);
+	return 0;
+}
+
+/* Valid data that the answering cluster does not list: may that cluster say the member was
+ * removed? Its leader's own view decides (join_vouch_of()). */
+static void confirm(struct join *j, struct join_input *in)
+{
+	struct etcd_member_list l = {0};
+	struct etcd_status st = {0};
+	struct wal_state ws = {0};
+	char a[ETCD_ID_STR_MAX], b[ETCD_ID_STR_MAX], c[ETCD_ID_STR_MAX];
+	struct deadline d;
+	struct error err;
+	bool has_leader, lists_me = false;
+	int r;
+
+	error_clear(&err);
+	deadline_init(&d, PROBE_TIMEOUT_MS);
+	r = cluster_leader_view(j->http, &j->members, j->answered_at, &d, &st, &l, &err);
+	has_leader = r == 0;
+	if (r < 0)
+		log_msg(LOG_WARNING, "cannot hear from the cluster's leader: %s", err.msg);
+	if (has_leader) {
+		take_members(j, &l);
+		refresh_cluster_client(j);
+		lists_me = find_me(j) == JOIN_ME_SAME;
+	}
+	error_clear(&err);
+	if (wal_read_state(j->s.data_dir, &ws, &err) < 0) {
+		/* Without the data's log position, a cluster behind it cannot be told apart. */
+		log_msg(LOG_WARNING, "cannot read how far the data's raft log went: %s", err.msg);
+		ws.commit = UINT64_MAX;
+	}
+	in->vouch = join_vouch_of(has_leader, st.cluster_id, st.raft_index, lists_me,
+	                          j->wal.cluster_id, ws.commit);
+	if (has_leader)
+		log_msg(in->vouch == JOIN_VOUCH_YES || in->vouch == JOIN_VOUCH_LISTED ? LOG_INFO
+		                                                                      : LOG_ERROR,
+		        "the leader id=%s of cluster_id=%s is at raft index %" PRIu64
+		        "; this data belongs to cluster_id=%s and committed index %" PRIu64 "%s",
+		        etcd_id_format(st.member_id, a), etcd_id_format(st.cluster_id, b),
+		        st.raft_index, etcd_id_format(j->wal.cluster_id, c), ws.commit,
+		        lists_me ? "; the leader lists this member" : "");
+}
+
+/* What a wait waits for, for the join state (etcd-promote hands over on "waiting...") and
+ * the log. */
+static const char *wait_state(enum join_action a)
+{
+	return a == JOIN_WAIT_PEERS ? "waiting-peers" : "waiting-cluster";
+}
+
+/* One round of a wait: the deadline, the progress line, the sleep. Returns 0 to probe
+ * again, or an exit code. */
+static int wait_round(struct join *j, const struct join_decision *dec, struct backoff *b,
+                      struct log_progress *progress)
+{
+	const char *what = dec->action == JOIN_WAIT_PEERS ? "every peer to be heard from"
+	                                                  : "the cluster to answer";
+
+	if (deadline_passed(&j->deadline)) {
+		log_msg(LOG_FATAL,
+		        "gave up waiting for %s after %.0fs (%s): %s; this member will not "
+		        "bootstrap a second cluster",
+		        what, log_progress_elapsed(progress), j->waiting_detail, dec->reason);
+		return EXIT_DEADLINE;
+	}
+	if (j->state != wait_state(dec->action))
+		set_state(j, wait_state(dec->action), -1);
+	if (log_progress_due(progress))
+		log_msg(LOG_INFO, "waiting for %s: %s waited=%.0fs deadline=%llus left=%.0fs", what,
+		        j->waiting_detail, log_progress_elapsed(progress),
+		        (unsigned long long)(j->s.timeout_ms / 1000),
+		        (double)deadline_left_ms(&j->deadline) / 1000.0);
+	wait_a_little(j, backoff_next(b, &j->deadline));
+	return clock_stop_signal() ? stopped(j, what) : 0;
 }
 
 static int run(struct join *j)
 {
 	struct join_input in = {.ordinal = j->id.ordinal,
 	                        .initial_size = j->s.initial_cluster_size};
-	struct join_decision dec;
+	struct join_decision dec, last = {0};
 	struct http_options ho = {
 	        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
 	        .call_timeout_ms = CALL_TIMEOUT_MS,
@@ -1022,7 +1127,11 @@ static int run(struct join *j)
 	        .cert = j->s.cert,
 	        .key = j->s.key,
 	};
+	struct log_progress progress;
+	struct backoff b;
 	struct error err;
+	unsigned changes = 0;
+	bool waiting = false;
 	int r;
 
 	error_clear(&err);
@@ -1038,69 +1147,91 @@ static int run(struct join *j)
 		log_msg(LOG_FATAL, "%s", err.msg);
 		return EXIT_FAILED;
 	}
+	/* Until etcd runs, answer on the peer port for this member (beacon.h). A data dir in use
+	 * is refused below with nothing touched, its helper folder included. */
+	if (j->data.state != DATADIR_IN_USE) {
+		if (!j->s.dry_run && beacon_open(j->s.peer_port, &j->beacon, &err) < 0)
+			log_msg(LOG_WARNING,
+			        "%s: the peers will not hear from this member until etcd runs",
+			        err.msg);
+		set_state(j, "deciding", -1);
+	}
 
-	for (unsigned step = 0; step < MAX_STEPS; step++) {
+	for (;;) {
 		in.data = j->data.state;
-		in.formed = j->formed;
+		in.formed = in.formed || j->marker;
 		in.tombstoned = j->tombstoned;
 		in.me = j->has_members ? find_me(j) : JOIN_ME_ABSENT;
+		in.bootstrap_wait_over =
+		        j->peers_wait_since_ms &&
+		        clock_now_ms() - j->peers_wait_since_ms >= j->s.bootstrap_wait_ms;
 		dec = join_decide(&in);
-		log_msg(dec.action == JOIN_REFUSE ? LOG_FATAL : LOG_INFO, "decision: %s: %s",
-		        join_action_name(dec.action), dec.reason);
+		/* A wait repeats the same decision each round: say it when it changes. */
+		if (dec.action != last.action || dec.reason != last.reason)
+			log_msg(dec.action == JOIN_REFUSE ? LOG_FATAL : LOG_INFO,
+			        "decision: %s: %s", join_action_name(dec.action), dec.reason);
+		last = dec;
 
-		/* A dry run stops before the first step that would change anything. */
+		/* A dry run stops before the first step that would change anything or wait. */
 		if (j->s.dry_run && (dec.action == JOIN_QUARANTINE || dec.action == JOIN_REPLACE ||
-		                     dec.action == JOIN_ADD)) {
+		                     dec.action == JOIN_ADD || dec.action == JOIN_WAIT ||
+		                     dec.action == JOIN_WAIT_PEERS)) {
 			printf("decision: %s\nreason: %s\n(dry run: nothing changed; etcd's flags "
 			       "depend on this step's outcome)\n",
 			       join_action_name(dec.action), dec.reason);
 			return EXIT_DONE;
 		}
+		if (dec.action == JOIN_WAIT || dec.action == JOIN_WAIT_PEERS) {
+			if (dec.action == JOIN_WAIT_PEERS && !j->peers_wait_since_ms)
+				j->peers_wait_since_ms = clock_now_ms();
+			if (!waiting) {
+				log_progress_start(&progress, PROGRESS_INTERVAL_MS);
+				backoff_init(&b, WAIT_FIRST_MS, WAIT_MAX_MS);
+				waiting = true;
+			}
+			r = wait_round(j, &dec, &b, &progress);
+			if (r == 0)
+				r = probe(j, &in, true);
+			if (r)
+				return r;
+			continue;
+		}
+		if (waiting) {
+			log_msg(LOG_INFO, "waited %.1fs", log_progress_elapsed(&progress));
+			if (in.cluster == JOIN_CLUSTER_ANSWERS)
+				log_members(j);
+			set_state(j, "deciding", -1);
+			waiting = false;
+		}
+		if (dec.action == JOIN_QUARANTINE || dec.action == JOIN_REPLACE ||
+		    dec.action == JOIN_ADD) {
+			if (++changes > MAX_CHANGES) {
+				log_msg(LOG_FATAL,
+				        "no decision after %u changes; the cluster keeps changing "
+				        "under us",
+				        MAX_CHANGES);
+				return EXIT_FAILED;
+			}
+		}
 		switch (dec.action) {
 		case JOIN_REFUSE:
 			return dec.exit_code;
 		case JOIN_PROBE:
-			if (j->s.api != 3) {
-				log_msg(LOG_FATAL, "ETCDAPI_VERSION=%u is not supported yet; use 3",
-				        j->s.api);
-				return EXIT_USAGE;
-			}
-			if (j->data.state == DATADIR_EMPTY &&
-			    j->id.ordinal < j->s.initial_cluster_size) {
-				r = wait_for_names(j);
-				if (r)
-					return r;
-			}
-			in.cluster = probe_cluster(j, false);
-			if (in.cluster == JOIN_CLUSTER_UNKNOWN)
-				return EXIT_FAILED;
-			if (in.cluster == JOIN_CLUSTER_ANSWERS)
-				log_members(j);
-			else if (j->data.state == DATADIR_EMPTY && !j->formed &&
-			         peer_reports_me_started(j))
-				j->formed = true;
-			continue;
-		case JOIN_WAIT:
-			r = wait_for_cluster(j);
+			r = probe(j, &in, false);
 			if (r)
 				return r;
-			log_members(j);
-			in.cluster = JOIN_CLUSTER_ANSWERS;
 			continue;
+		case JOIN_CONFIRM:
+			confirm(j, &in);
+			continue;
+		case JOIN_WAIT:
+		case JOIN_WAIT_PEERS:
+			continue; /* handled above */
 		case JOIN_QUARANTINE:
-			if (j->data.state == DATADIR_VALID && !j->tombstoned &&
-			    leader_lists_me(j)) {
-				log_msg(LOG_WARNING,
-				        "the leader lists this member after all: restart, "
-				        "nothing moved");
-				dec = (struct join_decision){.action = JOIN_RESTART,
-				                             .reason = "the leader lists this "
-				                                       "member"};
-				return start_etcd(j, &dec);
-			}
 			r = quarantine_data(j, &dec);
 			if (r)
 				return r;
+			/* Empty now: what the peers said about formation still holds. */
 			continue;
 		case JOIN_REPLACE:
 			r = replace_member(j);
@@ -1134,9 +1265,6 @@ static int run(struct join *j)
 		}
 		return start_etcd(j, &dec);
 	}
-	log_msg(LOG_FATAL, "no decision after %u steps; the cluster keeps changing under us",
-	        MAX_STEPS);
-	return EXIT_FAILED;
 }
 
 int main(int argc, char **argv)
@@ -1146,6 +1274,7 @@ int main(int argc, char **argv)
 	int first_extra, r;
 
 	log_init("etcd-join", "/dev/termination-log", false);
+	clock_handle_stop_signals();
 	error_clear(&err);
 	settings_init(&j.s);
 	r = cli_parse(&(struct cli){.program = "etcd-join", .usage = usage, .allow_extra = true},
@@ -1162,6 +1291,17 @@ int main(int argc, char **argv)
 	r = cli_check(&j.s, &j.id);
 	if (r)
 		goto out;
+	/* All of the configuration is checked before the first change, dry runs included. */
+	if (j.s.api != 3) {
+		log_msg(LOG_FATAL, "ETCDAPI_VERSION=%u is not supported yet; use 3", j.s.api);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	if (etcdargs_check_env(environ, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
+		r = EXIT_USAGE;
+		goto out;
+	}
 	if (!j.s.timeout_ms)
 		j.s.timeout_ms = DEFAULT_TIMEOUT_MS;
 	deadline_init(&j.deadline, j.s.timeout_ms);
@@ -1184,7 +1324,11 @@ int main(int argc, char **argv)
 		j.etcd_path = strdup("etcd");
 	}
 	r = run(&j);
+	/* Still here: etcd was not exec'd. etcd-promote stops waiting for it. */
+	if (j.state)
+		set_state(&j, "exited", r);
 out:
+	beacon_close(j.beacon);
 	etcd_member_list_free(&j.members);
 	etcd_client_free(j.cluster);
 	http_client_free(j.http);
