@@ -12,7 +12,9 @@
  */
 #include "cli.h"
 #include "clock.h"
+#include "cluster.h"
 #include "datadir.h"
+#include "decide.h"
 #include "endpoints.h"
 #include "error.h"
 #include "etcd.h"
@@ -40,8 +42,6 @@
 #define PROBE_TIMEOUT_MS   3000
 #define CALL_TIMEOUT_MS    800
 #define CONNECT_TIMEOUT_MS 500
-#define KEEP_ENV           "ETCD_HOOKS_QUARANTINE_KEEP"
-#define KEEP_MAX           1000
 #define HELPER_NAME        ".etcd-hooks"
 
 enum mode {
@@ -94,8 +94,8 @@ struct clean {
 	bool mode_given;
 	char *restore_id;
 	bool json, force;
-	unsigned keep;
 	char usage_msg[160];
+	struct error keep_err;
 	struct deadline deadline;
 	char *data_dir; /* as given, without trailing slashes */
 	char *helper;
@@ -140,7 +140,8 @@ static void usage(FILE *f)
 	        "  --json                      JSON output (--status, --list)\n"
 	        "  --force                     --wipe without asking the cluster (never while\n"
 	        "                              the data dir is in use)\n"
-	        "  --keep N                    quarantine entries kept [" KEEP_ENV "] (3)\n"
+	        "  --quarantine-keep N, --keep N   quarantine entries kept\n"
+	        "                              [ETCD_HOOKS_QUARANTINE_KEEP] (3)\n"
 	        "  --dry-run                   say what would be done; change nothing\n"
 	        "  --data-dir DIR              etcd data dir [ETCD_DATA_DIR]\n"
 	        "                              (/var/run/etcd/default.etcd)\n"
@@ -173,17 +174,6 @@ static int set_mode(struct clean *c, enum mode m, const char **ret_msg)
 	return 0;
 }
 
-/* --keep N and ETCD_HOOKS_QUARANTINE_KEEP: 1 to KEEP_MAX. */
-static int parse_keep(const char *value, unsigned *ret)
-{
-	uint64_t v;
-
-	if (parse_uint(value, KEEP_MAX, &v) < 0 || v == 0)
-		return -EINVAL;
-	*ret = (unsigned)v;
-	return 0;
-}
-
 static int on_option(int opt, const char *arg, void *ctx, const char **ret_msg)
 {
 	struct clean *c = ctx;
@@ -210,10 +200,11 @@ static int on_option(int opt, const char *arg, void *ctx, const char **ret_msg)
 		c->force = true;
 		return 0;
 	case OPT_KEEP:
-		if (parse_keep(arg, &c->keep) < 0) {
+		/* the older name of --quarantine-keep */
+		if (settings_set(&c->s, SETTING_QUARANTINE_KEEP, arg, &c->keep_err) < 0) {
 			snprintf(c->usage_msg, sizeof(c->usage_msg),
-			         "--keep: '%.40s' is not a number of entries (1 to %d)", arg,
-			         KEEP_MAX);
+			         "--keep: '%.40s' is not a number of quarantine entries (1 to %d)",
+			         arg, SETTINGS_MAX_QUARANTINE_KEEP);
 			*ret_msg = c->usage_msg;
 			return -EINVAL;
 		}
@@ -580,7 +571,7 @@ static int quarantine(const struct clean *c, const char *tag, const char *reason
 		return EXIT_DONE;
 	}
 	error_clear(&err);
-	if (datadir_quarantine(c->data_dir, tag, reason, c->keep, &moved, &err) < 0) {
+	if (datadir_quarantine(c->data_dir, tag, reason, c->s.quarantine_keep, &moved, &err) < 0) {
 		log_msg(LOG_FATAL, "cannot move the data dir aside: %s", err.msg);
 		return EXIT_FAILED;
 	}
@@ -710,19 +701,13 @@ static int run_quarantine(struct clean *c)
 
 /* ---- --wipe ---- */
 
-enum probe {
-	PROBE_NOBODY,     /* no cluster answers */
-	PROBE_NOT_LISTED, /* a cluster answers and this member is not started in it */
-	PROBE_STARTED,    /* ... and it is */
-	PROBE_UNKNOWN,    /* a server answers but gives no member list */
-	PROBE_NO_NAME,    /* this member's name (and so its peer URL) is not known */
-	PROBE_FAILED,     /* out of memory, no HTTP client */
-	PROBE_DEADLINE,   /* the overall deadline cut the question short */
-};
-
-/* Is this member (by the WAL's member ID, or by its peer URL) a started member of a cluster
- * that answers? Logs what it found. */
-static enum probe probe_cluster(struct clean *c)
+/* May --wipe delete this data without --force? Only on positive evidence that it is not the
+ * data of a member of its cluster: the tombstone etcd-leave wrote once that cluster removed
+ * the member, or the data's own cluster (same cluster ID, a leader, a raft log not behind
+ * the data's) answering without the member. Everything else (no cluster answers, names that
+ * do not resolve, an answer that cannot be read, another cluster, data without a readable
+ * member ID) is "cannot tell": refused. Returns 0 (allowed) or the exit code, logged. */
+static int wipe_evidence(struct clean *c)
 {
 	struct http_options ho = {
 	        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
@@ -731,113 +716,143 @@ static enum probe probe_cluster(struct clean *c)
 	        .cert = c->s.cert,
 	        .key = c->s.key,
 	};
+	static const char force[] = "; give --force to wipe it anyway";
 	struct etcd_member_list l = {0};
+	struct etcd_status st = {0};
 	struct http_client *http = NULL;
-	struct etcd_client *client = NULL;
-	enum probe result = PROBE_NOBODY;
-	char **urls = NULL, *my_peer_url = NULL, m[48];
+	struct cluster_probe p = {0};
+	struct wal_state ws = {0};
+	char m[48], k[48], *my_peer_url = NULL;
 	struct endpoints ep;
 	struct identity id;
 	struct deadline d;
 	struct error err;
-	size_t n = 0;
-	int r;
+	enum join_vouch v;
+	bool listed = false;
+	int r = EXIT_REFUSED;
 
 	error_clear(&err);
+	if (tombstoned(c) && c->tomb.cluster_id == c->wal.cluster_id) {
+		log_msg(LOG_INFO,
+		        "the tombstone says cluster %s removed member %s: wiping its data",
+		        id_both(c->tomb.cluster_id, k, sizeof(k)),
+		        id_both(c->wal.member_id, m, sizeof(m)));
+		return 0;
+	}
+	if (c->wal_seen.r < 0) {
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': it has no readable member ID (%s), so no cluster "
+		        "can "
+		        "say it is not a member's data%s",
+		        c->data_dir, c->wal_seen.r == -ENOENT ? "no WAL" : c->wal_seen.error,
+		        force);
+		return EXIT_REFUSED;
+	}
 	if (identity_resolve(c->s.name, c->s.set_name, &id, &err) < 0) {
 		log_msg(LOG_FATAL, "%s (--wipe needs this member's name to find it in the cluster)",
 		        err.msg);
-		return PROBE_NO_NAME;
+		return EXIT_USAGE;
 	}
 	endpoints_init(&ep, &c->s, id.set_name);
 	my_peer_url = endpoints_peer_url(&ep, id.ordinal);
-	if (!my_peer_url || endpoints_other_client_urls(&ep, id.ordinal, c->s.initial_cluster_size,
-	                                                c->s.endpoints, &urls, &n) < 0) {
-		log_msg(LOG_FATAL, "out of memory");
-		result = PROBE_FAILED;
+	if (!my_peer_url || http_global_init(&err) < 0 || http_client_new(&ho, &http, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg[0] ? err.msg : "out of memory");
+		r = EXIT_FAILED;
 		goto out;
 	}
-	if (n == 0) {
-		log_msg(LOG_INFO,
-		        "no other member to ask (ordinal %u, INITIAL_CLUSTER_SIZE %u, no "
-		        "--endpoints): no cluster answers",
-		        id.ordinal, c->s.initial_cluster_size);
+	if (cluster_probe(http,
+	                  &(struct cluster_probe_opts){.ep = &ep,
+	                                               .ordinal = id.ordinal,
+	                                               .initial_size = c->s.initial_cluster_size,
+	                                               .extra = c->s.endpoints,
+	                                               .call_timeout_ms = CALL_TIMEOUT_MS},
+	                  &p) < 0) {
+		log_msg(LOG_FATAL, "out of memory");
+		r = EXIT_FAILED;
 		goto out;
+	}
+	switch (p.answer) {
+	case CLUSTER_NONE:
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': no cluster answers (asked %u client URL(s)%s%s), "
+		        "so "
+		        "nothing says member %s was removed%s",
+		        c->data_dir, p.asked, p.why[0] ? "; last: " : "", p.why,
+		        id_both(c->wal.member_id, m, sizeof(m)), force);
+		goto out;
+	case CLUSTER_UNREADABLE:
+	case CLUSTER_CONFLICT:
+		log_msg(LOG_FATAL, "refusing to wipe '%s': %s%s", c->data_dir, p.why, force);
+		goto out;
+	case CLUSTER_ANSWERS:
+		break;
 	}
 	deadline_init(&d, PROBE_TIMEOUT_MS);
 	if (deadline_left_ms(&c->deadline) < PROBE_TIMEOUT_MS)
 		d = c->deadline;
-	if (http_global_init(&err) < 0 || http_client_new(&ho, &http, &err) < 0 ||
-	    etcd_client_new(http, (const char *const *)urls, n, &client, &err) < 0) {
-		log_msg(LOG_FATAL, "%s", err.msg);
-		result = PROBE_FAILED;
+	if (cluster_leader_view(http, &p.members, p.answered_at, &d, &st, &l, &err) < 0) {
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': the cluster at '%s' has no leader that answers "
+		        "(%s)%s",
+		        c->data_dir, p.answered_at, err.msg, force);
 		goto out;
 	}
-	r = etcd_member_list(client, &d, &l, &err);
-	if (r == -EACCES && c->s.user && c->s.password) {
-		r = etcd_client_login(client, c->s.user, c->s.password, &d, &err);
-		if (r == 0)
-			r = etcd_member_list(client, &d, &l, &err);
-	}
-	if (r < 0) {
-		if (err.http_status != 0) {
-			log_msg(LOG_FATAL,
-			        "a server answers but gives no member list: %s; cannot tell "
-			        "whether this member is still in its cluster",
-			        err.msg);
-			result = PROBE_UNKNOWN;
-		} else if (deadline_passed(&c->deadline)) {
-			log_msg(LOG_FATAL,
-			        "the deadline passed before the cluster could be asked whether "
-			        "this member is still in it: %s",
-			        err.msg);
-			result = PROBE_DEADLINE;
-		} else {
-			log_msg(LOG_INFO,
-			        "no cluster answers: asked %zu endpoint(s) for %.1fs, last: %s", n,
-			        (double)deadline_elapsed_ms(&d) / 1000.0, err.msg);
-		}
-		goto out;
-	}
-	result = PROBE_NOT_LISTED;
 	for (size_t i = 0; i < l.n_members; i++) {
 		const struct etcd_member *mb = &l.members[i];
-		bool by_id = c->wal_seen.r == 0 && mb->id == c->wal.member_id;
-		bool by_url = etcd_member_has_peer_url(mb, my_peer_url);
 
-		if (!by_id && !by_url)
-			continue;
-		if (!etcd_member_started(mb)) {
-			log_msg(LOG_INFO, "the cluster at '%s' lists this member %s as not started",
-			        etcd_client_current(client), id_both(mb->id, m, sizeof(m)));
-			continue;
+		if (mb->id == c->wal.member_id ||
+		    (etcd_member_has_peer_url(mb, my_peer_url) && etcd_member_started(mb))) {
+			listed = true;
+			log_msg(LOG_FATAL,
+			        "this member %s (matched by %s) is a %s member of the cluster that "
+			        "answers at '%s': refusing to wipe its data; remove the member "
+			        "first "
+			        "(etcd-leave, or etcdctl member remove), or give --force",
+			        id_both(mb->id, m, sizeof(m)),
+			        mb->id == c->wal.member_id ? "the WAL's member ID" : "its peer URL",
+			        etcd_member_started(mb) ? "started" : "not yet started",
+			        p.answered_at);
+			break;
 		}
-		log_msg(LOG_FATAL,
-		        "this member %s (matched by %s) is a started member of the cluster that "
-		        "answers at '%s': refusing to wipe its data; remove the member first "
-		        "(etcd-leave, or etcdctl member remove), or give --force",
-		        id_both(mb->id, m, sizeof(m)),
-		        by_id ? "the WAL's member ID" : "its peer URL",
-		        etcd_client_current(client));
-		result = PROBE_STARTED;
-		break;
 	}
-	if (result == PROBE_NOT_LISTED)
-		log_msg(LOG_INFO,
-		        "the cluster at '%s' (%zu members) does not list this member as started "
-		        "(member ID %s, peer URL '%s')",
-		        etcd_client_current(client), l.n_members,
-		        c->wal_seen.r == 0 ? id_both(c->wal.member_id, m, sizeof(m)) : "unknown",
-		        my_peer_url);
+	if (listed)
+		goto out;
+	if (wal_read_state(c->data_dir, &ws, &err) < 0) {
+		log_msg(LOG_WARNING, "cannot read how far the data's raft log went: %s", err.msg);
+		ws.commit = UINT64_MAX;
+	}
+	v = join_vouch_of(true, st.cluster_id, st.raft_index, false, c->wal.cluster_id, ws.commit);
+	if (v == JOIN_VOUCH_OTHER_CLUSTER) {
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': the cluster that answers is %s, the data belongs "
+		        "to cluster %s: only its own cluster can say the member was removed%s",
+		        c->data_dir, id_both(st.cluster_id, k, sizeof(k)),
+		        id_both(c->wal.cluster_id, m, sizeof(m)), force);
+		goto out;
+	}
+	if (v == JOIN_VOUCH_BEHIND) {
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': the cluster that answers (raft index %" PRIu64
+		        ") is behind the data (committed index %" PRIu64
+		        "): bootstrapped again beside it? (split brain suspected)%s",
+		        c->data_dir, st.raft_index, ws.commit, force);
+		goto out;
+	}
+	log_msg(LOG_INFO,
+	        "the leader of cluster %s (at '%s', raft index %" PRIu64
+	        ") does not list member %s, nor a started member with peer URL '%s': it was "
+	        "removed",
+	        id_both(st.cluster_id, k, sizeof(k)), p.answered_at, st.raft_index,
+	        id_both(c->wal.member_id, m, sizeof(m)), my_peer_url);
+	r = 0;
 out:
+	if (r == EXIT_REFUSED && deadline_passed(&c->deadline))
+		r = EXIT_DEADLINE;
 	etcd_member_list_free(&l);
-	etcd_client_free(client);
+	cluster_probe_free(&p);
 	http_client_free(http);
-	for (size_t i = 0; urls && i < n; i++)
-		free(urls[i]);
-	free(urls);
 	free(my_peer_url);
-	return result;
+	return r;
 }
 
 struct wipe_count {
@@ -889,21 +904,9 @@ static int run_wipe(struct clean *c)
 		log_msg(LOG_WARNING, "--force: not asking the cluster whether this member is still "
 		                     "in it");
 	} else {
-		switch (probe_cluster(c)) {
-		case PROBE_STARTED:
-			return EXIT_REFUSED;
-		case PROBE_UNKNOWN:
-			return EXIT_REFUSED;
-		case PROBE_NO_NAME:
-			return EXIT_USAGE;
-		case PROBE_FAILED:
-			return EXIT_FAILED;
-		case PROBE_DEADLINE:
-			return EXIT_DEADLINE;
-		case PROBE_NOBODY:
-		case PROBE_NOT_LISTED:
-			break;
-		}
+		r = wipe_evidence(c);
+		if (r)
+			return r;
 	}
 	error_clear(&err);
 	r = datadir_tree_walk(c->data_dir, c->s.dry_run ? 0 : DATADIR_TREE_REMOVE, log_deleted, &w,
@@ -1120,8 +1123,7 @@ static int run_restore(struct clean *c)
 
 int main(int argc, char **argv)
 {
-	struct clean c = {.keep = DATADIR_QUARANTINE_KEEP};
-	const char *keep_env = getenv(KEEP_ENV);
+	struct clean c = {0};
 	struct error err;
 	size_t len;
 	int first, r;
@@ -1130,14 +1132,6 @@ int main(int argc, char **argv)
 	log_init("etcd-clean", "/dev/termination-log", false);
 	error_clear(&err);
 	settings_init(&c.s);
-	if (keep_env && *keep_env && parse_keep(keep_env, &c.keep) < 0) {
-		log_msg(LOG_FATAL,
-		        "environment variable " KEEP_ENV ": '%s' is not a number of entries (1 to "
-		        "%d)",
-		        keep_env, KEEP_MAX);
-		r = EXIT_USAGE;
-		goto out;
-	}
 	r = cli_parse(&(struct cli){.program = "etcd-clean",
 	                            .usage = usage,
 	                            .own = own_options,

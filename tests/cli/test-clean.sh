@@ -54,6 +54,46 @@ json_str() {
 
 hex() { /usr/bin/printf '%x' "$1"; }
 
+# removed_member DATA_DIR: while the etcd of start_etcd runs, add a second member, start it on
+# DATA_DIR (ports one above), wait until it is healthy, remove it (it exits by itself) and
+# wait for it to let go of its data. Returns 0 when DATA_DIR then holds its data.
+removed_member() {
+	local data=$1 c2=http://127.0.0.1:$((client_port + 1)) p2=http://127.0.0.1:$((peer_port + 1))
+	local peer=http://127.0.0.1:$peer_port added id pid
+	mkdir -p "$(dirname "$data")"
+	added=$(curl -sf -m 5 -X POST "$client/v3/cluster/member/add" \
+		-d "{\"peerURLs\":[\"$p2\"]}") || { fail "member add" "$added"; return 1; }
+	id=$(printf '%s' "$added" | sed -n 's/.*"member":{"ID":"\([0-9]*\)".*/\1/p')
+	env -i PATH=/usr/bin:/bin "$etcd_bin" --name n2 --data-dir "$data" \
+		--listen-client-urls "$c2" --advertise-client-urls "$c2" \
+		--listen-peer-urls "$p2" --initial-advertise-peer-urls "$p2" \
+		--initial-cluster "n1=$peer,n2=$p2" --initial-cluster-state existing \
+		>>"$tmp/etcd2.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 200); do
+		curl -sf -m 1 "$c2/health" 2>/dev/null | grep -q true && break
+		sleep 0.1
+	done
+	# etcd refuses to remove a member that connected less than 5 s ago (strict check)
+	for _ in $(seq 100); do
+		curl -sf -m 5 -X POST "$client/v3/cluster/member/remove" -d "{\"ID\":\"$id\"}" \
+			>/dev/null && break
+		sleep 0.2
+	done
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	if [ ! -d "$data/member/wal" ] || curl -sf -m 2 -X POST "$client/v3/cluster/member/list" |
+		grep -q "$p2"; then
+		fail "a second member added, started and removed" "$(tail -n 5 "$tmp/etcd2.log")"
+		return 1
+	fi
+	ok "a second member added, started and removed"
+}
+
 # The quarantine entries of a volume, one name a line.
 entries() {
 	ls -1 "$1/.etcd-hooks/quarantine" 2>/dev/null
@@ -268,22 +308,44 @@ printf 'cluster_id=%s\nmember_id=%s\n' "$cluster_id" "$member_id" >"$tmp/f2/.etc
 run --data-dir "$tmp/f2/default.etcd"
 expect "default mode, the marker of the same cluster: exit 0, kept" 0 out "action:         none"
 
-# --wipe of a stopped member whose cluster does not answer (no other member to ask)
+# --wipe of a stopped member whose cluster does not answer (no other member to ask):
+# "cannot tell" is never "wipe"; --force does it
 before=$(snapshot "$tmp/w")
 run --data-dir "$tmp/w/default.etcd" --wipe --name etcd-0 --dry-run
-expect "--wipe --dry-run: exit 0, lists what it would delete" 0 out "would delete file" \
-	"member/snap/db" "nothing changed"
-check "... and changes nothing" test "$before" = "$(snapshot "$tmp/w")"
+expect "--wipe --dry-run, no cluster answers: exit 3, refused" 3 err "refusing to wipe" \
+	"no cluster answers" "--force"
 run --data-dir "$tmp/w/default.etcd" --wipe --name etcd-0
-expect "--wipe, no cluster answers: exit 0, every deleted file logged" 0 err \
-	"no other member to ask" "deleted file '$tmp/w/default.etcd/member/snap/db'" \
+expect "--wipe, no cluster answers: exit 3, refused" 3 err "refusing to wipe" \
+	"no cluster answers" "--force"
+check "... and changes nothing" test "$before" = "$(snapshot "$tmp/w")"
+run --data-dir "$tmp/w/default.etcd" --wipe --force --name etcd-0 --dry-run
+expect "--wipe --force --dry-run: exit 0, lists what it would delete" 0 out \
+	"would delete file" "member/snap/db" "nothing changed"
+check "... and changes nothing" test "$before" = "$(snapshot "$tmp/w")"
+run --data-dir "$tmp/w/default.etcd" --wipe --force --name etcd-0
+expect "--wipe --force: exit 0, every deleted file logged" 0 err \
+	"deleted file '$tmp/w/default.etcd/member/snap/db'" \
 	"deleted directory '$tmp/w/default.etcd'" "wiped the data dir"
 check "... the data dir is gone" test ! -e "$tmp/w/default.etcd"
-# --wipe of etcd-2: asks etcd-0 and etcd-1 by name, which do not resolve here
+# --wipe of etcd-2: asks etcd-0 and etcd-1 by name, which do not resolve here: refused
 cp -a "$x/default.etcd" "$tmp/w/default.etcd"
-run --data-dir "$tmp/w/default.etcd" --wipe --name etcd-2 --timeout 20
-expect "--wipe as etcd-2, the other members' names do not resolve: exit 0" 0 err \
-	"no cluster answers" "wiped the data dir"
+before=$(snapshot "$tmp/w")
+run --data-dir "$tmp/w/default.etcd" --wipe --name etcd-2 --initial-cluster-size 3 --timeout 20
+expect "--wipe as etcd-2, the other members' names do not resolve: exit 3" 3 err \
+	"no cluster answers" "--force"
+check "... and changes nothing" test "$before" = "$(snapshot "$tmp/w")"
+# with INITIAL_CLUSTER_SIZE unset too
+run --data-dir "$tmp/w/default.etcd" --wipe --name etcd-0
+expect "--wipe without INITIAL_CLUSTER_SIZE or peers: exit 3" 3 err "refusing to wipe"
+check "... and changes nothing" test "$before" = "$(snapshot "$tmp/w")"
+# the tombstone etcd-leave wrote once its cluster removed this data's member: wiped
+mkdir -p "$tmp/w/.etcd-hooks"
+printf 'member_id=%s\ncluster_id=%s\nstate=removed\n' "$member_id" "$cluster_id" \
+	>"$tmp/w/.etcd-hooks/tombstone"
+run --data-dir "$tmp/w/default.etcd" --wipe --name etcd-0
+expect "--wipe with the tombstone of this member: exit 0" 0 err "the tombstone says" \
+	"wiped the data dir"
+check "... the data dir is gone" test ! -e "$tmp/w/default.etcd"
 
 # --wipe of a copy (y) of a member that is started in a cluster that answers (x, running)
 if ! start_etcd "$x/default.etcd"; then
@@ -300,13 +362,23 @@ else
 	run --data-dir "$tmp/y/default.etcd" --wipe --force --name etcd-0 --endpoints "$client"
 	expect "--wipe --force, a started member: exit 0" 0 err "--force" "wiped the data dir"
 	check "... the data dir is gone" test ! -e "$tmp/y/default.etcd"
-	# a cluster that answers and does not list this data's member: wiped
+	# partial data (no WAL, so no member ID): no cluster can vouch for it
 	mkdir -p "$tmp/y2"
 	cp -a "$tmp/p/.etcd-hooks/quarantine/$(entries "$tmp/p" | head -n 1)/default.etcd" \
 		"$tmp/y2/default.etcd"
+	before=$(snapshot "$tmp/y2")
 	run --data-dir "$tmp/y2/default.etcd" --wipe --name etcd-0 --endpoints "$client"
-	expect "--wipe, the cluster answers without this member: exit 0" 0 err \
-		"does not list this member" "wiped the data dir"
+	expect "--wipe of partial data, the cluster answers: exit 3" 3 err \
+		"no readable member ID" "--force"
+	check "... nothing deleted" test "$before" = "$(snapshot "$tmp/y2")"
+	# a member of x's cluster, added, started and removed: x's leader does not list it,
+	# with x's own cluster ID and a raft log ahead of the removed member's: wiped
+	if removed_member "$tmp/r/default.etcd"; then
+		run --data-dir "$tmp/r/default.etcd" --wipe --name etcd-1 --endpoints "$client"
+		expect "--wipe of a member its own cluster removed: exit 0" 0 err \
+			"does not list member" "wiped the data dir"
+		check "... the data dir is gone" test ! -e "$tmp/r/default.etcd"
+	fi
 	stop_etcd
 fi
 
@@ -317,7 +389,7 @@ echo also >"$tmp/precious-dir/keep.txt"
 ln -s "$tmp/precious.txt" "$tmp/z/default.etcd/member/link-to-file"
 ln -s "$tmp/precious-dir" "$tmp/z/default.etcd/member/link-to-dir"
 ln -s / "$tmp/z/default.etcd/link-to-root"
-run --data-dir "$tmp/z/default.etcd" --wipe --name etcd-0
+run --data-dir "$tmp/z/default.etcd" --wipe --force --name etcd-0
 expect "--wipe with symlinks inside: exit 0, the links deleted as links" 0 err \
 	"deleted symlink '$tmp/z/default.etcd/member/link-to-dir'" \
 	"deleted symlink '$tmp/z/default.etcd/link-to-root'"
