@@ -13,6 +13,7 @@
  */
 #include "cli.h"
 #include "clock.h"
+#include "cluster.h"
 #include "datadir.h"
 #include "decide.h"
 #include "endpoints.h"
@@ -32,6 +33,8 @@
 
 #define DEFAULT_TIMEOUT_MS (20 * 1000)
 #define CALL_TIMEOUT_MS    1000
+/* The leader's view, which confirms that this member is gone from its own cluster. */
+#define CONFIRM_TIMEOUT_MS 2000
 #define KUBE_TIMEOUT_MS    3000
 /* How long a leadership transfer may take before we remove anyway (etcd: ~0.1 s). */
 #define TRANSFER_TIMEOUT_MS 3000
@@ -54,7 +57,6 @@ static const char *const policy_names[] = {
 
 enum {
 	OPT_POLICY = 1000,
-	OPT_SA_DIR,
 };
 
 struct leave {
@@ -63,7 +65,6 @@ struct leave {
 	struct endpoints ep;
 	struct deadline deadline;
 	enum policy policy;
-	char *sa_dir;
 	struct http_client *http;
 	struct etcd_client *cluster;
 	struct etcd_member_list members;
@@ -89,6 +90,8 @@ static void usage(FILE *f)
 	           "  --serviceaccount-dir DIR    token, ca.crt, namespace for the API\n"
 	           "                              [ETCD_HOOKS_SERVICEACCOUNT_DIR]\n"
 	           "                              (/var/run/secrets/kubernetes.io/serviceaccount)\n"
+	           "  --quarantine-keep N         quarantine entries kept\n"
+	           "                              [ETCD_HOOKS_QUARANTINE_KEEP] (3)\n"
 	           "  --timeout DURATION          overall deadline, below the grace period\n"
 	           "                              [ETCD_HOOKS_TIMEOUT] (20s)\n"
 	           "  --dry-run                   say what would be done; change nothing\n"
@@ -125,15 +128,13 @@ static int on_option(int c, const char *arg, void *ctx, const char **ret_msg)
 			return -EINVAL;
 		}
 		return 0;
-	case OPT_SA_DIR:
-		free(l->sa_dir);
-		l->sa_dir = strdup(arg);
-		return 0;
 	}
 	return -EINVAL;
 }
 
-/* Does this pod leave for good? Returns 1 (leave), 0 (stay) or an exit code as negative. */
+/* Does this pod leave for good? Returns 1 (leave), 0 (stay) or an exit code as negative.
+ * "Could not tell" keeps the member: the fallback to the ordinal rule is only for a pod that
+ * has no Kubernetes API at all (no service account). */
 static int should_leave(struct leave *l)
 {
 	struct deadline d;
@@ -156,8 +157,10 @@ static int should_leave(struct leave *l)
 	}
 	if (l->policy != POLICY_ABOVE_INITIAL) {
 		error_clear(&err);
-		deadline_init(&d, KUBE_TIMEOUT_MS);
-		r = kube_statefulset_replicas(l->sa_dir, l->s.namespace, l->id.set_name, &d,
+		deadline_init(&d, deadline_left_ms(&l->deadline) < KUBE_TIMEOUT_MS
+		                          ? deadline_left_ms(&l->deadline)
+		                          : KUBE_TIMEOUT_MS);
+		r = kube_statefulset_replicas(l->s.sa_dir, l->s.namespace, l->id.set_name, &d,
 		                              &replicas, &err);
 		if (r == 0 && replicas == 0) {
 			/* Scaled to zero: the whole cluster stops. Removing members one by one
@@ -181,16 +184,30 @@ static int should_leave(struct leave *l)
 			              : "this pod comes back, the member stays");
 			return leave;
 		}
-		if (l->policy == POLICY_SCALE_DOWN) {
-			log_msg(LOG_FATAL,
-			        "policy scale-down: %s; not removing this member without knowing "
-			        "the desired replicas",
-			        err.msg);
+		if (r == -ENOENT) {
+			log_msg(LOG_INFO,
+			        "policy %s: %s: the StatefulSet is being deleted, the whole "
+			        "cluster "
+			        "stops: this member stays",
+			        policy_names[l->policy], err.msg);
+			return 0;
+		}
+		if (r == -EACCES) {
+			log_msg(LOG_WARNING,
+			        "policy %s: %s: the pod's service account may not read its "
+			        "StatefulSet; grant it a Role with verb 'get' on 'statefulsets' "
+			        "(resourceNames '%s') in namespace '%s'; this member stays",
+			        policy_names[l->policy], err.msg, l->id.set_name, l->s.namespace);
 			return -EXIT_FAILED;
 		}
-		log_msg(LOG_INFO,
-		        "policy auto: the Kubernetes API gives no answer (%s): using "
-		        "above-initial",
+		if (r != -ENXIO || l->policy == POLICY_SCALE_DOWN) {
+			log_msg(LOG_WARNING,
+			        "policy %s: %s; not removing this member without knowing the "
+			        "desired replicas: it stays",
+			        policy_names[l->policy], err.msg);
+			return -EXIT_FAILED;
+		}
+		log_msg(LOG_INFO, "policy auto: no Kubernetes API here (%s): using above-initial",
 		        err.msg);
 	}
 	if (!l->s.initial_cluster_size) {
@@ -233,18 +250,31 @@ static int find_identity(struct leave *l)
 	return EXIT_FAILED;
 }
 
-/* A client of the other members (by ordinal, and --endpoints), and the member list. */
+/* One call's deadline: `ms`, clipped to what is left of the run. */
+static void call_deadline(const struct leave *l, uint64_t ms, struct deadline *d)
+{
+	uint64_t left = deadline_left_ms(&l->deadline);
+
+	deadline_init(d, left < ms ? left : ms);
+}
+
+/* A client of the other members (by ordinal, and --endpoints), and the member list. Only a
+ * list of this member's own cluster counts: another cluster's says nothing about it.
+ * Returns 0 or an exit code. */
 static int read_members(struct leave *l)
 {
-	char **urls = NULL, **more;
+	char **urls = NULL, **more, a[ETCD_ID_STR_MAX], b[ETCD_ID_STR_MAX];
+	unsigned bound;
 	struct deadline d;
 	struct error err;
 	size_t n = 0;
 	int r;
 
 	error_clear(&err);
-	if (endpoints_other_client_urls(&l->ep, l->id.ordinal, l->s.initial_cluster_size,
-	                                l->s.endpoints, &urls, &n) < 0)
+	bound = cluster_ordinal_bound(&l->ep, l->id.ordinal, l->s.initial_cluster_size,
+	                              l->leaving_from != ~0u ? l->leaving_from : 0);
+	if (endpoints_other_client_urls(&l->ep, l->id.ordinal, bound, l->s.endpoints, &urls, &n) <
+	    0)
 		return EXIT_FAILED;
 	/* This member's own etcd last: it can answer too, but it is the one leaving. */
 	more = realloc(urls, (n + 1) * sizeof(*urls));
@@ -254,10 +284,16 @@ static int read_members(struct leave *l)
 	}
 	urls = more;
 	n++;
-	deadline_init(&d, 2 * CALL_TIMEOUT_MS);
+	call_deadline(l, 2 * CALL_TIMEOUT_MS, &d);
 	r = etcd_client_new(l->http, (const char *const *)urls, n, &l->cluster, &err);
-	if (r == 0 && l->s.user && l->s.password)
-		etcd_client_login(l->cluster, l->s.user, l->s.password, &d, NULL);
+	if (r == 0 && l->s.user && l->s.password) {
+		r = etcd_client_login(l->cluster, l->s.user, l->s.password, &d, &err);
+		if (r < 0) {
+			endpoints_free_urls(urls, n);
+			log_msg(LOG_FATAL, "%s", err.msg);
+			return EXIT_FAILED;
+		}
+	}
 	if (r == 0)
 		r = etcd_member_list(l->cluster, &d, &l->members, &err);
 	endpoints_free_urls(urls, n);
@@ -265,7 +301,51 @@ static int read_members(struct leave *l)
 		log_msg(LOG_FATAL, "cannot read the member list: %s", err.msg);
 		return EXIT_FAILED;
 	}
+	if (l->members.cluster_id != l->cluster_id) {
+		log_msg(LOG_FATAL,
+		        "refusing to leave: the cluster that answers at '%s' is cluster_id=%s, "
+		        "this member belongs to cluster_id=%s (split brain suspected, or a wrong "
+		        "--endpoints); no tombstone written, nothing moved",
+		        etcd_client_current(l->cluster), etcd_id_format(l->members.cluster_id, a),
+		        etcd_id_format(l->cluster_id, b));
+		return EXIT_REFUSED;
+	}
 	return 0;
+}
+
+/* Is this member gone from its own cluster, as that cluster's leader sees it? True only on
+ * a positive answer: the leader of this member's cluster ID lists members, not this one. */
+static bool leader_confirms_gone(struct leave *l)
+{
+	struct etcd_member_list list = {0};
+	struct etcd_status st;
+	struct deadline d;
+	struct error err;
+	bool gone = false;
+
+	error_clear(&err);
+	call_deadline(l, CONFIRM_TIMEOUT_MS, &d);
+	for (size_t i = 0; i < l->members.n_members; i++) {
+		const struct etcd_member *m = &l->members.members[i];
+
+		if (m->id == l->my_id || !m->n_client_urls)
+			continue;
+		if (cluster_leader_view(l->http, &l->members, m->client_urls[0], &d, &st, &list,
+		                        &err) == 0)
+			break;
+	}
+	if (list.n_members && st.cluster_id == l->cluster_id) {
+		gone = true;
+		for (size_t i = 0; i < list.n_members; i++)
+			gone = gone && list.members[i].id != l->my_id;
+	}
+	if (!gone)
+		log_msg(LOG_WARNING,
+		        "the leader of this member's cluster does not confirm that it "
+		        "is gone%s%s",
+		        err.msg[0] ? ": " : "", err.msg);
+	etcd_member_list_free(&list);
+	return gone;
 }
 
 static const struct etcd_member *find_member(const struct leave *l, uint64_t id)
@@ -300,11 +380,11 @@ static int check_safety(struct leave *l, bool me_voter, uint64_t *ret_successor,
 		voters++;
 		if (m->id == l->my_id || !m->n_client_urls)
 			continue;
-		deadline_init(&d, CALL_TIMEOUT_MS);
+		call_deadline(l, CALL_TIMEOUT_MS, &d);
 		if (etcd_health(l->http, m->client_urls[0], &d, NULL) != 1)
 			continue;
 		healthy++;
-		deadline_init(&d, CALL_TIMEOUT_MS);
+		call_deadline(l, CALL_TIMEOUT_MS, &d);
 		if (etcd_status_get(l->http, m->client_urls[0], &d, &st, NULL) < 0)
 			continue;
 		if (st.leader && !*ret_leader)
@@ -363,7 +443,8 @@ static void transfer_leadership(struct leave *l, uint64_t leader, uint64_t succe
 		        etcd_id_format(successor, b), err.msg);
 }
 
-/* Remove this member by ID: "not found" means done. */
+/* Remove this member by ID. "Not found" means done only once the leader of this member's own
+ * cluster confirms it: a failover to another cluster's endpoint would say it too. */
 static int remove_self(struct leave *l)
 {
 	struct datadir_tombstone t = {.member_id = l->my_id, .cluster_id = l->cluster_id};
@@ -384,10 +465,15 @@ static int remove_self(struct leave *l)
 		int r;
 
 		error_clear(&err);
-		deadline_init(&d, deadline_left_ms(&l->deadline) < 3 * CALL_TIMEOUT_MS
-		                          ? deadline_left_ms(&l->deadline)
-		                          : 3 * CALL_TIMEOUT_MS);
+		call_deadline(l, 3 * CALL_TIMEOUT_MS, &d);
 		r = etcd_member_remove(l->cluster, l->my_id, &d, &err);
+		if (r == -ENOENT && !leader_confirms_gone(l)) {
+			log_msg(LOG_FATAL,
+			        "the remove of this member id=%s said 'not found' (%s), and its "
+			        "cluster does not confirm it: the tombstone stays an intent",
+			        id, err.msg);
+			return EXIT_FAILED;
+		}
 		if (r == 0 || r == -ENOENT) {
 			t.removed = true;
 			datadir_tombstone_write(l->s.data_dir, &t, NULL);
@@ -410,22 +496,23 @@ static int remove_self(struct leave *l)
 }
 
 /* Once etcd has exited and let go of the data dir, move it aside (best effort: the next
- * etcd-join or etcd-clean does it otherwise, from the tombstone). */
+ * etcd-join or etcd-clean does it otherwise, from the tombstone). The data dir is inspected
+ * at least once, and moved only when the last inspection saw it not in use. */
 static void move_data_aside(struct leave *l)
 {
-	struct datadir_info info;
+	struct datadir_info info = {.state = DATADIR_IN_USE};
 	struct backoff b;
 	struct error err;
 	char *moved = NULL;
 
 	backoff_init(&b, 10, 200);
-	while (!deadline_passed(&l->deadline)) {
+	do {
 		if (datadir_inspect(l->s.data_dir, &info, NULL) < 0 || info.state == DATADIR_EMPTY)
 			return;
 		if (info.state != DATADIR_IN_USE)
 			break;
 		clock_sleep_ms(backoff_next(&b, &l->deadline));
-	}
+	} while (!deadline_passed(&l->deadline));
 	error_clear(&err);
 	if (info.state == DATADIR_IN_USE) {
 		log_msg(LOG_INFO, "etcd still holds the data dir; the next etcd-join or etcd-clean "
@@ -433,7 +520,7 @@ static void move_data_aside(struct leave *l)
 		return;
 	}
 	if (datadir_quarantine(l->s.data_dir, "left", "this member left the cluster (etcd-leave)",
-	                       DATADIR_QUARANTINE_KEEP, &moved, &err) < 0) {
+	                       l->s.quarantine_keep, &moved, &err) < 0) {
 		log_msg(LOG_WARNING, "cannot move the data dir aside: %s", err.msg);
 		return;
 	}
@@ -464,7 +551,16 @@ static int run(struct leave *l)
 		struct datadir_tombstone t = {
 		        .member_id = l->my_id, .cluster_id = l->cluster_id, .removed = true};
 
-		log_msg(LOG_INFO, "this member id=%s is not in the cluster: removed already", id);
+		/* A lagging follower may not list it yet: only the leader's word counts. */
+		if (!leader_confirms_gone(l)) {
+			log_msg(LOG_FATAL,
+			        "this member id=%s is not in the list that answered, but "
+			        "its cluster's leader does not confirm it is gone: nothing "
+			        "done",
+			        id);
+			return EXIT_FAILED;
+		}
+		log_msg(LOG_INFO, "this member id=%s is not in its cluster: removed already", id);
 		if (!l->s.dry_run) {
 			datadir_tombstone_write(l->s.data_dir, &t, NULL);
 			move_data_aside(l);
@@ -496,7 +592,6 @@ int main(int argc, char **argv)
 {
 	static const struct option own[] = {
 	        {"policy", required_argument, NULL, OPT_POLICY},
-	        {"serviceaccount-dir", required_argument, NULL, OPT_SA_DIR},
 	};
 	struct leave l = {0};
 	struct http_options ho = {.call_timeout_ms = CALL_TIMEOUT_MS};
@@ -517,8 +612,6 @@ int main(int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
-	env = getenv("ETCD_HOOKS_SERVICEACCOUNT_DIR");
-	l.sa_dir = strdup(env && *env ? env : KUBE_DEFAULT_SA_DIR);
 	r = cli_parse(&(struct cli){.program = "etcd-leave",
 	                            .usage = usage,
 	                            .own = own,
@@ -540,7 +633,7 @@ int main(int argc, char **argv)
 	ho.cacert = l.s.cacert;
 	ho.cert = l.s.cert;
 	ho.key = l.s.key;
-	if (!l.sa_dir || !l.my_peer_url || http_global_init(&err) < 0 ||
+	if (!l.my_peer_url || http_global_init(&err) < 0 ||
 	    http_client_new(&ho, &l.http, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg[0] ? err.msg : "out of memory");
 		r = EXIT_FAILED;
@@ -553,7 +646,6 @@ out:
 	etcd_client_free(l.cluster);
 	http_client_free(l.http);
 	free(l.my_peer_url);
-	free(l.sa_dir);
 	settings_free(&l.s);
 	return r;
 }

@@ -222,7 +222,7 @@ if $have_etcd; then
 	no_secret "etcd-promote with a password set"
 	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" etcd-leave --name etcd-0 --data-dir "$data" \
 		--policy always --timeout 2 --client-port "$client_port" --peer-port "$peer_port"
-	expect "etcd-leave with a password set: exit 1" 1 err "cannot read the member list"
+	expect "etcd-leave with a password set: exit 1" 1 err "cannot log in"
 	no_secret "etcd-leave with a password set"
 
 	# flags etcd-join owns cannot be passed after '--'
