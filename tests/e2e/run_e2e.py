@@ -344,7 +344,7 @@ def removed_returns(sim, times, ctx):
     entry = os.path.join(sim.volume(4), ".etcd-hooks", "quarantine", q[0])
     with open(os.path.join(entry, "reason")) as f:
         reason = f.read()
-    expect("reason=" in reason and "member ID" in reason, "reason file: %r" % reason)
+    expect("reason=" in reason and "does not list this member" in reason, "reason file: %r" % reason)
     expect(os.path.isdir(os.path.join(entry, "default.etcd", "member", "wal")),
            "the old data is not in the quarantine: %s" % os.listdir(entry))
     ctx["ids"] = ids
