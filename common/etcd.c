@@ -488,8 +488,9 @@ static bool try_next(int r)
 	       r == -EIO || r == -EPROTO || r == -EREMOTEIO || r == -EBADMSG;
 }
 
-int etcd_call(struct etcd_client *c, const char *path, const char *body, const struct deadline *d,
-              char **ret_body, struct error *err)
+/* etcd_call() without the login: every endpoint in turn, rounds with backoff until d. */
+static int call_any(struct etcd_client *c, const char *path, const char *body,
+                    const struct deadline *d, char **ret_body, struct error *err)
 {
 	struct backoff b;
 	bool tried = false;
@@ -521,6 +522,65 @@ int etcd_call(struct etcd_client *c, const char *path, const char *body, const s
 	}
 }
 
+static const char LOGIN_PATH[] = "auth/authenticate";
+
+/* etcd says the call needs a (new) token: it expired (code 16, "invalid auth token"), or
+ * auth was turned on since ("user name is empty": code 3 from the cluster API, code 2 from
+ * the maintenance API). */
+static bool token_problem(const struct error *err)
+{
+	return err->etcd_code == ETCD_CODE_UNAUTHENTICATED ||
+	       ((err->etcd_code == ETCD_CODE_INVALID_ARGUMENT ||
+	         err->etcd_code == ETCD_CODE_UNKNOWN) &&
+	        strstr(err->msg, "user name is empty"));
+}
+
+/* Log in with the HTTP client's user, unless it has a token or the cluster has no auth.
+ * Returns 0 or the login's error. */
+static int ensure_token(struct etcd_client *c, const struct deadline *d, struct error *err)
+{
+	const char *password, *user = http_client_login(c->http, &password);
+	int r;
+
+	if (!user || !password || http_client_has_auth(c->http) ||
+	    http_client_login_unneeded(c->http))
+		return 0;
+	r = etcd_client_login(c, user, password, d, err);
+	if (r < 0 && err && err->etcd_code == ETCD_CODE_FAILED_PRECONDITION &&
+	    strstr(err->msg, "authentication is not enabled")) {
+		/* A cluster without auth: calls go without a token. */
+		http_client_set_login_unneeded(c->http, true);
+		error_clear(err);
+		return 0;
+	}
+	return r;
+}
+
+int etcd_call(struct etcd_client *c, const char *path, const char *body, const struct deadline *d,
+              char **ret_body, struct error *err)
+{
+	const char *user = http_client_login(c->http, NULL);
+	int r;
+
+	if (strcmp(path, LOGIN_PATH) == 0)
+		return call_any(c, path, body, d, ret_body, err);
+	/* With a user set, log in before the first call: newer patch releases want a token
+	 * even for the member list and the status, and older ones for every change. */
+	r = ensure_token(c, d, err);
+	if (r == 0)
+		r = call_any(c, path, body, d, ret_body, err);
+	if (r < 0 && user && err && token_problem(err)) {
+		/* The token expired (a long wait outlives --auth-token-ttl), or auth was turned
+		 * on since: once more, with a new one. */
+		http_client_set_auth(c->http, NULL);
+		http_client_set_login_unneeded(c->http, false);
+		r = ensure_token(c, d, err);
+		if (r == 0)
+			r = call_any(c, path, body, d, ret_body, err);
+	}
+	return r;
+}
+
 int etcd_client_login(struct etcd_client *c, const char *user, const char *password,
                       const struct deadline *d, struct error *err)
 {
@@ -533,7 +593,7 @@ int etcd_client_login(struct etcd_client *c, const char *user, const char *passw
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = etcd_call(c, "auth/authenticate", body, d, &resp_body, err);
+	r = etcd_call(c, LOGIN_PATH, body, d, &resp_body, err);
 	if (r < 0) {
 		error_prefix(err, "cannot log in as '%s': ", user);
 		goto out;

@@ -115,13 +115,16 @@ int etcd_version_get(struct http_client *http, const char *url, const struct dea
 /* POST <prefix>/<path> to the first endpoint that answers (probing /version once per
  * endpoint for the prefix). A transport failure or code 14 (unavailable, e.g. a learner or
  * no leader) moves on to the next endpoint; rounds repeat with backoff until d passes.
- * Other etcd errors return at once. On success *ret_body holds the 2xx JSON body (owned). */
+ * Other etcd errors return at once. On success *ret_body holds the 2xx JSON body (owned).
+ * When the HTTP client has a user (http_client_set_login()), it logs in before the first
+ * call (a cluster without auth is remembered and asked no more), and once more when etcd
+ * says the token expired (code 16) or that a token is needed ("user name is empty"). */
 int etcd_call(struct etcd_client *c, const char *path, const char *body, const struct deadline *d,
               char **ret_body, struct error *err);
 
 /* Log in: POST auth/authenticate with user and password, and send the token on every later
- * call of this client's HTTP client. The password is not kept. Returns 0, or -EACCES with
- * etcd's reason (wrong password, unknown user) or another negative errno. */
+ * call of this client's HTTP client. The password is not kept. Returns 0, or a negative
+ * errno with etcd's reason (wrong password or unknown user: -EINVAL, code 3). */
 int etcd_client_login(struct etcd_client *c, const char *user, const char *password,
                       const struct deadline *d, struct error *err);
 

@@ -13,6 +13,8 @@ struct http_client {
 	struct http_options o;
 	char *cacert, *cert, *key;
 	char *auth_header;
+	char *user, *password; /* for the etcd layer's login */
+	bool login_unneeded;
 };
 
 struct sink {
@@ -78,7 +80,53 @@ void http_client_free(struct http_client *c)
 	if (c->auth_header)
 		explicit_bzero(c->auth_header, strlen(c->auth_header));
 	free(c->auth_header);
+	http_client_set_login(c, NULL, NULL);
 	free(c);
+}
+
+static void wipe_free(char *p)
+{
+	if (p)
+		explicit_bzero(p, strlen(p));
+	free(p);
+}
+
+int http_client_set_login(struct http_client *c, const char *user, const char *password)
+{
+	char *u = user ? strdup(user) : NULL, *p = user && password ? strdup(password) : NULL;
+
+	if ((user && !u) || (user && password && !p)) {
+		free(u);
+		wipe_free(p);
+		return -ENOMEM;
+	}
+	free(c->user);
+	wipe_free(c->password);
+	c->user = u;
+	c->password = p;
+	return 0;
+}
+
+const char *http_client_login(const struct http_client *c, const char **ret_password)
+{
+	if (ret_password)
+		*ret_password = c->password;
+	return c->user;
+}
+
+void http_client_set_login_unneeded(struct http_client *c, bool unneeded)
+{
+	c->login_unneeded = unneeded;
+}
+
+bool http_client_login_unneeded(const struct http_client *c)
+{
+	return c->login_unneeded;
+}
+
+bool http_client_has_auth(const struct http_client *c)
+{
+	return c->auth_header != NULL;
 }
 
 int http_client_set_auth(struct http_client *c, const char *token)

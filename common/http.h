@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,19 @@ void http_client_free(struct http_client *c);
 
 /* Send "Authorization: <token>" on every later call (NULL: none). The token is copied. */
 int http_client_set_auth(struct http_client *c, const char *token);
+/* True while a token is set. */
+bool http_client_has_auth(const struct http_client *c);
+
+/* The user and password the etcd layer logs in with (etcd.h), kept with the client so that
+ * every etcd client built on it logs in before its first call and again when its token
+ * expired. Copied; the password is wiped on free. user NULL: none. Returns 0 or -ENOMEM. */
+int http_client_set_login(struct http_client *c, const char *user, const char *password);
+/* The user set, or NULL; *ret_password (may be NULL) its password. */
+const char *http_client_login(const struct http_client *c, const char **ret_password);
+/* The cluster said it has no auth enabled: log in no more (until a token problem says
+ * otherwise). */
+void http_client_set_login_unneeded(struct http_client *c, bool unneeded);
+bool http_client_login_unneeded(const struct http_client *c);
 
 /* One request to url. body may be NULL (no body; with POST, an empty JSON object is sent).
  * The total timeout is the client's call timeout clipped to the deadline d (may be NULL).
