@@ -99,3 +99,10 @@ int cli_check(struct settings *s, struct identity *ret_id)
 	}
 	return 0;
 }
+
+void cli_log_pruned(const char *entry, const char *held, void *ctx)
+{
+	log_msg(LOG_WARNING,
+	        "deleted the quarantine entry '%s' (it held %s): the retention keeps %u", entry,
+	        held, *(const unsigned *)ctx);
+}

@@ -34,3 +34,7 @@ int cli_usage_error(const char *program, const char *fmt, ...)
 /* Validate the settings once and resolve this member's identity. Returns 0, or logs the
  * reason (LOG_FATAL) and returns the exit code 2. */
 int cli_check(struct settings *s, struct identity *ret_id);
+
+/* A datadir_prune_fn that logs every quarantine entry the retention deleted, with what it
+ * held; ctx points to the retention (unsigned, the entries kept). */
+void cli_log_pruned(const char *entry, const char *held, void *ctx);

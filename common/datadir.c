@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <time.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -156,6 +157,108 @@ int datadir_inspect(const char *path, struct datadir_info *ret, struct error *er
 	}
 done:
 	*ret = info;
+	return 0;
+}
+
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_mount_point(char *s)
+{
+	char *out = s;
+
+	for (char *in = s; *in; in++) {
+		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' &&
+		    in[3] >= '0' && in[3] <= '7') {
+			*out++ = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
+			in += 3;
+		} else {
+			*out++ = *in;
+		}
+	}
+	*out = '\0';
+}
+
+/* The mount point of the file system holding path (absolute, resolved), into buf. */
+static int mount_point_of(const char *path, const char *mountinfo, char *buf, size_t size,
+                          bool *ret_exact)
+{
+	char line[8192];
+	size_t best = 0;
+	FILE *f = fopen(mountinfo ? mountinfo : "/proc/self/mountinfo", "re");
+
+	if (!f)
+		return -errno;
+	snprintf(buf, size, "/");
+	*ret_exact = strcmp(path, "/") == 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *field = strtok_r(line, " ", &save);
+		size_t n;
+
+		/* the fifth field is the mount point */
+		for (int i = 1; field && i < 5; i++)
+			field = strtok_r(NULL, " ", &save);
+		if (!field)
+			continue;
+		unescape_mount_point(field);
+		n = strlen(field);
+		if (strcmp(field, "/") == 0)
+			continue;
+		if (strncmp(path, field, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+			continue;
+		if (n >= best) {
+			best = n;
+			snprintf(buf, size, "%s", field);
+			*ret_exact = path[n] == '\0';
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+int datadir_check_volume(const char *data_dir, const char *mountinfo, struct error *err)
+{
+	char parent[4096], real[PATH_MAX], mp[4096], *slash;
+	bool exact;
+	int r;
+
+	snprintf(parent, sizeof(parent), "%s", data_dir);
+	while (strlen(parent) > 1 && parent[strlen(parent) - 1] == '/')
+		parent[strlen(parent) - 1] = '\0';
+	/* The data dir itself, when it exists: not a mount point. */
+	if (realpath(parent, real)) {
+		r = mount_point_of(real, mountinfo, mp, sizeof(mp), &exact);
+		if (r < 0)
+			return error_set(err, r, "cannot read the mount table: %s", strerror(-r));
+		if (exact)
+			return error_set(
+			        err, -EXDEV,
+			        "the data dir '%s' is the mount point of a volume: the helper "
+			        "folder "
+			        "beside it would be on the container's throw-away root; mount the "
+			        "volume one level up (e.g. at /var/run/etcd) and point "
+			        "ETCD_DATA_DIR "
+			        "at a folder in it (e.g. /var/run/etcd/default.etcd)",
+			        data_dir);
+	}
+	/* Its parent, or the nearest folder above that exists: on a volume, not on the root. */
+	do {
+		slash = strrchr(parent, '/');
+		if (!slash)
+			break;
+		*(slash == parent ? slash + 1 : slash) = '\0';
+	} while (!realpath(parent, real) && strcmp(parent, "/") != 0);
+	if (!realpath(parent, real))
+		return error_set(err, -errno, "cannot resolve '%s': %s", parent, strerror(errno));
+	r = mount_point_of(real, mountinfo, mp, sizeof(mp), &exact);
+	if (r < 0)
+		return error_set(err, r, "cannot read the mount table: %s", strerror(-r));
+	if (strcmp(mp, "/") == 0)
+		return error_set(
+		        err, -ENXIO,
+		        "the data dir '%s' is not on a volume: '%s' is on the container's root "
+		        "file "
+		        "system; mount the StatefulSet's volume (volumeClaimTemplates) at the data "
+		        "dir's parent, e.g. /var/run/etcd",
+		        data_dir, real);
 	return 0;
 }
 
@@ -385,35 +488,121 @@ static int make_entry(const char *qdir, const char *tag, char **ret, struct erro
 	return error_set(err, -EEXIST, "cannot find a free entry name in '%s'", qdir);
 }
 
-/* Remove the oldest entries (by name) until at most `keep` remain, never `newest` (may be
- * NULL). */
-static void prune_quarantine(const char *data_dir, const char *qdir, const char *newest,
-                             unsigned keep)
+/* fsync a directory, so that a rename in it survives a crash. */
+static void sync_dir(const char *dir)
 {
-	char **list = NULL;
-	size_t total = 0, remaining;
-	int qfd;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+static void sync_dir_at(int dfd)
+{
+	if (dfd >= 0)
+		fsync(dfd);
+}
+
+static int only_dir(int dfd, const char *path, char *buf, size_t size, struct error *err);
+
+/* What quarantine entry `name` (in the folder qfd) holds: 1 valid member data, 0 anything
+ * else, with a word for the log in held. The data is the entry's directory named like the
+ * data dir, or its only directory. */
+static int entry_holds_member_data(int qfd, const char *qdir, const char *name, const char *base,
+                                   char *held, size_t size)
+{
+	struct datadir_info info;
+	char path[4096], inner[256] = "";
+	struct stat st;
+	int efd = openat(qfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (efd < 0) {
+		snprintf(held, size, "not a directory");
+		return 0;
+	}
+	if (fstatat(efd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+		snprintf(inner, sizeof(inner), "%s", base);
+	else
+		only_dir(efd, "", inner, sizeof(inner), NULL);
+	close(efd);
+	if (!inner[0]) {
+		snprintf(held, size, "no data dir");
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", qdir, name, inner);
+	if (datadir_inspect(path, &info, NULL) < 0) {
+		/* Unreadable: it may be anything; never delete it as if it were nothing. */
+		snprintf(held, size, "data that cannot be read");
+		return 1;
+	}
+	if (info.state == DATADIR_VALID || info.state == DATADIR_IN_USE) {
+		snprintf(held, size, "member data (%zu WAL file(s) and a backend db)", info.n_wal);
+		return 1;
+	}
+	snprintf(held, size, "%s data: %s", datadir_state_name(info.state), info.reason);
+	return 0;
+}
+
+/* The retention of datadir_quarantine(), after the new entry `newest` is in place. */
+static void prune_quarantine(const char *data_dir, const char *qdir, const char *newest,
+                             const char *base, unsigned keep, datadir_prune_fn *on_prune, void *ctx)
+{
+	char **list = NULL, (*held)[256] = NULL;
+	bool *valid = NULL;
+	size_t total = 0, n_valid = 0, newest_valid = SIZE_MAX;
+	int qfd = -1;
 
 	if (datadir_quarantine_list(data_dir, &list, NULL) < 0)
 		return;
 	while (list[total])
 		total++;
-	remaining = total;
 	qfd = open(qdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	for (size_t i = 0; qfd >= 0 && i < total && remaining > keep; i++) {
-		if (newest && strcmp(list[i], newest) == 0)
+	valid = calloc(total + 1, sizeof(*valid));
+	held = calloc(total + 1, sizeof(*held));
+	if (qfd < 0 || !valid || !held)
+		goto out;
+	for (size_t i = 0; i < total; i++) {
+		valid[i] = entry_holds_member_data(qfd, qdir, list[i], base, held[i],
+		                                   sizeof(held[i])) == 1;
+		if (valid[i]) {
+			n_valid++;
+			newest_valid = i;
+		}
+	}
+	/* First what is not member data, oldest first, while too many entries remain. */
+	for (size_t i = 0, left = total; i < total && left > keep; i++) {
+		if (valid[i] || strcmp(list[i], newest) == 0)
 			continue;
 		if (remove_tree_at(qfd, list[i]) < 0)
 			break;
-		remaining--;
+		left--;
+		if (on_prune)
+			on_prune(list[i], held[i], ctx);
 	}
+	/* Then member data, oldest first, only while more than `keep` copies remain: never the
+	 * newest one, never for room for something else. */
+	for (size_t i = 0; i < total && n_valid > keep; i++) {
+		if (!valid[i] || i == newest_valid || strcmp(list[i], newest) == 0)
+			continue;
+		if (remove_tree_at(qfd, list[i]) < 0)
+			break;
+		n_valid--;
+		if (on_prune)
+			on_prune(list[i], held[i], ctx);
+	}
+	sync_dir_at(qfd);
+out:
 	if (qfd >= 0)
 		close(qfd);
+	free(valid);
+	free(held);
 	free_list(list);
 }
 
 int datadir_quarantine(const char *data_dir, const char *tag, const char *reason, unsigned keep,
-                       char **ret_path, struct error *err)
+                       datadir_prune_fn *on_prune, void *ctx, char **ret_path, struct error *err)
 {
 	char *path = strdup(data_dir), *qdir = quarantine_dir(data_dir), *helper = NULL;
 	char *entry = NULL, *target = NULL, *text = NULL;
@@ -444,9 +633,6 @@ int datadir_quarantine(const char *data_dir, const char *tag, const char *reason
 		r = private_dir(qdir, err);
 	if (r < 0)
 		goto out;
-	/* Make room first: a caller killed half-way (a preStop hook dies with its container)
-	 * then never leaves more than `keep` entries behind. */
-	prune_quarantine(data_dir, qdir, NULL, keep > 1 ? keep - 1 : 0);
 	r = make_entry(qdir, tag, &entry, err);
 	if (r < 0)
 		goto out;
@@ -464,7 +650,18 @@ int datadir_quarantine(const char *data_dir, const char *tag, const char *reason
 		              strerror(errno));
 		goto out;
 	}
-	prune_quarantine(data_dir, qdir, entry + strlen(qdir) + 1, keep > 0 ? keep : 1);
+	/* The rename is durable in both folders before anything old is deleted. */
+	sync_dir(entry);
+	{
+		char *parent = strndup(path, (size_t)(base - path));
+
+		if (parent)
+			sync_dir(parent[0] ? parent : "/");
+		free(parent);
+	}
+	sync_dir(qdir);
+	prune_quarantine(data_dir, qdir, entry + strlen(qdir) + 1, base + 1, keep > 0 ? keep : 1,
+	                 on_prune, ctx);
 	if (ret_path) {
 		*ret_path = target;
 		target = NULL;
@@ -1044,6 +1241,15 @@ int datadir_quarantine_restore(const char *data_dir, const char *entry, char **r
 		r = error_set(err, -errno, "cannot move '%s' back to '%s': %s", from, path,
 		              strerror(errno));
 		goto out;
+	}
+	/* Durable before the entry goes: the data's old and new folders. */
+	sync_dir_at(efd);
+	{
+		char *parent = strndup(path, (size_t)(base - 1 - path));
+
+		if (parent)
+			sync_dir(parent[0] ? parent : "/");
+		free(parent);
 	}
 	/* Done; the entry is empty now but for its reason. */
 	if ((unlinkat(efd, "reason", 0) < 0 && errno != ENOENT) ||

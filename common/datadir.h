@@ -27,6 +27,14 @@ struct datadir_info {
  * path cannot be read at all (permissions, I/O), with the reason in err. */
 int datadir_inspect(const char *path, struct datadir_info *ret, struct error *err);
 
+/* Is the data dir on a volume, with its helper folder? Refuses, with a message that says what
+ * to fix: a data dir that is itself a mount point (-EXDEV: the helper folder beside it, its
+ * parent, would be on the container's throw-away root, and every move aside would fail),
+ * and a data dir whose parent is on the root file system (-ENXIO: no volume is mounted; the
+ * data would live and die with the container). `mountinfo` is /proc/self/mountinfo (NULL for
+ * that). Returns 0 or the negative errno with the reason in err. */
+int datadir_check_volume(const char *data_dir, const char *mountinfo, struct error *err);
+
 /* "empty", "valid", "partial", "in use". */
 const char *datadir_state_name(enum datadir_state s);
 
@@ -42,21 +50,29 @@ char *datadir_helper_dir(const char *data_dir);
  * fsync of dir. Creates dir (0700) when missing. Returns 0 or a negative errno. */
 int datadir_write_atomic(const char *dir, const char *name, const char *content, struct error *err);
 
-#define DATADIR_QUARANTINE_KEEP 3
 /* In the helper folder: "pid=<etcd-join's pid>\nstate=<what it waits for>\n", written by
  * etcd-join while it waits and read by etcd-promote. */
 #define DATADIR_JOIN_STATE "join-state"
 /* In the helper folder: what the last etcd-join decided ("pid", "action", "reason", argv). */
 #define DATADIR_LAST_DECISION "last-decision"
 
+/* Called for each quarantine entry that retention deleted: its name and what it held
+ * ("member data", "partial data: ...", "no data dir"). */
+typedef void datadir_prune_fn(const char *entry, const char *held, void *ctx);
+
 /* Move the data dir aside, never deleting it: rename it (same volume, atomic) to
  * <helper>/quarantine/<UTC time>.<ns>Z-<tag>/<data dir name>, with a file "reason" beside
- * it holding `reason`. Then keep at most `keep` quarantined entries (at least the new one),
- * removing the oldest by name, which is by time (no symlink is ever followed). On success *ret_path
- * (may be NULL) is the new path (malloc'd). Returns 0 or a negative errno; the data dir is
- * untouched on failure. */
+ * it holding `reason`, and sync the folders. Only once the new entry is in place, apply the
+ * retention: quarantined data is the last copy someone may need, so an entry holding valid
+ * member data is deleted only while more than `keep` such entries remain (the oldest first,
+ * never the newest), and never to make room for partial data; other entries (partial data,
+ * skeletons of failed starts) go first, the oldest first, while more than `keep` entries
+ * remain; the new entry always stays. No symlink is ever followed. on_prune (may be NULL)
+ * hears of every deletion. On success *ret_path (may be NULL) is the new path (malloc'd).
+ * Returns 0 or a negative errno; on failure the data dir is untouched and nothing was
+ * deleted. */
 int datadir_quarantine(const char *data_dir, const char *tag, const char *reason, unsigned keep,
-                       char **ret_path, struct error *err);
+                       datadir_prune_fn *on_prune, void *ctx, char **ret_path, struct error *err);
 
 /* The quarantined entries, oldest first (names under <helper>/quarantine), NULL-terminated
  * and malloc'd (free each and the array). Returns 0 (an empty list when there are none). */

@@ -571,7 +571,8 @@ static int quarantine(const struct clean *c, const char *tag, const char *reason
 		return EXIT_DONE;
 	}
 	error_clear(&err);
-	if (datadir_quarantine(c->data_dir, tag, reason, c->s.quarantine_keep, &moved, &err) < 0) {
+	if (datadir_quarantine(c->data_dir, tag, reason, c->s.quarantine_keep, cli_log_pruned,
+	                       (void *)&c->s.quarantine_keep, &moved, &err) < 0) {
 		log_msg(LOG_FATAL, "cannot move the data dir aside: %s", err.msg);
 		return EXIT_FAILED;
 	}
@@ -755,7 +756,8 @@ static int wipe_evidence(struct clean *c)
 	}
 	endpoints_init(&ep, &c->s, id.set_name);
 	my_peer_url = endpoints_peer_url(&ep, id.ordinal);
-	if (!my_peer_url || http_global_init(&err) < 0 || http_client_new(&ho, &http, &err) < 0) {
+	if (!my_peer_url || http_global_init(&err) < 0 || http_client_new(&ho, &http, &err) < 0 ||
+	    (c->s.user && http_client_set_login(http, c->s.user, c->s.password) < 0)) {
 		log_msg(LOG_FATAL, "%s", err.msg[0] ? err.msg : "out of memory");
 		r = EXIT_FAILED;
 		goto out;
@@ -1150,7 +1152,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_init("etcd-clean", "/dev/termination-log", c.s.debug);
-	if (settings_validate(&c.s, 0, &err) < 0 || check_data_dir(c.s.data_dir, &err) < 0) {
+	/* --status and --list only read; every other mode may write beside the data dir. */
+	if (settings_validate(&c.s, 0, &err) < 0 || check_data_dir(c.s.data_dir, &err) < 0 ||
+	    (c.mode != MODE_STATUS && c.mode != MODE_LIST &&
+	     datadir_check_volume(c.s.data_dir, NULL, &err) < 0)) {
 		log_msg(LOG_FATAL, "%s", err.msg);
 		r = EXIT_USAGE;
 		goto out;

@@ -749,17 +749,30 @@ static void record_decision(const struct join *j, const struct join_decision *de
 	free(dir);
 }
 
-/* Secrets and our own variables never reach etcd's environment. */
+/* Secrets and our own variables never reach etcd's environment: every ETCDCTL_* variable
+ * (the user, the password, the client TLS of these programs) and the seed's ROOT_PASSWORD
+ * and ROOT_PASSWORD_FILE. */
 static void scrub_environment(const struct etcdargs *args)
 {
-	static const char *const secrets[] = {
-	        "ETCDCTL_PASSWORD",
-	        "ROOT_PASSWORD",
-	        "ETCDCTL_USER",
-	};
+	static const char *const secrets[] = {"ROOT_PASSWORD", "ROOT_PASSWORD_FILE"};
+	bool again = true;
 
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
 		unsetenv(secrets[i]);
+	/* unsetenv() reorders environ: look again from the start after each removal */
+	while (again) {
+		again = false;
+		for (char **e = environ; *e; e++) {
+			if (strncmp(*e, "ETCDCTL_", 8) == 0) {
+				char name[128];
+
+				snprintf(name, sizeof(name), "%.*s", (int)strcspn(*e, "="), *e);
+				unsetenv(name);
+				again = true;
+				break;
+			}
+		}
+	}
 	for (size_t i = 0; args->unset[i]; i++) {
 		if (strcmp(args->unset[i], "ETCD_DATA_DIR") != 0)
 			log_msg(LOG_INFO, "removing %s from etcd's environment: the flag is set",
@@ -854,8 +867,8 @@ static int quarantine_data(struct join *j, const struct join_decision *dec)
 	struct error err;
 
 	error_clear(&err);
-	if (datadir_quarantine(j->s.data_dir, dec->tag, dec->reason, j->s.quarantine_keep, &moved,
-	                       &err) < 0) {
+	if (datadir_quarantine(j->s.data_dir, dec->tag, dec->reason, j->s.quarantine_keep,
+	                       cli_log_pruned, &j->s.quarantine_keep, &moved, &err) < 0) {
 		log_msg(LOG_FATAL, "cannot move the data dir aside: %s", err.msg);
 		return EXIT_FAILED;
 	}
@@ -1143,8 +1156,9 @@ static int run(struct join *j)
 	log_msg(LOG_INFO, "member '%s' ordinal=%u data_dir='%s' state=%s (%s)", j->id.name,
 	        j->id.ordinal, j->s.data_dir, datadir_state_name(j->data.state), j->data.reason);
 	read_local_state(j);
-	if (http_global_init(&err) < 0 || http_client_new(&ho, &j->http, &err) < 0) {
-		log_msg(LOG_FATAL, "%s", err.msg);
+	if (http_global_init(&err) < 0 || http_client_new(&ho, &j->http, &err) < 0 ||
+	    (j->s.user && http_client_set_login(j->http, j->s.user, j->s.password) < 0)) {
+		log_msg(LOG_FATAL, "%s", err.msg[0] ? err.msg : "out of memory");
 		return EXIT_FAILED;
 	}
 	/* Until etcd runs, answer on the peer port for this member (beacon.h). A data dir in use
@@ -1297,7 +1311,8 @@ int main(int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
-	if (etcdargs_check_env(environ, &err) < 0) {
+	if (etcdargs_check_env(environ, &err) < 0 ||
+	    datadir_check_volume(j.s.data_dir, NULL, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);
 		r = EXIT_USAGE;
 		goto out;

@@ -203,7 +203,7 @@ static int should_leave(struct leave *l)
 		if (r != -ENXIO || l->policy == POLICY_SCALE_DOWN) {
 			log_msg(LOG_WARNING,
 			        "policy %s: %s; not removing this member without knowing the "
-			        "desired replicas: it stays",
+			        "desired replicas: this member stays",
 			        policy_names[l->policy], err.msg);
 			return -EXIT_FAILED;
 		}
@@ -285,15 +285,8 @@ static int read_members(struct leave *l)
 	urls = more;
 	n++;
 	call_deadline(l, 2 * CALL_TIMEOUT_MS, &d);
+	/* With a user set, the first call logs in (etcd.h): a failed login fails it. */
 	r = etcd_client_new(l->http, (const char *const *)urls, n, &l->cluster, &err);
-	if (r == 0 && l->s.user && l->s.password) {
-		r = etcd_client_login(l->cluster, l->s.user, l->s.password, &d, &err);
-		if (r < 0) {
-			endpoints_free_urls(urls, n);
-			log_msg(LOG_FATAL, "%s", err.msg);
-			return EXIT_FAILED;
-		}
-	}
 	if (r == 0)
 		r = etcd_member_list(l->cluster, &d, &l->members, &err);
 	endpoints_free_urls(urls, n);
@@ -520,7 +513,8 @@ static void move_data_aside(struct leave *l)
 		return;
 	}
 	if (datadir_quarantine(l->s.data_dir, "left", "this member left the cluster (etcd-leave)",
-	                       l->s.quarantine_keep, &moved, &err) < 0) {
+	                       l->s.quarantine_keep, cli_log_pruned, &l->s.quarantine_keep, &moved,
+	                       &err) < 0) {
 		log_msg(LOG_WARNING, "cannot move the data dir aside: %s", err.msg);
 		return;
 	}
@@ -625,6 +619,11 @@ int main(int argc, char **argv)
 	r = cli_check(&l.s, &l.id);
 	if (r)
 		goto out;
+	if (datadir_check_volume(l.s.data_dir, NULL, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
+		r = EXIT_USAGE;
+		goto out;
+	}
 	deadline_init(&l.deadline, l.s.timeout_ms ? l.s.timeout_ms : DEFAULT_TIMEOUT_MS);
 	endpoints_init(&l.ep, &l.s, l.id.set_name);
 	l.my_peer_url = endpoints_peer_url(&l.ep, l.id.ordinal);
@@ -634,7 +633,8 @@ int main(int argc, char **argv)
 	ho.cert = l.s.cert;
 	ho.key = l.s.key;
 	if (!l.my_peer_url || http_global_init(&err) < 0 ||
-	    http_client_new(&ho, &l.http, &err) < 0) {
+	    http_client_new(&ho, &l.http, &err) < 0 ||
+	    (l.s.user && http_client_set_login(l.http, l.s.user, l.s.password) < 0)) {
 		log_msg(LOG_FATAL, "%s", err.msg[0] ? err.msg : "out of memory");
 		r = EXIT_FAILED;
 		goto out;

@@ -12,7 +12,9 @@ set -u
 
 hooks=${1:?usage: test-clean.sh HOOKS_BUILD_DIR}
 etcd_bin=${ETCD_BIN:-/var/cache/etcd-hooks/3.4/bin/etcd}
-tmp=$(mktemp -d /tmp/test-clean-XXXXXX)
+# on a file system of its own (tmpfs), as a volume would be: the programs refuse a
+# data dir on the root file system
+tmp=$(mktemp -d /dev/shm/test-clean-XXXXXX)
 port_base=25790
 # shellcheck source=lib.sh
 . "$(dirname "$(readlink -f "$0")")/lib.sh"

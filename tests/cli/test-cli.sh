@@ -15,7 +15,9 @@ hooks=${1:?usage: test-cli.sh HOOKS_BUILD_DIR}
 etcd_bin=${ETCD_BIN:-/var/cache/etcd-hooks/3.4/bin/etcd}
 programs=(etcd-join etcd-promote etcd-leave etcd-clean)
 secret=s3cr3t-xyz
-tmp=$(mktemp -d /tmp/test-cli-XXXXXX)
+# on a file system of its own (tmpfs), as a volume would be: the programs refuse a
+# data dir on the root file system
+tmp=$(mktemp -d /dev/shm/test-cli-XXXXXX)
 port_base=24810
 # shellcheck source=lib.sh
 . "$(dirname "$(readlink -f "$0")")/lib.sh"

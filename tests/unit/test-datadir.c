@@ -349,7 +349,7 @@ static char *quarantine(const char *tag, const char *reason, unsigned keep)
 	int r;
 
 	error_clear(&err);
-	r = datadir_quarantine(AT("d"), tag, reason, keep, &path, &err);
+	r = datadir_quarantine(AT("d"), tag, reason, keep, NULL, NULL, &path, &err);
 	ck_assert_msg(r == 0, "quarantine: %d: %s", r, err.msg);
 	ck_assert_ptr_nonnull(path);
 	return path;
@@ -389,7 +389,8 @@ START_TEST(test_quarantine_symlinked_folders)
 	make_dir(".etcd-hooks");
 	ck_assert_int_eq(symlink(AT("victim"), AT(".etcd-hooks/quarantine")), 0);
 	error_clear(&err);
-	ck_assert_int_eq(datadir_quarantine(AT("d"), "t", "why", 1, NULL, &err), -ELOOP);
+	ck_assert_int_eq(datadir_quarantine(AT("d"), "t", "why", 1, NULL, NULL, NULL, &err),
+	                 -ELOOP);
 	ck_assert_ptr_nonnull(strstr(err.msg, "not a directory"));
 	ck_assert_int_eq(stat(AT("d/f"), &st), 0);
 	ck_assert_int_eq(stat(AT("victim/a/keep"), &st), 0);
@@ -400,7 +401,8 @@ START_TEST(test_quarantine_symlinked_folders)
 	ck_assert_int_eq(rmdir(AT(".etcd-hooks")), 0);
 	ck_assert_int_eq(symlink(AT("victim"), AT(".etcd-hooks")), 0);
 	error_clear(&err);
-	ck_assert_int_eq(datadir_quarantine(AT("d"), "t", "why", 1, NULL, &err), -ELOOP);
+	ck_assert_int_eq(datadir_quarantine(AT("d"), "t", "why", 1, NULL, NULL, NULL, &err),
+	                 -ELOOP);
 	ck_assert_int_eq(datadir_write_atomic(AT(".etcd-hooks"), "x", "y", &err), -ELOOP);
 	ck_assert_int_eq(datadir_tombstone_clear(AT("d"), &err), -ELOOP);
 	ck_assert_int_eq(stat(AT("d/f"), &st), 0);
@@ -462,7 +464,7 @@ START_TEST(test_quarantine_moves)
 
 	/* a NULL ret_path is fine */
 	make_member("wal", "db");
-	ck_assert_int_eq(datadir_quarantine(AT("d"), "t", "r", 3, NULL, NULL), 0);
+	ck_assert_int_eq(datadir_quarantine(AT("d"), "t", "r", 3, NULL, NULL, NULL, NULL), 0);
 	v = qlist();
 	ck_assert_uint_eq(qcount(v), 2);
 	free_strv(v);
@@ -515,6 +517,158 @@ START_TEST(test_quarantine_retention)
 	}
 	ck_assert_int_eq(access(path, F_OK), 0);
 	free(path);
+}
+END_TEST
+
+/* A mount table (mountinfo's format) with "/" and the given mount points of tmp. */
+static void fake_mountinfo(const char *const *points)
+{
+	FILE *f = fopen(AT("mountinfo"), "w");
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "21 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n");
+	for (size_t i = 0; points[i]; i++)
+		fprintf(f, "%zu 21 0:%zu / %s/%s rw,nosuid - tmpfs tmpfs rw\n", 30 + i, 40 + i, tmp,
+		        points[i]);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static int check_volume(const char *rel, struct error *err)
+{
+	char path[4096];
+
+	error_clear(err);
+	snprintf(path, sizeof(path), "%s/%s", tmp, rel);
+	return datadir_check_volume(path, AT("mountinfo"), err);
+}
+
+/* The data dir on a volume, with its helper folder: a folder in a mounted volume is fine
+ * (existing or not, however deep); the volume's mount point itself, and a folder on the root
+ * file system, are refused with what to fix. Mount points with escaped spaces count. */
+START_TEST(test_check_volume)
+{
+	static const char *const points[] = {"vol", "with\\040space", NULL};
+	struct error err;
+
+	make_dir("vol");
+	make_dir("vol/default.etcd");
+	make_dir("with space");
+	make_dir("other");
+	fake_mountinfo(points);
+	ck_assert_int_eq(check_volume("vol/default.etcd", &err), 0);
+	ck_assert_int_eq(check_volume("vol/not-yet.etcd", &err), 0);
+	ck_assert_int_eq(check_volume("vol/a/b/c/default.etcd", &err), 0);
+	ck_assert_int_eq(check_volume("with space/default.etcd", &err), 0);
+	ck_assert_int_eq(check_volume("vol", &err), -EXDEV);
+	ck_assert_ptr_nonnull(strstr(err.msg, "mount point"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "ETCD_DATA_DIR"));
+	ck_assert_int_eq(check_volume("vol/", &err), -EXDEV);
+	ck_assert_int_eq(check_volume("with space", &err), -EXDEV);
+	ck_assert_int_eq(check_volume("other/default.etcd", &err), -ENXIO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not on a volume"));
+	ck_assert_int_eq(check_volume("missing/default.etcd", &err), -ENXIO);
+	/* "vol" as a prefix of a name is not its folder */
+	make_dir("volume2");
+	ck_assert_int_eq(check_volume("volume2/default.etcd", &err), -ENXIO);
+	/* a symlink on the root into the volume: its helper folder would be on the root */
+	ck_assert_int_eq(symlink(AT("vol/default.etcd"), AT("other/link.etcd")), 0);
+	ck_assert_int_eq(check_volume("other/link.etcd", &err), -ENXIO);
+	/* no mount table: an error, not a pass */
+	error_clear(&err);
+	ck_assert_int_lt(datadir_check_volume(AT("vol/default.etcd"), AT("no-such-file"), &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "mount table"));
+}
+END_TEST
+
+struct pruned {
+	unsigned n;
+	char entries[8][256];
+	char held[8][256];
+};
+
+static void on_prune(const char *entry, const char *held, void *ctx)
+{
+	struct pruned *p = ctx;
+
+	ck_assert_uint_lt(p->n, 8);
+	snprintf(p->entries[p->n], sizeof(p->entries[0]), "%s", entry);
+	snprintf(p->held[p->n], sizeof(p->held[0]), "%s", held);
+	p->n++;
+}
+
+static char *quarantine_logged(const char *tag, unsigned keep, struct pruned *p)
+{
+	struct error err;
+	char *path = NULL;
+	int r;
+
+	error_clear(&err);
+	r = datadir_quarantine(AT("d"), tag, tag, keep, on_prune, p, &path, &err);
+	ck_assert_msg(r == 0, "quarantine: %d: %s", r, err.msg);
+	return path;
+}
+
+/* Partial skeletons (etcd 3.4 creates member/snap/db before it refuses a bad start) never push
+ * an entry holding member data out: they go first, and the member data stays however many
+ * follow. Every deletion is reported with what it held. */
+START_TEST(test_quarantine_partial_never_pushes_valid)
+{
+	struct pruned p = {0};
+	char left[256], *path;
+
+	make_member("wal", "real");
+	free(quarantine_logged("removed", 2, &p));
+	for (int i = 0; i < 4; i++) {
+		char db[16];
+
+		snprintf(db, sizeof(db), "skel%d", i);
+		make_member(NULL, db);
+		path = quarantine_logged("partial", 2, &p);
+		ck_assert_int_eq(access(path, F_OK), 0);
+		free(path);
+		quarantined_generations(left, sizeof(left));
+		ck_assert_msg(strncmp(left, "real ", 5) == 0,
+		              "after skeleton %d the quarantine holds '%s'", i, left);
+	}
+	quarantined_generations(left, sizeof(left));
+	ck_assert_str_eq(left, "real skel3");
+	ck_assert_uint_eq(p.n, 3);
+	for (unsigned i = 0; i < p.n; i++) {
+		ck_assert_msg(strstr(p.entries[i], "-partial"), "deleted '%s'", p.entries[i]);
+		ck_assert_msg(strstr(p.held[i], "partial data"), "it held '%s'", p.held[i]);
+	}
+
+	/* keep=1: the member data is not deleted to make room for a skeleton */
+	make_member(NULL, "skel4");
+	free(quarantine_logged("partial", 1, &p));
+	quarantined_generations(left, sizeof(left));
+	ck_assert_str_eq(left, "real skel4");
+}
+END_TEST
+
+/* Member data is deleted only while more than `keep` copies remain, the oldest first, never
+ * the newest; the report says it held member data. */
+START_TEST(test_quarantine_member_data_retention)
+{
+	struct pruned p = {0};
+	char left[256];
+
+	make_member("wal", "m1");
+	free(quarantine_logged("removed", 2, &p));
+	make_member(NULL, "skel");
+	free(quarantine_logged("partial", 2, &p));
+	make_member("wal", "m2");
+	free(quarantine_logged("removed", 2, &p));
+	/* 3 entries, 2 of them member data: the skeleton goes */
+	quarantined_generations(left, sizeof(left));
+	ck_assert_str_eq(left, "m1 m2");
+	ck_assert_uint_eq(p.n, 1);
+	make_member("wal", "m3");
+	free(quarantine_logged("removed", 2, &p));
+	quarantined_generations(left, sizeof(left));
+	ck_assert_str_eq(left, "m2 m3");
+	ck_assert_uint_eq(p.n, 2);
+	ck_assert_msg(strstr(p.held[1], "member data"), "it held '%s'", p.held[1]);
 }
 END_TEST
 
@@ -593,7 +747,7 @@ START_TEST(test_quarantine_trailing_slash)
 
 	make_member("wal", "db");
 	error_clear(&err);
-	r = datadir_quarantine(AT("d/"), "partial", "r", 3, &path, &err);
+	r = datadir_quarantine(AT("d/"), "partial", "r", 3, NULL, NULL, &path, &err);
 	ck_assert_msg(r == 0, "'%s': %d: %s", AT("d/"), r, err.msg);
 	snprintf(want_end, sizeof(want_end), "-partial/d");
 	ck_assert_msg(strlen(path) > strlen(want_end) &&
@@ -612,7 +766,7 @@ START_TEST(test_quarantine_missing)
 	int r;
 
 	error_clear(&err);
-	r = datadir_quarantine(AT("d"), "partial", "r", 3, &path, &err);
+	r = datadir_quarantine(AT("d"), "partial", "r", 3, NULL, NULL, &path, &err);
 	ck_assert_int_lt(r, 0);
 	ck_assert_int_eq(err.code, r);
 	ck_assert_ptr_null(path);
@@ -630,7 +784,7 @@ START_TEST(test_quarantine_missing)
 	make_member("wal", "db");
 	free(quarantine("first", "r", 3));
 	error_clear(&err);
-	ck_assert_int_lt(datadir_quarantine(AT("d"), "second", "r", 3, NULL, &err), 0);
+	ck_assert_int_lt(datadir_quarantine(AT("d"), "second", "r", 3, NULL, NULL, NULL, &err), 0);
 	v = qlist();
 	ck_assert_uint_eq(qcount(v), 1);
 	assert_entry_name(v[0], "first");
@@ -1431,6 +1585,9 @@ static Suite *datadir_suite(void)
 	tcase_add_test(tc, test_quarantine_retention);
 	tcase_add_test(tc, test_quarantine_retention_symlinks);
 	tcase_add_test(tc, test_quarantine_retention_bound);
+	tcase_add_test(tc, test_quarantine_partial_never_pushes_valid);
+	tcase_add_test(tc, test_check_volume);
+	tcase_add_test(tc, test_quarantine_member_data_retention);
 	tcase_add_test(tc, test_quarantine_trailing_slash);
 	tcase_add_test(tc, test_quarantine_missing);
 	tcase_add_test(tc, test_quarantine_list);

@@ -740,8 +740,8 @@ START_TEST(test_state_recorded)
 	/* in a data dir, as the last of two segments, padded as etcd preallocates it */
 	make_wal_dir();
 	write_file("d/member/wal/0000000000000001-0000000000000010.wal", log.data, log.len);
-	ck_assert_int_eq(truncate(AT("d/member/wal/0000000000000001-0000000000000010.wal"), 64000000),
-	                 0);
+	ck_assert_int_eq(
+	        truncate(AT("d/member/wal/0000000000000001-0000000000000010.wal"), 64000000), 0);
 	{
 		struct buf b;
 
