@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_TIMEOUT_MS (300 * 1000)
@@ -45,7 +46,8 @@
 
 struct promote {
 	struct settings s;
-	bool background; /* handed over: no more handing over */
+	bool background;         /* handed over: no more handing over */
+	struct timespec started; /* CLOCK_REALTIME at our start, against the join state's mtime */
 	struct identity id;
 	struct endpoints ep;
 	struct deadline deadline;
@@ -99,6 +101,33 @@ static bool join_is_waiting(const struct promote *p, char *state, size_t size)
 		return false;
 	process_name(pid, comm, sizeof(comm));
 	return strcmp(comm, "etcd-join") == 0 && strncmp(state, "waiting", 7) == 0;
+}
+
+/* Did this container's etcd-join exit without starting etcd? Its join state says "exited",
+ * written after this hook started (a record from an earlier container is older than us).
+ * Then nothing will ever answer here: stop waiting. Returns true with its exit code. */
+static bool join_exited(const struct promote *p, int *ret_code)
+{
+	char state[32], code[16], *dir = datadir_helper_dir(p->s.data_dir), path[4096];
+	struct stat st;
+	bool newer;
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", DATADIR_JOIN_STATE);
+	free(dir);
+	if (stat(path, &st) < 0 ||
+	    datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "state", state, sizeof(state)) <
+	            0 ||
+	    strcmp(state, "exited") != 0)
+		return false;
+	newer = st.st_mtim.tv_sec > p->started.tv_sec || (st.st_mtim.tv_sec == p->started.tv_sec &&
+	                                                  st.st_mtim.tv_nsec >= p->started.tv_nsec);
+	if (!newer)
+		return false;
+	*ret_code = -1;
+	if (datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "exit_code", code,
+	                         sizeof(code)) == 0)
+		sscanf(code, "%d", ret_code);
+	return true;
 }
 
 /* Did this container's etcd-join bootstrap or restart this member (not add it)? Then its
@@ -195,6 +224,17 @@ static int wait_for_local_member(struct promote *p, bool *ret_learner)
 
 			if (join_is_waiting(p, state, sizeof(state)) && hand_over(p, state))
 				return -1;
+		}
+		{
+			int code;
+
+			if (join_exited(p, &code)) {
+				log_msg(LOG_FATAL,
+				        "etcd-join exited (exit code %d) without starting etcd: "
+				        "nothing to promote; the container restarts",
+				        code);
+				return EXIT_FAILED;
+			}
 		}
 		if (deadline_passed(&p->deadline)) {
 			log_msg(LOG_FATAL,
@@ -293,6 +333,7 @@ static bool learner_per_voters(struct promote *p, bool local_view)
 	return learner;
 }
 
+/* Promote this member, which the voters (or, without them, its own view) say is a learner. */
 static int promote(struct promote *p)
 {
 	struct etcd_client *voters = NULL;
@@ -305,21 +346,23 @@ static int promote(struct promote *p)
 	int r;
 
 	error_clear(&err);
-	/* The member ID comes from the member itself: a learner answers status. */
+	/* The member ID comes from the member itself: a learner answers status. Its own view
+	 * of being a learner may lag behind the voters', which brought us here: a voter
+	 * refuses the promote with "can only promote a learner member", which ends it. */
 	r = etcd_status_get(p->http, p->local_client, &p->deadline, &st, &err);
 	if (r < 0) {
 		log_msg(LOG_FATAL, "cannot read this member's status at '%s': %s", p->local_client,
 		        err.msg);
 		return deadline_passed(&p->deadline) ? EXIT_DEADLINE : EXIT_FAILED;
 	}
-	if (!st.is_learner) {
-		log_msg(LOG_INFO, "this member is a voting member already id=%s",
-		        etcd_id_format(st.member_id, id));
-		return EXIT_DONE;
-	}
+	etcd_id_format(st.member_id, id);
+	if (!st.is_learner)
+		log_msg(LOG_INFO,
+		        "this member id=%s says it votes, the voting members say it is a "
+		        "learner: asking them to promote it",
+		        id);
 	if (p->s.dry_run) {
-		printf("decision: promote\nmember: %s\n(dry run: nothing changed)\n",
-		       etcd_id_format(st.member_id, id));
+		printf("decision: promote\nmember: %s\n(dry run: nothing changed)\n", id);
 		return EXIT_DONE;
 	}
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
@@ -337,8 +380,7 @@ static int promote(struct promote *p)
 			log_msg(LOG_INFO,
 			        "promoted this member id=%s to voter took=%.3fs "
 			        "not_in_sync_replies=%u",
-			        etcd_id_format(st.member_id, id), log_progress_elapsed(&progress),
-			        not_in_sync);
+			        id, log_progress_elapsed(&progress), not_in_sync);
 			break;
 		}
 		if (err.etcd_code == ETCD_CODE_FAILED_PRECONDITION &&
@@ -346,8 +388,7 @@ static int promote(struct promote *p)
 			not_in_sync++;
 		} else if (err.etcd_code == ETCD_CODE_FAILED_PRECONDITION &&
 		           strstr(err.msg, "can only promote a learner member")) {
-			log_msg(LOG_INFO, "this member is a voting member now id=%s",
-			        etcd_id_format(st.member_id, id));
+			log_msg(LOG_INFO, "this member is a voting member now id=%s", id);
 			break;
 		} else if (r != -ETIMEDOUT && r != -EAGAIN && !etcd_error_transient(&err) &&
 		           err.etcd_code >= 0) {
@@ -396,6 +437,7 @@ int main(int argc, char **argv)
 
 	/* A hook: the termination log belongs to the container's main process. */
 	log_init("etcd-promote", NULL, false);
+	clock_gettime(CLOCK_REALTIME, &p.started);
 	error_clear(&err);
 	settings_init(&p.s);
 	r = cli_parse(&(struct cli){.program = "etcd-promote", .usage = usage}, &p.s, argc, argv,
@@ -406,6 +448,11 @@ int main(int argc, char **argv)
 	r = cli_check(&p.s, &p.id);
 	if (r)
 		goto out;
+	if (datadir_check_volume(p.s.data_dir, NULL, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
+		r = EXIT_USAGE;
+		goto out;
+	}
 	deadline_init(&p.deadline, p.s.timeout_ms ? p.s.timeout_ms : DEFAULT_TIMEOUT_MS);
 	if (!p.s.timeout_ms)
 		p.s.timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -418,7 +465,8 @@ int main(int argc, char **argv)
 	ho.cert = p.s.cert;
 	ho.key = p.s.key;
 	if (!p.my_peer_url || http_global_init(&err) < 0 ||
-	    http_client_new(&ho, &p.http, &err) < 0) {
+	    http_client_new(&ho, &p.http, &err) < 0 ||
+	    (p.s.user && http_client_set_login(p.http, p.s.user, p.s.password) < 0)) {
 		log_msg(LOG_FATAL, "%s", err.msg[0] ? err.msg : "out of memory");
 		r = EXIT_FAILED;
 		goto out;
@@ -442,5 +490,14 @@ out:
 	http_client_free(p.http);
 	free(p.my_peer_url);
 	settings_free(&p.s);
+	/* The background watcher belongs to the container's PID 1 now, which is etcd, and etcd
+	 * reaps no children: an exited watcher would stay a zombie until the container ends.
+	 * It sleeps until then instead. */
+	if (p.background && getppid() == 1) {
+		log_msg(LOG_DEBUG, "watch done (exit %d); asleep until the container ends", r);
+		fflush(NULL);
+		for (;;)
+			pause();
+	}
 	return r;
 }
