@@ -200,6 +200,8 @@ static bool ask_client(struct http_client *http, const char *url, uint64_t timeo
 		/* An etcd that serves its client port is ready: its cluster formed. */
 		note(p->formed_why, sizeof(p->formed_why), &p->formed,
 		     "'%s' is an etcd that answers: %s", url, err.msg);
+		if (strstr(err.msg, "cannot log in"))
+			note(p->login_why, sizeof(p->login_why), &p->login_failed, "%s", err.msg);
 		return true;
 	}
 	if (silent_error(r)) {

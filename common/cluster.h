@@ -59,6 +59,10 @@ struct cluster_probe {
 	 * reporting member data or a marker. */
 	bool formed;
 	char formed_why[ERROR_MSG_MAX];
+	/* A login that failed (a wrong password, an unknown user): etcd answers, so a cluster
+	 * formed, but this member cannot talk to it. */
+	bool login_failed;
+	char login_why[ERROR_MSG_MAX];
 	/* Peer ports that answered what cannot be read (never bootstrap on them). */
 	bool peer_unreadable;
 	char peer_unreadable_why[ERROR_MSG_MAX];

@@ -77,13 +77,13 @@ static struct join_decision decide_valid(const struct join_input *in)
 /* Empty data dir, no client port answers: bootstrap only on positive evidence. */
 static struct join_decision decide_bootstrap(const struct join_input *in)
 {
+	if (in->formed)
+		return act(JOIN_WAIT, "the data dir is empty but this member's cluster formed "
+		                      "before: waiting for the cluster, never bootstrapping again");
 	if (in->initial_size == 0)
 		return refuse(EXIT_USAGE, "the data dir is empty, no cluster answers and "
 		                          "INITIAL_CLUSTER_SIZE is not set: cannot tell whether "
 		                          "this member bootstraps");
-	if (in->formed)
-		return act(JOIN_WAIT, "the data dir is empty but this member's cluster formed "
-		                      "before: waiting for the cluster, never bootstrapping again");
 	if (in->ordinal >= in->initial_size)
 		return act(JOIN_WAIT, "the data dir is empty and this is not an initial member: "
 		                      "waiting for the cluster to answer");

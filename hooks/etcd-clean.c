@@ -131,8 +131,9 @@ static void usage(FILE *f)
 	        "                              exit 0 when the data dir is usable\n"
 	        "  --status                    show the data dir, its IDs and helper state\n"
 	        "  --quarantine                move the data dir aside (tag \"manual\")\n"
-	        "  --wipe                      delete the data dir; refused while this member is\n"
-	        "                              started in a cluster that answers\n"
+	        "  --wipe                      delete the data dir; only when its own cluster "
+	        "says\n"
+	        "                              the member was removed (or --force)\n"
 	        "  --list                      list the quarantined data dirs\n"
 	        "  --restore ID                move a quarantined data dir back (data dir empty)\n"
 	        "\n"
@@ -156,7 +157,8 @@ static void usage(FILE *f)
 	        "  (--api and --etcd are accepted and not used.)\n"
 	        "\n"
 	        "Exit: 0 done (the data dir is usable), 1 failed, 2 usage or configuration,\n"
-	        "3 refused for safety (in use, a started member, a symlink, not empty),\n"
+	        "3 refused for safety (in use, a member of its cluster, nothing says it was\n"
+	        "removed, a symlink, not empty),\n"
 	        "4 deadline passed. See etcd-clean(8).\n");
 }
 
@@ -283,11 +285,12 @@ static void seen_set(struct seen *s, int r, const struct error *err)
 	snprintf(s->error, sizeof(s->error), "%s", r < 0 && err->msg[0] ? err->msg : "");
 }
 
-/* A tombstone of a removed member that names the member whose data this is. */
+/* A tombstone of a removed member that names the member and the cluster whose data this
+ * is: etcd-leave writes "removed" once that cluster confirmed the removal. */
 static bool tombstoned(const struct clean *c)
 {
 	return c->tomb_seen.r == 0 && c->tomb.removed && c->wal_seen.r == 0 &&
-	       c->tomb.member_id == c->wal.member_id;
+	       c->tomb.member_id == c->wal.member_id && c->tomb.cluster_id == c->wal.cluster_id;
 }
 
 static bool foreign(const struct clean *c)
@@ -638,11 +641,14 @@ static int run_check(struct clean *c)
 	} else if (c->info.state == DATADIR_VALID && foreign(c)) {
 		char w[48];
 
-		tag = "foreign";
-		snprintf(reason, sizeof(reason),
-		         "the data belongs to cluster %s, the cluster marker says %s",
-		         id_both(c->wal.cluster_id, w, sizeof(w)),
-		         id_both(c->marker_cluster, k, sizeof(k)));
+		/* Valid data is moved aside only on the word of its own cluster, which etcd-join
+		 * asks; the marker alone cannot say which of the two is stale. */
+		log_msg(LOG_WARNING,
+		        "the data belongs to cluster %s, the cluster marker says %s: not moved "
+		        "(only its own cluster can say this member was removed; etcd-join asks "
+		        "it, or move it aside by hand with --quarantine)",
+		        id_both(c->wal.cluster_id, w, sizeof(w)),
+		        id_both(c->marker_cluster, k, sizeof(k)));
 	}
 	if (c->tomb_seen.r < 0 && c->tomb_seen.r != -ENOENT)
 		log_msg(LOG_WARNING, "%s; not acting on it", c->tomb_seen.error);
@@ -921,19 +927,6 @@ static int run_wipe(struct clean *c)
 		if (r < 0)
 			log_msg(LOG_FATAL, "cannot walk the data dir: %s", err.msg);
 		return r < 0 ? EXIT_FAILED : EXIT_DONE;
-	}
-	/* A data dir that is itself a mount point: its content is gone, the directory stays. */
-	if (r == -EBUSY && w.files + w.dirs + w.links > 0) {
-		struct datadir_info after;
-
-		if (datadir_inspect(c->data_dir, &after, NULL) == 0 &&
-		    after.state == DATADIR_EMPTY) {
-			log_msg(LOG_WARNING,
-			        "'%s' is a mount point: its content is deleted, the directory "
-			        "stays",
-			        c->data_dir);
-			r = 0;
-		}
 	}
 	if (r < 0) {
 		log_msg(LOG_FATAL,

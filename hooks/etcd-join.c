@@ -78,6 +78,8 @@ struct join {
 	bool tombstoned;   /* etcd-leave removed the member of this data dir */
 	unsigned replicas; /* the StatefulSet's spec.replicas, 0: unknown */
 	uint64_t replicas_read_ms;
+	bool replicas_warned;
+	bool login_warned;
 	uint64_t peers_wait_since_ms;       /* the first wait for silent peers, 0: none yet */
 	struct beacon *beacon;              /* answers on the peer port while we wait */
 	const char *state;                  /* what the join state and the beacon say */
@@ -423,6 +425,8 @@ static int remove_guarded(struct join *j, uint64_t target, const char *what)
 			        log_progress_elapsed(&progress), r ? " (it was gone already)" : "");
 			break;
 		}
+		if (r == -EINTR || clock_stop_signal())
+			return stopped(j, "the removal");
 		/* A remove that timed out may have been applied: look before trying again. */
 		if (r == -ETIMEDOUT && reread_members(j, NULL) == 0) {
 			gone = true;
@@ -647,7 +651,11 @@ static int add_member(struct join *j)
 				refresh_cluster_client(j);
 				continue;
 			}
-			if (etcd_error_peer_exists(&err)) {
+			if (r == -EINTR || clock_stop_signal()) {
+				/* Whether an add cut short was applied is read at the next start.
+				 */
+				return stopped(j, "etcd to accept the add");
+			} else if (etcd_error_peer_exists(&err)) {
 				log_msg(LOG_INFO, "the peer URL is a member already: %s", err.msg);
 			} else if (r == -ENOENT) {
 				/* etcd derives the new member's ID from the peer URL and the
@@ -752,18 +760,24 @@ static void record_decision(const struct join *j, const struct join_decision *de
 /* Secrets and our own variables never reach etcd's environment: every ETCDCTL_* variable
  * (the user, the password, the client TLS of these programs) and the seed's ROOT_PASSWORD
  * and ROOT_PASSWORD_FILE. */
+static bool secret_variable(const char *entry)
+{
+	size_t n = strcspn(entry, "=");
+
+	return strncmp(entry, "ETCDCTL_", 8) == 0 ||
+	       (n == strlen("ROOT_PASSWORD") && strncmp(entry, "ROOT_PASSWORD", n) == 0) ||
+	       (n == strlen("ROOT_PASSWORD_FILE") && strncmp(entry, "ROOT_PASSWORD_FILE", n) == 0);
+}
+
 static void scrub_environment(const struct etcdargs *args)
 {
-	static const char *const secrets[] = {"ROOT_PASSWORD", "ROOT_PASSWORD_FILE"};
 	bool again = true;
 
-	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
-		unsetenv(secrets[i]);
 	/* unsetenv() reorders environ: look again from the start after each removal */
 	while (again) {
 		again = false;
 		for (char **e = environ; *e; e++) {
-			if (strncmp(*e, "ETCDCTL_", 8) == 0) {
+			if (secret_variable(*e)) {
 				char name[128];
 
 				snprintf(name, sizeof(name), "%.*s", (int)strcspn(*e, "="), *e);
@@ -789,6 +803,9 @@ static void print_dry_run(const struct join_decision *dec, const struct etcdargs
 	printf("\n");
 	for (size_t i = 0; args->unset[i]; i++)
 		printf("unset: %s\n", args->unset[i]);
+	for (char **e = environ; *e; e++)
+		if (secret_variable(*e))
+			printf("unset: %.*s\n", (int)strcspn(*e, "="), *e);
 }
 
 /* Build etcd's argv for the action and exec it (or print it on --dry-run). */
@@ -943,6 +960,15 @@ static void read_replicas(struct join *j)
 		if (replicas != j->replicas)
 			log_msg(LOG_DEBUG, "the StatefulSet wants %u replicas", replicas);
 		j->replicas = replicas;
+	} else if (!j->replicas_warned && err.code != -ENXIO) {
+		/* Without them the probe asks fewer pods: say so once. */
+		log_msg(LOG_WARNING,
+		        "the StatefulSet's replicas are unknown (%s); asking the initial members "
+		        "and every name that resolves%s",
+		        err.msg,
+		        err.code == -EACCES ? "; grant the service account 'get' on its StatefulSet"
+		                            : "");
+		j->replicas_warned = true;
 	} else {
 		log_msg(LOG_DEBUG, "the StatefulSet's replicas are unknown: %s", err.msg);
 	}
@@ -1015,6 +1041,10 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 			return EXIT_FAILED;
 		}
 	}
+	if (p.login_failed && (!quiet || !j->login_warned)) {
+		log_msg(LOG_ERROR, "%s", p.login_why);
+		j->login_warned = true;
+	}
 	if (p.answer == CLUSTER_ANSWERS) {
 		if (!quiet)
 			log_members(j);
@@ -1039,7 +1069,9 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 			log_msg(LOG_INFO, "the initial peer name '%s' does not resolve yet",
 			        missing);
 	}
-	if (p.answer != CLUSTER_NONE || !bootstrap_question || in->formed)
+	if (p.login_failed)
+		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s", p.login_why);
+	else if (p.answer != CLUSTER_NONE || !bootstrap_question || in->formed)
 		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s", p.why);
 	else if (p.silent[0])
 		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "silent: %s", p.silent);
@@ -1206,6 +1238,8 @@ static int run(struct join *j)
 			r = wait_round(j, &dec, &b, &progress);
 			if (r == 0)
 				r = probe(j, &in, true);
+			if (!r && clock_stop_signal())
+				r = stopped(j, "the cluster's answer");
 			if (r)
 				return r;
 			continue;
@@ -1232,11 +1266,17 @@ static int run(struct join *j)
 			return dec.exit_code;
 		case JOIN_PROBE:
 			r = probe(j, &in, false);
+			/* A call cut short by a stop signal looks like a silent peer: never
+			 * decide on it. */
+			if (!r && clock_stop_signal())
+				r = stopped(j, "the cluster's answer");
 			if (r)
 				return r;
 			continue;
 		case JOIN_CONFIRM:
 			confirm(j, &in);
+			if (clock_stop_signal())
+				return stopped(j, "the leader's answer");
 			continue;
 		case JOIN_WAIT:
 		case JOIN_WAIT_PEERS:

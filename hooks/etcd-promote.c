@@ -90,16 +90,46 @@ static void process_name(const char *pid, char *buf, size_t size)
 	fclose(f);
 }
 
+/* The start time of process pid (/proc/PID/stat field 22, clock ticks since boot) as a
+ * string, "" when it is gone. */
+static void process_start_time(const char *pid, char *buf, size_t size)
+{
+	char path[64], stat[1024], *p;
+	size_t n;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	p = strrchr(stat, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		snprintf(buf, size, "%.*s", (int)strcspn(p + 1, " "), p + 1);
+}
+
 /* What etcd-join, still running, waits for: the state it wrote in the helper folder, when
- * the pid it names is an etcd-join that still runs (after the exec it is etcd). */
+ * the pid and start time it names are an etcd-join that still runs (after the exec it is
+ * etcd; a later process with the same pid has another start time). */
 static bool join_is_waiting(const struct promote *p, char *state, size_t size)
 {
-	char pid[32], comm[32];
+	char pid[32], start[32], comm[32], now_start[32];
 
 	if (datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "pid", pid, sizeof(pid)) < 0 ||
 	    datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "state", state, size) < 0)
 		return false;
 	process_name(pid, comm, sizeof(comm));
+	if (datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "start_time", start,
+	                         sizeof(start)) == 0) {
+		process_start_time(pid, now_start, sizeof(now_start));
+		if (strcmp(start, now_start) != 0)
+			return false;
+	}
 	return strcmp(comm, "etcd-join") == 0 && strncmp(state, "waiting", 7) == 0;
 }
 
@@ -358,8 +388,8 @@ static int promote(struct promote *p)
 	etcd_id_format(st.member_id, id);
 	if (!st.is_learner)
 		log_msg(LOG_INFO,
-		        "this member id=%s says it votes, the voting members say it is a "
-		        "learner: asking them to promote it",
+		        "this member id=%s says it votes, but it was seen as a learner: asking "
+		        "the voting members to promote it",
 		        id);
 	if (p->s.dry_run) {
 		printf("decision: promote\nmember: %s\n(dry run: nothing changed)\n", id);

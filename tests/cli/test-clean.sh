@@ -301,10 +301,11 @@ check "... the data and the tombstone stay" \
 # foreign: the marker names another cluster
 mkdir -p "$tmp/f/.etcd-hooks"
 printf 'cluster_id=123\nmember_id=456\n' >"$tmp/f/.etcd-hooks/cluster"
+before=$(snapshot "$tmp/f")
 run --data-dir "$tmp/f/default.etcd"
-expect "default mode, foreign data: exit 0, moved aside" 0 all "move aside (foreign)" \
-	"cluster marker says"
-check "... the entry is tagged foreign" test -n "$(entries "$tmp/f" | grep -- '-foreign$')"
+expect "default mode, foreign data: exit 0, not moved (only its own cluster can say)" 0 all \
+	"cluster marker says" "not moved" "action:         none"
+check "... nothing moved aside" test "$before" = "$(snapshot "$tmp/f")"
 mkdir -p "$tmp/f2/.etcd-hooks"
 printf 'cluster_id=%s\nmember_id=%s\n' "$cluster_id" "$member_id" >"$tmp/f2/.etcd-hooks/cluster"
 run --data-dir "$tmp/f2/default.etcd"
