@@ -754,13 +754,15 @@ END_TEST
 /* A long page with control characters gives one bounded, printable line. */
 START_TEST(test_error_long_page)
 {
+	static const char page[] = "<p>\n\t\x01\x7f\xff oops</p>";
 	size_t len = 20000;
 	char *body = malloc(len);
 	struct error err;
 
 	ck_assert_ptr_nonnull(body);
+	/* the page repeated, without its NUL */
 	for (size_t i = 0; i < len; i++)
-		body[i] = "<p>\n\t\x01\x7f\xff oops</p>"[i % 20];
+		body[i] = page[i % (sizeof(page) - 1)];
 	error_clear(&err);
 	ck_assert_int_eq(etcd_parse_error(502, "text/html", body, len, &err), -EREMOTEIO);
 	ck_assert_uint_lt(strlen(err.msg), ERROR_MSG_MAX);
