@@ -355,21 +355,43 @@ static char *quarantine(const char *tag, const char *reason, unsigned keep)
 	return path;
 }
 
-/* "<stamp>-<tag>" with stamp = YYYYmmddTHHMMSS.nnnnnnnnnZ, UTC, within 10 s of now. */
-static void assert_entry_name(const char *name, const char *tag)
+/* The clock datadir stamps entries with. Not time(NULL): that may read a coarser clock,
+ * which lags this one by up to a tick and so can still say the previous second. */
+static struct timespec wall_now(void)
+{
+	struct timespec ts;
+
+	ck_assert_int_eq(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return ts;
+}
+
+static bool ts_le(struct timespec a, struct timespec b)
+{
+	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec <= b.tv_nsec);
+}
+
+/* "<stamp>-<tag>" with stamp = YYYYmmddTHHMMSS.nnnnnnnnnZ, UTC, between the clock readings
+ * taken before and after the quarantine that made it (the first entry of its name: a
+ * collision would add nanoseconds). */
+static void assert_entry_name(const char *name, const char *tag, struct timespec before,
+                              struct timespec after)
 {
 	struct tm tm = {0};
 	const char *end = strptime(name, "%Y%m%dT%H%M%S", &tm);
-	time_t t, now = time(NULL);
+	struct timespec t;
 
 	ck_assert_msg(end && end - name == 15 && end[0] == '.' &&
 	                      strspn(end + 1, "0123456789") == 9 && end[10] == 'Z',
 	              "'%s' does not start with a UTC stamp", name);
+	t.tv_sec = timegm(&tm);
+	t.tv_nsec = strtol(end + 1, NULL, 10);
 	end += 11;
 	ck_assert_msg(end[0] == '-' && strncmp(end + 1, tag, strlen(tag)) == 0,
 	              "'%s' does not carry the tag '%s'", name, tag);
-	t = timegm(&tm);
-	ck_assert_msg(t <= now && now - t <= 10, "the stamp of '%s' is not now (UTC)", name);
+	ck_assert_msg(ts_le(before, t) && ts_le(t, after),
+	              "the stamp of '%s' is not between %lld.%09ld and %lld.%09ld (UTC)", name,
+	              (long long)before.tv_sec, before.tv_nsec, (long long)after.tv_sec,
+	              after.tv_nsec);
 }
 
 /* A helper or quarantine folder that is a symlink is never worked through: nothing is
@@ -412,16 +434,19 @@ END_TEST
 START_TEST(test_quarantine_moves)
 {
 	char want[4096], file[4096], *path, **v;
+	struct timespec before, after;
 	struct stat st;
 
 	make_member("wal-content", "db-content");
 	make_file("d/member/snap/0000000000000002-0000000000000005.snap", "snap");
+	before = wall_now();
 	path = quarantine("partial", "the data dir holds partial data", 3);
+	after = wall_now();
 
 	/* <parent>/.etcd-hooks/quarantine/<stamp>-<tag>/<basename> */
 	v = qlist();
 	ck_assert_uint_eq(qcount(v), 1);
-	assert_entry_name(v[0], "partial");
+	assert_entry_name(v[0], "partial", before, after);
 	snprintf(want, sizeof(want), "%s/" QDIR "/%s/d", tmp, v[0]);
 	ck_assert_str_eq(path, want);
 
@@ -608,6 +633,7 @@ END_TEST
 START_TEST(test_quarantine_missing)
 {
 	char names[256], *path = NULL, **v;
+	struct timespec before, after;
 	struct error err;
 	int r;
 
@@ -628,12 +654,14 @@ START_TEST(test_quarantine_missing)
 
 	/* the same with an entry already there: it stays, nothing is added */
 	make_member("wal", "db");
+	before = wall_now();
 	free(quarantine("first", "r", 3));
+	after = wall_now();
 	error_clear(&err);
 	ck_assert_int_lt(datadir_quarantine(AT("d"), "second", "r", 3, NULL, &err), 0);
 	v = qlist();
 	ck_assert_uint_eq(qcount(v), 1);
-	assert_entry_name(v[0], "first");
+	assert_entry_name(v[0], "first", before, after);
 	free_strv(v);
 }
 END_TEST
@@ -1035,20 +1063,24 @@ END_TEST
 START_TEST(test_quarantine_entry_read)
 {
 	struct datadir_quarantine_entry e;
+	struct timespec before, after;
 	char *path, **v;
 	struct error err;
-	time_t now = time(NULL);
 	int r;
 
 	make_member("wal-content", "db-content");
+	before = wall_now();
 	path = quarantine("manual", "moved aside by hand", 3);
+	after = wall_now();
 	v = qlist();
 	ck_assert_uint_eq(qcount(v), 1);
 	error_clear(&err);
 	r = datadir_quarantine_entry_read(AT("d"), v[0], &e, &err);
 	ck_assert_msg(r == 0, "%d: %s", r, err.msg);
-	ck_assert_msg(e.time <= now && now - e.time <= 10, "time %lld, now %lld", (long long)e.time,
-	              (long long)now);
+	/* whole seconds of the stamp */
+	ck_assert_msg(e.time >= before.tv_sec && e.time <= after.tv_sec,
+	              "time %lld, not between %lld and %lld", (long long)e.time,
+	              (long long)before.tv_sec, (long long)after.tv_sec);
 	ck_assert_str_eq(e.reason, "moved aside by hand");
 	ck_assert_str_eq(e.data_dir, AT("d"));
 	ck_assert_uint_gt(e.bytes, 0);
