@@ -17,7 +17,7 @@ enum size_case {
 };
 
 /* The expected decision: the first row that matches. */
-static const struct {
+static const struct row {
 	int data, cluster, me, size, formed;
 	enum join_action action;
 	int exit_code;   /* for JOIN_REFUSE */
@@ -75,25 +75,24 @@ START_TEST(test_decide_table)
 	};
 	enum size_case size_case = sizes[i / (N_DATA * N_CLUSTER * N_ME) % N_SIZES].size_case;
 	struct join_decision d = join_decide(&in);
+	const struct row *row = NULL;
 	char what[160];
-	size_t r;
 
 	snprintf(what, sizeof(what), "data=%s cluster=%d me=%d ordinal=%u size=%u formed=%d",
 	         datadir_state_name(in.data), in.cluster, in.me, in.ordinal, in.initial_size,
 	         in.formed);
-	for (r = 0; r < sizeof(rows) / sizeof(rows[0]); r++)
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]) && !row; r++)
 		if (matches(rows[r].data, (int)in.data) &&
 		    matches(rows[r].cluster, (int)in.cluster) && matches(rows[r].me, (int)in.me) &&
 		    matches(rows[r].size, (int)size_case) && matches(rows[r].formed, in.formed))
-			break;
-	ck_assert_msg(r < sizeof(rows) / sizeof(rows[0]), "no row for %s", what);
-	ck_assert_msg(d.action == rows[r].action, "%s: '%s', expected '%s'", what,
-	              join_action_name(d.action), join_action_name(rows[r].action));
+			row = &rows[r];
+	ck_assert_msg(row != NULL, "no row for %s", what);
+	ck_assert_msg(d.action == row->action, "%s: '%s', expected '%s'", what,
+	              join_action_name(d.action), join_action_name(row->action));
 	if (d.action == JOIN_REFUSE)
-		ck_assert_msg(d.exit_code == rows[r].exit_code, "%s: exit code %d", what,
-		              d.exit_code);
+		ck_assert_msg(d.exit_code == row->exit_code, "%s: exit code %d", what, d.exit_code);
 	if (d.action == JOIN_QUARANTINE)
-		ck_assert_msg(d.tag && strcmp(d.tag, rows[r].tag) == 0, "%s: tag '%s'", what,
+		ck_assert_msg(d.tag && strcmp(d.tag, row->tag) == 0, "%s: tag '%s'", what,
 		              d.tag ? d.tag : "(null)");
 	ck_assert_msg(d.reason && d.reason[0], "%s: no reason", what);
 
