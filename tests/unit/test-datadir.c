@@ -1506,7 +1506,9 @@ static Suite *datadir_suite(void)
 	tcase_add_test(tc, test_quarantine_restore_which_dir);
 	suite_add_tcase(s, tc);
 
+	/* meson's `etcd` suite runs this case alone (CK_INCLUDE_TAGS=etcd), `unit` the others */
 	tc = tcase_create("real_etcd");
+	tcase_set_tags(tc, "etcd");
 	tcase_add_checked_fixture(tc, make_tmp, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_real_etcd);
