@@ -13,12 +13,11 @@ set -u
 hooks=${1:?usage: test-clean.sh HOOKS_BUILD_DIR}
 etcd_bin=${ETCD_BIN:-/var/cache/etcd-hooks/3.4/bin/etcd}
 tmp=$(mktemp -d /tmp/test-clean-XXXXXX)
-port_base=25790
 # shellcheck source=lib.sh
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 cleanup() {
-	stop_etcd
+	stop_all_etcd
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -149,14 +148,10 @@ if [ ! -x "$etcd_bin" ]; then
 	fail "a real etcd 3.4 at ETCD_BIN='$etcd_bin'" "run tests/fetch-etcd 3.4"
 	exit 1
 fi
-if ! pick_ports; then
-	fail "free loopback ports in 25790..25890"
-	exit 1
-fi
 x=$tmp/x
 mkdir -p "$x"
 if ! start_etcd "$x/default.etcd"; then
-	fail "etcd 3.4 starts on $client" "$(tail -n 5 "$tmp/etcd.log")"
+	fail "etcd 3.4 starts on 127.0.0.1" "$(tail -n 5 "$etcd_log")"
 	exit 1
 fi
 list=$(curl -s -m 5 -X POST -d '{}' "$client/v3/cluster/member/list")
@@ -187,7 +182,7 @@ expect "--restore into a data dir in use: exit 3" 3 err "refusing to restore int
 # (etcd itself writes to its data dir meanwhile: look at what etcd-clean would have made)
 check "... nothing moved aside or deleted while in use" \
 	test ! -e "$x/.etcd-hooks" -a -d "$x/default.etcd/member/wal" -a -f "$x/default.etcd/member/snap/db"
-check "... and etcd still answers" curl -sf -m 2 "$client/health" -o /dev/null
+check "... and etcd still answers" etcd_is_ours
 stop_etcd
 
 # valid and stopped
@@ -287,7 +282,7 @@ expect "--wipe as etcd-2, the other members' names do not resolve: exit 0" 0 err
 
 # --wipe of a copy (y) of a member that is started in a cluster that answers (x, running)
 if ! start_etcd "$x/default.etcd"; then
-	fail "etcd 3.4 starts again on its data" "$(tail -n 5 "$tmp/etcd.log")"
+	fail "etcd 3.4 starts again on its data" "$(tail -n 5 "$etcd_log")"
 else
 	before=$(snapshot "$tmp/y")
 	run --data-dir "$tmp/y/default.etcd" --wipe --name etcd-0 --endpoints "$client"

@@ -16,12 +16,11 @@ etcd_bin=${ETCD_BIN:-/var/cache/etcd-hooks/3.4/bin/etcd}
 programs=(etcd-join etcd-promote etcd-leave etcd-clean)
 secret=s3cr3t-xyz
 tmp=$(mktemp -d /tmp/test-cli-XXXXXX)
-port_base=24810
 # shellcheck source=lib.sh
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 cleanup() {
-	stop_etcd
+	stop_all_etcd
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -130,9 +129,15 @@ fi
 
 # ---- etcd-promote, etcd-leave, etcd-clean with a valid configuration ----
 
-pick_ports || fail "no free loopback ports in 24810..24900"
+# Ports where nothing listens, held for the whole run: the "no etcd" checks.
+if reserve_ports 2; then
+	read -r none_client_port none_peer_port <<<"$ports"
+else
+	fail "two loopback ports held for this run (hold-ports at HOLD_PORTS='$hold_ports')"
+	exit 1
+fi
 run etcd-promote --name etcd-0 --data-dir "$nodata" --timeout 1 \
-	--client-port "$client_port" --peer-port "$peer_port"
+	--client-port "$none_client_port" --peer-port "$none_peer_port"
 expect "etcd-promote without etcd, --timeout 1: exit 4 naming 127.0.0.1" 4 err "127.0.0.1" \
 	"etcd-promote: error: "
 
@@ -154,7 +159,7 @@ run etcd-leave --name etcd-0 --data-dir "$nodata" --policy scale-down
 expect "etcd-leave scale-down outside Kubernetes: exit 1, does not remove" 1 err \
 	"not removing this member"
 run etcd-leave --name etcd-3 --data-dir "$nodata" --initial-cluster-size 3 --timeout 2 \
-	--client-port "$client_port" --peer-port "$peer_port"
+	--client-port "$none_client_port" --peer-port "$none_peer_port"
 expect "etcd-leave above the initial size with no etcd and no data: exit 1" 1 err \
 	"cannot tell this member's ID"
 
@@ -168,7 +173,7 @@ have_etcd=false
 if [ ! -x "$etcd_bin" ]; then
 	fail "a real etcd 3.4 at ETCD_BIN='$etcd_bin'" "run tests/fetch-etcd 3.4"
 elif ! start_etcd "$data"; then
-	fail "etcd 3.4 starts on 127.0.0.1:$client_port" "$(tail -n 5 "$tmp/etcd.log")"
+	fail "etcd 3.4 starts on 127.0.0.1" "$(tail -n 5 "$etcd_log")"
 else
 	have_etcd=true
 fi
@@ -217,11 +222,13 @@ if $have_etcd; then
 	expect "a bad INITIAL_CLUSTER_SIZE with a password set: exit 2" 2 err "INITIAL_CLUSTER_SIZE"
 	no_secret "a bad INITIAL_CLUSTER_SIZE with a password set"
 	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" etcd-promote --name etcd-0 \
-		--data-dir "$data" --timeout 1 --client-port "$client_port" --peer-port "$peer_port"
+		--data-dir "$data" --timeout 1 --client-port "$none_client_port" \
+		--peer-port "$none_peer_port"
 	expect "etcd-promote with a password set: exit 4" 4 err "127.0.0.1"
 	no_secret "etcd-promote with a password set"
 	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" etcd-leave --name etcd-0 --data-dir "$data" \
-		--policy always --timeout 2 --client-port "$client_port" --peer-port "$peer_port"
+		--policy always --timeout 2 --client-port "$none_client_port" \
+		--peer-port "$none_peer_port"
 	expect "etcd-leave with a password set: exit 1" 1 err "cannot read the member list"
 	no_secret "etcd-leave with a password set"
 
