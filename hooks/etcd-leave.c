@@ -413,16 +413,18 @@ static int remove_self(struct leave *l)
  * etcd-join or etcd-clean does it otherwise, from the tombstone). */
 static void move_data_aside(struct leave *l)
 {
-	struct datadir_info info;
+	struct datadir_info info = {.state = DATADIR_IN_USE};
 	struct backoff b;
 	struct error err;
 	char *moved = NULL;
 
+	/* Look at least once, even past the deadline: only a look that finds the data dir
+	 * free allows the move. */
 	backoff_init(&b, 10, 200);
-	while (!deadline_passed(&l->deadline)) {
+	for (;;) {
 		if (datadir_inspect(l->s.data_dir, &info, NULL) < 0 || info.state == DATADIR_EMPTY)
 			return;
-		if (info.state != DATADIR_IN_USE)
+		if (info.state != DATADIR_IN_USE || deadline_passed(&l->deadline))
 			break;
 		clock_sleep_ms(backoff_next(&b, &l->deadline));
 	}

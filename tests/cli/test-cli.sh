@@ -270,4 +270,54 @@ if $have_etcd; then
 	expect "--etcd NOT-EXECUTABLE on a valid data dir: exit 126" 126 err "not-executable"
 fi
 
+# ---- etcd-leave on a member that is gone from its cluster ----
+
+# This member's etcd (a) runs on its data dir, and the cluster that answers (b, another etcd)
+# does not list it: "removed already", so etcd-leave moves the data dir aside once etcd lets
+# go of it. With --timeout 1ms the deadline has passed by then: it must still look, and keep
+# a data dir that an etcd holds.
+leave_a=$tmp/leave-a
+leave_b=$tmp/leave-b
+mkdir -p "$leave_a" "$leave_b"
+if ! $have_etcd; then
+	: # reported above
+elif ! start_etcd "$leave_a/default.etcd"; then
+	fail "etcd 3.4 (a) starts on 127.0.0.1" "$(tail -n 5 "$etcd_log")"
+else
+	a_pid=$etcd_pid
+	a_port=$client_port
+	if ! start_etcd "$leave_b/default.etcd"; then
+		fail "etcd 3.4 (b) starts on 127.0.0.1" "$(tail -n 5 "$etcd_log")"
+	else
+		b_client=$client
+		leave_args=(--name etcd-0 --initial-cluster-size 1 --policy always
+			--data-dir "$leave_a/default.etcd" --client-port "$a_port"
+			--peer-port "$none_peer_port" --endpoints "$b_client")
+		run etcd-leave "${leave_args[@]}" --timeout 1ms
+		expect "etcd-leave, gone from the cluster, its etcd runs, deadline passed: exit 0" 0 \
+			err "is not in the cluster: removed already" "etcd still holds the data dir"
+		if [ -d "$leave_a/default.etcd/member/wal" ] &&
+			[ -z "$(ls -A "$leave_a/.etcd-hooks/quarantine" 2>/dev/null)" ]; then
+			ok "... the data dir an etcd holds stays in place"
+		else
+			fail "... the data dir an etcd holds stays in place" "$(printed)" \
+				"$(ls -R "$leave_a" | head -n 20)"
+		fi
+		# its etcd stopped: the one look says the data dir is free, so it moves
+		stop_etcd "$a_pid"
+		run etcd-leave "${leave_args[@]}" --timeout 1ms
+		expect "etcd-leave, gone from the cluster, its etcd stopped, deadline passed: moved" \
+			0 err "is not in the cluster: removed already" "moved the data dir aside"
+		if [ ! -e "$leave_a/default.etcd" ] &&
+			ls -d "$leave_a"/.etcd-hooks/quarantine/*-left/default.etcd/member >/dev/null 2>&1
+		then
+			ok "... into the quarantine, tagged left"
+		else
+			fail "... into the quarantine, tagged left" "$(printed)"
+		fi
+		stop_etcd
+	fi
+	stop_etcd "$a_pid"
+fi
+
 exit $failed
