@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +43,22 @@ int datadir_file_locked(const char *path)
 		r = fcntl(fd, F_GETLK, &fl);
 	}
 	r = r < 0 ? -errno : fl.l_type != F_UNLCK;
+	close(fd);
+	return r;
+}
+
+/* Is bbolt's flock on db held? Probed with a non-blocking flock that is dropped at once (a
+ * starting etcd waits for it meanwhile: bbolt retries). Returns 1, 0 or a negative errno. */
+static int db_locked(const char *db)
+{
+	int fd = open(db, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		r = errno == EWOULDBLOCK ? 1 : -errno;
+	else
+		flock(fd, LOCK_UN);
 	close(fd);
 	return r;
 }
@@ -140,7 +157,13 @@ int datadir_inspect(const char *path, struct datadir_info *ret, struct error *er
 	if (r < 0)
 		return error_set(err, r, "cannot list '%s': %s", wal, strerror(-r));
 	info.has_db = stat(db, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-	if (locked) {
+	/* etcd takes bbolt's flock on the db before it locks the WAL: a starting etcd may hold
+	 * only that one. */
+	if (!locked && info.has_db && db_locked(db) > 0) {
+		info.state = DATADIR_IN_USE;
+		snprintf(info.reason, sizeof(info.reason),
+		         "a running etcd holds the lock on the backend db '%s'", db);
+	} else if (locked) {
 		info.state = DATADIR_IN_USE;
 		snprintf(info.reason, sizeof(info.reason),
 		         "a running etcd holds the lock on the WAL in '%s'", wal);

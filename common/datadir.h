@@ -1,5 +1,6 @@
 /* The etcd data dir, read offline: empty, valid member data, partial, or in use by a running
- * etcd (probed through the WAL's lock without taking it). And the helper-state folder that
+ * etcd (probed through the WAL's lock without taking it, and the backend db's flock). And
+ * the helper-state folder that
  * lives beside the data dir, never inside it, with atomic writes. */
 #pragma once
 
@@ -13,7 +14,7 @@ enum datadir_state {
 	DATADIR_EMPTY,   /* missing, or an empty directory */
 	DATADIR_VALID,   /* WAL files in member/wal and member/snap/db are there */
 	DATADIR_PARTIAL, /* something is there, but not a whole member's data */
-	DATADIR_IN_USE,  /* a running etcd holds the WAL's lock */
+	DATADIR_IN_USE,  /* a running etcd holds the WAL's lock or the db's */
 };
 
 struct datadir_info {

@@ -292,26 +292,31 @@ out:
 	return r;
 }
 
-/* Printable, single-line excerpt of a body that is not JSON (an HTML page, a proxy error). */
+/* Printable, single-line excerpt of a body that is not JSON (an HTML page, a proxy error):
+ * whitespace runs become one space; a text longer than size - 1 is cut to size - 4
+ * characters and "...". size is at least 4. */
 static void excerpt(const char *body, size_t len, char *buf, size_t size)
 {
 	size_t j = 0;
 	bool space = false;
 
-	for (size_t i = 0; i < len && j + 4 < size; i++) {
+	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)body[i];
 
 		if (isspace(c)) {
 			space = j > 0;
 			continue;
 		}
+		/* This character (and the space before it) and the NUL must fit. */
+		if (j + space + 1 >= size) {
+			memcpy(buf + size - 4, "...", 4);
+			return;
+		}
 		if (space)
 			buf[j++] = ' ';
 		space = false;
 		buf[j++] = isprint(c) ? (char)c : '?';
 	}
-	if (j + 4 >= size)
-		memcpy(buf + j, "...", 4), j += 3;
 	buf[j] = '\0';
 }
 

@@ -500,14 +500,16 @@ static void move_data_aside(struct leave *l)
 	struct error err;
 	char *moved = NULL;
 
+	/* Look at least once, even past the deadline: only a look that finds the data dir
+	 * free allows the move. */
 	backoff_init(&b, 10, 200);
-	do {
+	for (;;) {
 		if (datadir_inspect(l->s.data_dir, &info, NULL) < 0 || info.state == DATADIR_EMPTY)
 			return;
-		if (info.state != DATADIR_IN_USE)
+		if (info.state != DATADIR_IN_USE || deadline_passed(&l->deadline))
 			break;
 		clock_sleep_ms(backoff_next(&b, &l->deadline));
-	} while (!deadline_passed(&l->deadline));
+	}
 	error_clear(&err);
 	if (info.state == DATADIR_IN_USE) {
 		log_msg(LOG_INFO, "etcd still holds the data dir; the next etcd-join or etcd-clean "

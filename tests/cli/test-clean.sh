@@ -15,12 +15,11 @@ etcd_bin=${ETCD_BIN:-/var/cache/etcd-hooks/3.4/bin/etcd}
 # on a file system of its own (tmpfs), as a volume would be: the programs refuse a
 # data dir on the root file system
 tmp=$(mktemp -d /dev/shm/test-clean-XXXXXX)
-port_base=25790
 # shellcheck source=lib.sh
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 cleanup() {
-	stop_etcd
+	stop_all_etcd
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -56,45 +55,6 @@ json_str() {
 
 hex() { /usr/bin/printf '%x' "$1"; }
 
-# removed_member DATA_DIR: while the etcd of start_etcd runs, add a second member, start it on
-# DATA_DIR (ports one above), wait until it is healthy, remove it (it exits by itself) and
-# wait for it to let go of its data. Returns 0 when DATA_DIR then holds its data.
-removed_member() {
-	local data=$1 c2=http://127.0.0.1:$((client_port + 1)) p2=http://127.0.0.1:$((peer_port + 1))
-	local peer=http://127.0.0.1:$peer_port added id pid
-	mkdir -p "$(dirname "$data")"
-	added=$(curl -sf -m 5 -X POST "$client/v3/cluster/member/add" \
-		-d "{\"peerURLs\":[\"$p2\"]}") || { fail "member add" "$added"; return 1; }
-	id=$(printf '%s' "$added" | sed -n 's/.*"member":{"ID":"\([0-9]*\)".*/\1/p')
-	env -i PATH=/usr/bin:/bin "$etcd_bin" --name n2 --data-dir "$data" \
-		--listen-client-urls "$c2" --advertise-client-urls "$c2" \
-		--listen-peer-urls "$p2" --initial-advertise-peer-urls "$p2" \
-		--initial-cluster "n1=$peer,n2=$p2" --initial-cluster-state existing \
-		>>"$tmp/etcd2.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 200); do
-		curl -sf -m 1 "$c2/health" 2>/dev/null | grep -q true && break
-		sleep 0.1
-	done
-	# etcd refuses to remove a member that connected less than 5 s ago (strict check)
-	for _ in $(seq 100); do
-		curl -sf -m 5 -X POST "$client/v3/cluster/member/remove" -d "{\"ID\":\"$id\"}" \
-			>/dev/null && break
-		sleep 0.2
-	done
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	if [ ! -d "$data/member/wal" ] || curl -sf -m 2 -X POST "$client/v3/cluster/member/list" |
-		grep -q "$p2"; then
-		fail "a second member added, started and removed" "$(tail -n 5 "$tmp/etcd2.log")"
-		return 1
-	fi
-	ok "a second member added, started and removed"
-}
 
 # The quarantine entries of a volume, one name a line.
 entries() {
@@ -191,14 +151,10 @@ if [ ! -x "$etcd_bin" ]; then
 	fail "a real etcd 3.4 at ETCD_BIN='$etcd_bin'" "run tests/fetch-etcd 3.4"
 	exit 1
 fi
-if ! pick_ports; then
-	fail "free loopback ports in 25790..25890"
-	exit 1
-fi
 x=$tmp/x
 mkdir -p "$x"
 if ! start_etcd "$x/default.etcd"; then
-	fail "etcd 3.4 starts on $client" "$(tail -n 5 "$tmp/etcd.log")"
+	fail "etcd 3.4 starts on 127.0.0.1" "$(tail -n 5 "$etcd_log")"
 	exit 1
 fi
 list=$(curl -s -m 5 -X POST -d '{}' "$client/v3/cluster/member/list")
@@ -229,7 +185,7 @@ expect "--restore into a data dir in use: exit 3" 3 err "refusing to restore int
 # (etcd itself writes to its data dir meanwhile: look at what etcd-clean would have made)
 check "... nothing moved aside or deleted while in use" \
 	test ! -e "$x/.etcd-hooks" -a -d "$x/default.etcd/member/wal" -a -f "$x/default.etcd/member/snap/db"
-check "... and etcd still answers" curl -sf -m 2 "$client/health" -o /dev/null
+check "... and etcd still answers" etcd_is_ours
 stop_etcd
 
 # valid and stopped
@@ -352,7 +308,7 @@ check "... the data dir is gone" test ! -e "$tmp/w/default.etcd"
 
 # --wipe of a copy (y) of a member that is started in a cluster that answers (x, running)
 if ! start_etcd "$x/default.etcd"; then
-	fail "etcd 3.4 starts again on its data" "$(tail -n 5 "$tmp/etcd.log")"
+	fail "etcd 3.4 starts again on its data" "$(tail -n 5 "$etcd_log")"
 else
 	before=$(snapshot "$tmp/y")
 	run --data-dir "$tmp/y/default.etcd" --wipe --name etcd-0 --endpoints "$client"

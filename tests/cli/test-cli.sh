@@ -18,12 +18,11 @@ secret=s3cr3t-xyz
 # on a file system of its own (tmpfs), as a volume would be: the programs refuse a
 # data dir on the root file system
 tmp=$(mktemp -d /dev/shm/test-cli-XXXXXX)
-port_base=24810
 # shellcheck source=lib.sh
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 cleanup() {
-	stop_etcd
+	stop_all_etcd
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -132,9 +131,15 @@ fi
 
 # ---- etcd-promote, etcd-leave, etcd-clean with a valid configuration ----
 
-pick_ports || fail "no free loopback ports in 24810..24900"
+# Ports where nothing listens, held for the whole run: the "no etcd" checks.
+if reserve_ports 2; then
+	read -r none_client_port none_peer_port <<<"$ports"
+else
+	fail "two loopback ports held for this run (hold-ports at HOLD_PORTS='$hold_ports')"
+	exit 1
+fi
 run etcd-promote --name etcd-0 --data-dir "$nodata" --timeout 1 \
-	--client-port "$client_port" --peer-port "$peer_port"
+	--client-port "$none_client_port" --peer-port "$none_peer_port"
 expect "etcd-promote without etcd, --timeout 1: exit 4 naming 127.0.0.1" 4 err "127.0.0.1" \
 	"etcd-promote: error: "
 
@@ -156,7 +161,7 @@ run etcd-leave --name etcd-0 --data-dir "$nodata" --policy scale-down
 expect "etcd-leave scale-down outside Kubernetes: exit 1, does not remove" 1 err \
 	"not removing this member"
 run etcd-leave --name etcd-3 --data-dir "$nodata" --initial-cluster-size 3 --timeout 2 \
-	--client-port "$client_port" --peer-port "$peer_port"
+	--client-port "$none_client_port" --peer-port "$none_peer_port"
 expect "etcd-leave above the initial size with no etcd and no data: exit 1" 1 err \
 	"cannot tell this member's ID"
 
@@ -170,7 +175,7 @@ have_etcd=false
 if [ ! -x "$etcd_bin" ]; then
 	fail "a real etcd 3.4 at ETCD_BIN='$etcd_bin'" "run tests/fetch-etcd 3.4"
 elif ! start_etcd "$data"; then
-	fail "etcd 3.4 starts on 127.0.0.1:$client_port" "$(tail -n 5 "$tmp/etcd.log")"
+	fail "etcd 3.4 starts on 127.0.0.1" "$(tail -n 5 "$etcd_log")"
 else
 	have_etcd=true
 fi
@@ -219,11 +224,13 @@ if $have_etcd; then
 	expect "a bad INITIAL_CLUSTER_SIZE with a password set: exit 2" 2 err "INITIAL_CLUSTER_SIZE"
 	no_secret "a bad INITIAL_CLUSTER_SIZE with a password set"
 	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" etcd-promote --name etcd-0 \
-		--data-dir "$data" --timeout 1 --client-port "$client_port" --peer-port "$peer_port"
+		--data-dir "$data" --timeout 1 --client-port "$none_client_port" \
+		--peer-port "$none_peer_port"
 	expect "etcd-promote with a password set: exit 4" 4 err "127.0.0.1"
 	no_secret "etcd-promote with a password set"
 	run ETCDCTL_USER=root "ETCDCTL_PASSWORD=$secret" etcd-leave --name etcd-0 --data-dir "$data" \
-		--policy always --timeout 2 --client-port "$client_port" --peer-port "$peer_port"
+		--policy always --timeout 2 --client-port "$none_client_port" \
+		--peer-port "$none_peer_port"
 	expect "etcd-leave with a password set: exit 1" 1 err "cannot log in"
 	no_secret "etcd-leave with a password set"
 
@@ -263,6 +270,74 @@ if $have_etcd; then
 	run etcd-join --name etcd-0 --initial-cluster-size 1 --data-dir "$vol/copy.etcd" \
 		--etcd "$tmp/not-executable"
 	expect "--etcd NOT-EXECUTABLE on a valid data dir: exit 126" 126 err "not-executable"
+fi
+
+# ---- etcd-leave on a member that is gone from its cluster ----
+
+# This member's data (a) is of a member that its own cluster (b) added, started and removed:
+# b's leader, with a's cluster ID, does not list it, so "removed already", and etcd-leave
+# moves the data dir aside once nothing holds it. While the backend db is locked (here by
+# flock(1), as bbolt does) the deadline passes: it must still look, and keep a data dir held.
+# Another cluster that does not list it says nothing: refused, nothing written.
+leave_a=$tmp/leave-a
+leave_c=$tmp/leave-c
+mkdir -p "$leave_a" "$leave_c"
+if ! $have_etcd; then
+	: # reported above
+elif ! start_etcd "$leave_a/b.etcd"; then
+	fail "etcd 3.4 (b) starts on 127.0.0.1" "$(tail -n 5 "$etcd_log")"
+else
+	b_pid=$etcd_pid
+	b_client=$client
+	if removed_member "$leave_a/default.etcd"; then
+		leave_args=(--name etcd-0 --initial-cluster-size 1 --policy always
+			--data-dir "$leave_a/default.etcd" --client-port "$none_client_port"
+			--peer-port "$none_peer_port")
+		# another cluster (c), which does not list it either
+		if start_etcd "$leave_c/default.etcd"; then
+			run etcd-leave "${leave_args[@]}" --endpoints "$client" --timeout 5
+			expect "etcd-leave, the list of another cluster: exit 3, refused" 3 err \
+				"refusing to leave" "split brain suspected"
+			if [ -e "$leave_a/.etcd-hooks/tombstone" ] ||
+				[ -n "$(ls -A "$leave_a/.etcd-hooks/quarantine" 2>/dev/null)" ]; then
+				fail "... no tombstone, nothing moved" "$(ls -R "$leave_a/.etcd-hooks")"
+			else
+				ok "... no tombstone, nothing moved"
+			fi
+			stop_etcd
+		else
+			fail "etcd 3.4 (c) starts on 127.0.0.1" "$(tail -n 5 "$etcd_log")"
+		fi
+		# a sleep that holds the flock (as bbolt does), killed below to let go
+		(exec 9<"$leave_a/default.etcd/member/snap/db" && flock -n 9 && exec sleep 600) \
+			>/dev/null 2>&1 &
+		flock_pid=$!
+		sleep 0.2
+		run etcd-leave "${leave_args[@]}" --endpoints "$b_client" --timeout 3
+		expect "etcd-leave, gone from its cluster, its data held, deadline passed: exit 0" 0 \
+			err "is not in its cluster: removed already" "etcd still holds the data dir"
+		if [ -d "$leave_a/default.etcd/member/wal" ] &&
+			[ -z "$(ls -A "$leave_a/.etcd-hooks/quarantine" 2>/dev/null)" ]; then
+			ok "... the data dir that is held stays in place"
+		else
+			fail "... the data dir that is held stays in place" "$(printed)" \
+				"$(ls -R "$leave_a" | head -n 20)"
+		fi
+		# let go: the one look says the data dir is free, so it moves
+		kill "$flock_pid"
+		wait "$flock_pid" 2>/dev/null
+		run etcd-leave "${leave_args[@]}" --endpoints "$b_client" --timeout 3
+		expect "etcd-leave, gone from its cluster, nothing holds its data: moved" 0 err \
+			"is not in its cluster: removed already" "moved the data dir aside"
+		if [ ! -e "$leave_a/default.etcd" ] &&
+			ls -d "$leave_a"/.etcd-hooks/quarantine/*-left/default.etcd/member >/dev/null 2>&1
+		then
+			ok "... into the quarantine, tagged left"
+		else
+			fail "... into the quarantine, tagged left" "$(printed)"
+		fi
+	fi
+	stop_etcd "$b_pid"
 fi
 
 exit $failed

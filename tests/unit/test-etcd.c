@@ -754,19 +754,198 @@ END_TEST
 /* A long page with control characters gives one bounded, printable line. */
 START_TEST(test_error_long_page)
 {
+	static const char page[] = "<p>\n\t\x01\x7f\xff oops</p>";
 	size_t len = 20000;
 	char *body = malloc(len);
 	struct error err;
 
 	ck_assert_ptr_nonnull(body);
+	/* the page repeated, without its NUL */
 	for (size_t i = 0; i < len; i++)
-		body[i] = "<p>\n\t\x01\x7f\xff oops</p>"[i % 20];
+		body[i] = page[i % (sizeof(page) - 1)];
 	error_clear(&err);
 	ck_assert_int_eq(etcd_parse_error(502, "text/html", body, len, &err), -EREMOTEIO);
 	ck_assert_uint_lt(strlen(err.msg), ERROR_MSG_MAX);
 	for (const char *p = err.msg; *p; p++)
 		ck_assert_msg(isprint((unsigned char)*p), "byte 0x%02x in the message",
 		              (unsigned char)*p);
+	free(body);
+}
+END_TEST
+
+/* ---- the excerpt of a body that is not an etcd error ---- */
+
+/* etcd_parse_error quotes at most this many characters of such a body (its buffer is 120
+ * bytes, with the NUL); a longer one is cut to EXCERPT_MAX - 3 characters and "...". */
+#define EXCERPT_MAX 119
+
+/* body in a buffer of exactly len bytes (no NUL after it: valgrind sees a read past len) */
+static char *copy_body(const char *s, size_t len)
+{
+	char *body = malloc(len ? len : 1);
+
+	ck_assert_ptr_nonnull(body);
+	memcpy(body, s, len);
+	return body;
+}
+
+/* The excerpt etcd_parse_error gives for body as an HTTP 502 text/html page. */
+static void page_excerpt(const char *s, size_t len, char *ret, size_t size)
+{
+	static const char prefix[] = "HTTP 502 (text/html): ";
+	char *body = copy_body(s, len);
+	struct error err;
+
+	error_clear(&err);
+	ck_assert_int_eq(etcd_parse_error(502, "text/html", body, len, &err), -EREMOTEIO);
+	free(body);
+	ck_assert_msg(strncmp(err.msg, prefix, strlen(prefix)) == 0, "message: '%s'", err.msg);
+	ck_assert_uint_lt(strlen(err.msg + strlen(prefix)), size);
+	strcpy(ret, err.msg + strlen(prefix));
+}
+
+/* n times c, into buf (NUL-terminated) */
+static char *repeat(char *buf, char c, size_t n)
+{
+	memset(buf, c, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Bodies of n 'a' (written "a*n" below) with whitespace around the limit, each with its
+ * excerpt: whitespace runs become one space, leading and trailing ones go; what fits is
+ * whole, what does not is cut and ends in "...". */
+static const struct {
+	size_t before;     /* 'a' first */
+	const char *space; /* then this */
+	size_t after;      /* then 'b' */
+	size_t want_a;     /* the excerpt: 'a' */
+	const char *want;  /* then this */
+} excerpts[] = {
+        {116, "", 0, 116, ""},
+        {117, "", 0, 117, ""},
+        {118, "", 0, 118, ""},
+        {119, "", 0, 119, ""},
+        {120, "", 0, 116, "..."},
+        {121, "", 0, 116, "..."},
+        {500, "", 0, 116, "..."},
+        /* a space is kept, a run of whitespace is one space */
+        {114, " ", 4, 114, " bbbb"},
+        {115, " ", 3, 115, " bbb"},
+        {117, " ", 1, 117, " b"},
+        {117, "\r\n\t  ", 1, 117, " b"},
+        {114, " ", 5, 114, " b..."},
+        {115, " ", 4, 115, " ..."},
+        {115, " ", 5, 115, " ..."},
+        {116, " ", 3, 116, "..."},
+        {116, "\n", 4, 116, "..."},
+        {117, " ", 2, 116, "..."},
+        {117, "\n\n", 3, 116, "..."},
+        {118, " ", 1, 116, "..."},
+        {118, " ", 20, 116, "..."},
+        {119, " ", 1, 116, "..."},
+        {119, "   ", 1, 116, "..."},
+        {120, " ", 1, 116, "..."},
+        /* trailing whitespace is no text: nothing is cut */
+        {119, " \n", 0, 119, ""},
+        {117, "\n\n\n\n\n\n\n\n\n\n", 0, 117, ""},
+};
+
+START_TEST(test_error_excerpt)
+{
+	char body[1024], want[256], got[256], *p = body;
+
+	p += strlen(repeat(p, 'a', excerpts[_i].before));
+	p = stpcpy(p, excerpts[_i].space);
+	p += strlen(repeat(p, 'b', excerpts[_i].after));
+	repeat(want, 'a', excerpts[_i].want_a);
+	strcat(want, excerpts[_i].want);
+	page_excerpt(body, (size_t)(p - body), got, sizeof(got));
+	ck_assert_msg(strcmp(got, want) == 0, "a*%zu '%s' b*%zu: excerpt of %zu characters: '%s'",
+	              excerpts[_i].before, excerpts[_i].space, excerpts[_i].after, strlen(got),
+	              got);
+}
+END_TEST
+
+/* Whitespace before and around the text: still one line of what fits. */
+START_TEST(test_error_excerpt_leading_space)
+{
+	char body[512], want[256], got[256];
+
+	strcpy(body, "\n\t  ");
+	repeat(body + strlen(body), 'a', 119);
+	strcat(body, " \r\n");
+	page_excerpt(body, strlen(body), got, sizeof(got));
+	ck_assert_str_eq(got, repeat(want, 'a', 119));
+
+	/* nothing but whitespace: an empty body */
+	{
+		char *blank = copy_body(" \n\t\r ", 5);
+		struct error err;
+
+		error_clear(&err);
+		ck_assert_int_eq(etcd_parse_error(502, "text/html", blank, 5, &err), -EREMOTEIO);
+		ck_assert_str_eq(err.msg, "HTTP 502 (text/html) with an empty body");
+		free(blank);
+	}
+}
+END_TEST
+
+/* Every body of n characters with one whitespace character at every inner position, for n
+ * around the limit: the excerpt is the text whole when it fits, else its first
+ * EXCERPT_MAX - 3 characters and "...". (ASan and valgrind check the bounds meanwhile.) */
+START_TEST(test_error_excerpt_boundary)
+{
+	static const char ws[] = " \n\t\r\v\f";
+	char body[256], want[256], got[256];
+
+	for (size_t n = EXCERPT_MAX - 8; n <= EXCERPT_MAX + 8; n++) {
+		for (size_t at = 1; at + 1 < n; at++) {
+			memset(body, 'x', n);
+			body[n] = '\0';
+			body[at] = ws[(n + at) % (sizeof(ws) - 1)];
+			memcpy(want, body, n + 1);
+			want[at] = ' ';
+			if (n > EXCERPT_MAX)
+				strcpy(want + EXCERPT_MAX - 3, "...");
+			page_excerpt(body, n, got, sizeof(got));
+			ck_assert_msg(strcmp(got, want) == 0,
+			              "%zu characters, whitespace at %zu: excerpt of %zu: '%s'", n,
+			              at, strlen(got), got);
+		}
+	}
+}
+END_TEST
+
+/* etcd 3.5's own status answer (recorded), served with an error status (a proxy in front,
+ * or a member that answers a call it should not): no etcd error in it, so it is quoted,
+ * and its space after byte 115 is where a cut used to write past the buffer. */
+START_TEST(test_error_excerpt_status_json)
+{
+	static const long statuses[] = {500, 503, 200};
+	char want[256];
+	size_t len;
+	char *body = load("etcd-3.5-status.json", &len);
+
+	ck_assert_uint_gt(len, EXCERPT_MAX);
+	memcpy(want, body, EXCERPT_MAX - 3);
+	strcpy(want + EXCERPT_MAX - 3, "...");
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		struct error err;
+		const char *quoted;
+		int r;
+
+		error_clear(&err);
+		r = etcd_parse_error(statuses[i], JSON, body, len, &err);
+		ck_assert_int_eq(r, statuses[i] == 200 ? -EBADMSG : -EREMOTEIO);
+		ck_assert_int_eq(err.etcd_code, -1);
+		ck_assert_int_eq(err.http_status, statuses[i]);
+		quoted = strstr(err.msg, "{\"header\"");
+		ck_assert_msg(quoted != NULL, "HTTP %ld: '%s'", statuses[i], err.msg);
+		ck_assert_msg(strncmp(quoted, want, strlen(want)) == 0 &&
+		                      strlen(quoted) == strlen(want) + (statuses[i] == 200),
+		              "HTTP %ld: '%s'", statuses[i], err.msg);
+	}
 	free(body);
 }
 END_TEST
@@ -866,6 +1045,10 @@ static Suite *etcd_suite(void)
 	tcase_add_loop_test(tc, test_error, 0, sizeof(errors) / sizeof(errors[0]));
 	tcase_add_test(tc, test_error_200);
 	tcase_add_test(tc, test_error_long_page);
+	tcase_add_loop_test(tc, test_error_excerpt, 0, sizeof(excerpts) / sizeof(excerpts[0]));
+	tcase_add_test(tc, test_error_excerpt_leading_space);
+	tcase_add_test(tc, test_error_excerpt_boundary);
+	tcase_add_test(tc, test_error_excerpt_status_json);
 	tcase_add_test(tc, test_error_null_err);
 	tcase_add_loop_test(tc, test_error_kinds, 0, sizeof(kinds) / sizeof(kinds[0]));
 	suite_add_tcase(s, tc);
