@@ -97,6 +97,10 @@ class Sim:
     def __init__(self, cluster, subnet, state, bins):
         self.base = [SIM, "--cluster", cluster, "--state", state]
         self.subnet, self.state, self.bins = subnet, state, bins
+        self.bridge_ns = cluster + "-br"
+        # the bridge's own address: what the tests start beside the pods listens there
+        self.host_ip = "198.18.%d.1" % subnet
+        self.helpers = []  # processes the scenarios started in the bridge namespace
 
     def run(self, *args, check=True, timeout=300):
         """Run a sim command with its output shown; return its exit status."""
@@ -127,7 +131,42 @@ class Sim:
                           "--etcdctl", self.bins["etcdctl"])
 
     def down(self):
+        self.stop_helpers()
         self.run("down", check=False, timeout=180)
+
+    def start_helper(self, argv, log_name):
+        """Start argv in the bridge's namespace (a foreign etcd, a hostile server), output to
+        STATE/log_name; stopped by stop_helpers() and by down()."""
+        os.makedirs(self.state, exist_ok=True)
+        log = open(os.path.join(self.state, log_name), "ab")
+        p = subprocess.Popen(["ip", "netns", "exec", self.bridge_ns] + argv, stdout=log,
+                             stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.helpers.append(p)
+        return p
+
+    def stop_helpers(self):
+        for p in self.helpers:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+        self.helpers = []
+
+    def exec(self, i, *argv, timeout=120):
+        """Run argv in pod i; return (exit status, stdout, stderr)."""
+        p = subprocess.run(self.base + ["exec", str(i), "--"] + list(argv), capture_output=True,
+                           text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+    def cluster_ids(self, ordinals):
+        """The cluster ID each pod's etcd reports, {ordinal: ID}."""
+        ids = {}
+        for i in ordinals:
+            ep = "http://198.18.%d.%d:2379" % (self.subnet, 10 + i)
+            st = self.etcdctl_json("endpoint", "status", "--endpoints", ep)
+            ids[i] = st[0]["Status"]["header"]["cluster_id"]
+        return ids
 
     def pods(self):
         return json.loads(self.output("status", "--json", "--pods"))["pods"]
@@ -576,14 +615,528 @@ def wipe_refused(sim, times, ctx):
 def scale_cycles(sim, times, ctx):
     for cycle in range(3):
         t0 = time.monotonic()
+        restarts = {i: pod(sim, i)["restartCount"] for i in range(3)}
         sim.run("scale", "5", "--timeout", WAIT)
         check_all(sim, ctx["ids"], 5)
+        # etcd 3.6+ derives member IDs from the URL and the second: a fast re-add must
+        # be retried, never fatal, and no postStart may wait out its deadline
+        for i in (3, 4):
+            expect(pod(sim, i)["restartCount"] == 0, "cycle %d: etcd-%d restarted: %s"
+                   % (cycle + 1, i, pod(sim, i)))
+        expect(all(pod(sim, i)["restartCount"] == restarts[i] for i in range(3)),
+               "cycle %d: a member of the initial three restarted" % (cycle + 1))
         sim.run("scale", "3", "--timeout", WAIT)
         check_all(sim, ctx["ids"], 3)
         times["cycle %d: 3 -> 5 -> 3" % (cycle + 1)] = time.monotonic() - t0
         for i in (3, 4):
             q = quarantined(sim, i)
             expect(len(q) <= 3, "etcd-%d's quarantine holds %d entries" % (i, len(q)))
+
+
+# ----------------------------------------------------------------------------------------
+# Data safety: each of these lost data or formed a second cluster before the fix
+
+
+def since(sim, i, mark):
+    """Pod i's container log after `mark` (its length at some earlier point)."""
+    return sim.pod_log(i)[mark:]
+
+
+def never_bootstrapped(sim, i, mark, what):
+    log = since(sim, i, mark)
+    expect("decision: bootstrap" not in log and "initial_cluster_state=new" not in log,
+           "etcd-%d bootstrapped a new cluster %s" % (i, what))
+
+
+def one_cluster(sim, n):
+    ids = sim.cluster_ids(range(n))
+    expect(len(set(ids.values())) == 1, "more than one cluster ID: %s" % ids)
+
+
+def volume_lost_size1(sim, times, ctx):
+    """INITIAL_CLUSTER_SIZE=1 scaled to 3; pod 0's volume lost while 1 and 2 run: pod 0 asks
+    every pod the set has, is replaced (new ID), one cluster ID, no crash loop."""
+    sim.up("1")
+    ids = check_members(sim, n=1)
+    write_keys(sim)
+    sim.run("scale", "3", "--timeout", WAIT)
+    ids = check_all(sim, ids, 3)
+    mark = len(sim.pod_log(0))
+    sim.run("delete-pvc", "0")
+    times["size 1 -> 3, volume of etcd-0 lost"] = sim.timed("restart", "0", "--timeout", WAIT)
+    new = check_all(sim, without(ids, "etcd-0"), 3)
+    expect(new["etcd-0"] != ids["etcd-0"], "etcd-0 kept its old member ID")
+    never_bootstrapped(sim, 0, mark, "beside the cluster of etcd-1 and etcd-2")
+    expect("decision: replace" in since(sim, 0, mark), "etcd-0 did not decide 'replace'")
+    expect(pod(sim, 0)["restartCount"] == 0, "etcd-0 crash-looped")
+    one_cluster(sim, 3)
+
+
+def volume_lost_peers_down(sim, times, ctx):
+    """Size 3 scaled to 5; pods 1 and 2 down (frozen), pod 0's volume lost: pod 0 finds
+    the cluster through pods 3 and 4 and does not bootstrap; when 1 and 2 return, pod 0 is
+    replaced and every key is there."""
+    sim.up(str(N))
+    ids = check_members(sim)
+    write_keys(sim)
+    sim.run("scale", "5", "--timeout", WAIT)
+    ids = check_all(sim, ids, 5)
+    for i in (1, 2):
+        sim.run("freeze", str(i))
+    mark = len(sim.pod_log(0))
+    try:
+        sim.run("delete-pvc", "0")
+        sim.run("restart", "0", "--no-ready", "--timeout", WAIT)
+        time.sleep(15)
+        never_bootstrapped(sim, 0, mark, "while its peers were down")
+    finally:
+        for i in (1, 2):
+            sim.run("thaw", str(i))
+    times["volume lost with 2 of 5 down, replaced once they return"] = sim.timed(
+        "scale", "5", "--timeout", WAIT)
+    new = check_members(sim, without(ids, "etcd-0"), 5)
+    check_keys(sim)
+    expect(new["etcd-0"] != ids["etcd-0"], "etcd-0 kept its old member ID")
+    never_bootstrapped(sim, 0, mark, "at all")
+    one_cluster(sim, 5)
+
+
+def whole_restart_volume_lost(sim, times, ctx, size, parallel):
+    """Whole-cluster stop; pod 0's volume lost; pod 0 starts first and its peers 8 s later
+    (a slow image pull): pods 1 and 2 keep their data and IDs, pod 0 is replaced, every key
+    is there."""
+    if size == 1:
+        sim.up("1", *(["--parallel"] if parallel else []))
+        sim.run("scale", "3", "--timeout", WAIT)
+    else:
+        sim.up(str(size), *(["--parallel"] if parallel else []))
+    ids = check_members(sim, n=3)
+    write_keys(sim)
+    sim.run("scale", "0", "--timeout", WAIT)
+    sim.run("delete-pvc", "0")
+    before = {i: quarantined(sim, i) for i in (1, 2)}
+    mark = {i: len(sim.pod_log(i)) for i in range(3)}
+    times["whole restart, etcd-0's volume lost, peers 8 s late"] = sim.timed(
+        "scale", "3", "--start-delay", "1=8", "--start-delay", "2=8", "--timeout", WAIT)
+    new = check_all(sim, without(ids, "etcd-0"), 3)
+    expect(new["etcd-0"] != ids["etcd-0"], "etcd-0 kept its old member ID")
+    never_bootstrapped(sim, 0, mark[0], "while etcd-1 and etcd-2 had the cluster's data")
+    for i in (1, 2):
+        expect(quarantined(sim, i) == before[i], "etcd-%d moved its data aside: %s"
+               % (i, quarantined(sim, i)))
+        expect("decision: restart" in since(sim, i, mark[i]), "etcd-%d did not restart" % i)
+    one_cluster(sim, 3)
+
+
+def whole_restart_lost_parallel(sim, times, ctx):
+    whole_restart_volume_lost(sim, times, ctx, 3, True)
+
+
+def whole_restart_lost_ordered(sim, times, ctx):
+    whole_restart_volume_lost(sim, times, ctx, 1, False)
+
+
+def set_mode(path, mode):
+    """The hostile server's mode, written atomically: it reads the file at every request,
+    and an empty file would mean 'off' for a moment."""
+    with open(path + ".tmp", "w") as f:
+        f.write(mode + "\n")
+    os.rename(path + ".tmp", path)
+
+
+def hostile_endpoints(sim, times, ctx):
+    """A server that answers 200 with HTML, a member list that cannot be read, or a TLS
+    certificate nobody trusts: never a bootstrap. Once it is gone, the cluster forms."""
+    d = tempfile.mkdtemp(prefix="etcd-hooks-e2e-hostile-", dir="/var/tmp")
+    ctx.setdefault("cleanups", []).append(lambda: shutil.rmtree(d, ignore_errors=True))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", d + "/key.pem", "-out",
+                    d + "/crt.pem", "-days", "2", "-subj", "/CN=hostile", "-addext",
+                    "subjectAltName=IP:%s" % sim.host_ip], check=True, capture_output=True)
+    plain, tls = d + "/plain.mode", d + "/tls.mode"
+    set_mode(plain, "html")
+    hostile = os.path.join(HERE, "hostile.py")
+    # The pods start 5 s after the network exists; the hostile server listens by then.
+    sim.up(str(N), "--parallel", "--no-wait", "--env",
+           "ETCDCTL_ENDPOINTS=http://%s:2379,https://%s:2381" % (sim.host_ip, sim.host_ip),
+           *["--start-delay=%d=5" % i for i in range(N)])
+    sim.start_helper([sys.executable, hostile, "--address", sim.host_ip, "--port", "2379",
+                      "--mode-file", plain], "hostile.log")
+    sim.start_helper([sys.executable, hostile, "--address", sim.host_ip, "--port", "2381",
+                      "--mode-file", tls, "--tls-cert", d + "/crt.pem", "--tls-key",
+                      d + "/key.pem"], "hostile.log")
+    deadline = time.monotonic() + 5
+    while subprocess.run(["ip", "netns", "exec", sim.bridge_ns, "bash", "-c",
+                          "exec 3<>/dev/tcp/%s/2379" % sim.host_ip],
+                         capture_output=True).returncode != 0:
+        expect(time.monotonic() < deadline, "the hostile server does not listen")
+        time.sleep(0.1)
+    steps = [("html", "off", "malformed JSON"), ("badlist", "off", "a member has no ID"),
+             ("off", "tls", "SSL")]
+    for plain_mode, tls_mode, said in steps:
+        set_mode(plain, plain_mode)
+        set_mode(tls, tls_mode)
+        marks = {i: len(sim.pod_log(i)) for i in range(N)}
+        time.sleep(12)
+        for i in range(N):
+            never_bootstrapped(sim, i, 0, "on an answer that cannot be read (%s)" % plain_mode)
+            expect(said in since(sim, i, marks[i]),
+                   "etcd-%d does not say it cannot read the answer (%s/%s): no '%s' in %r"
+                   % (i, plain_mode, tls_mode, said, since(sim, i, marks[i])[-600:]))
+    set_mode(tls, "off")
+    times["bootstrap once the hostile server is gone"] = sim.timed("scale", str(N), "--timeout",
+                                                                   WAIT)
+    ctx["ids"] = check_members(sim)
+    write_keys(sim)
+    one_cluster(sim, N)
+
+
+def ensure_cluster(sim, ctx):
+    """A healthy cluster of N with the keys, for a scenario run alone (--only)."""
+    if "ids" not in ctx:
+        sim.up(str(N))
+        ctx["ids"] = check_members(sim)
+        write_keys(sim)
+
+
+def leave_foreign(sim, times, ctx):
+    """etcd-leave against an endpoint of another cluster: refused, no tombstone, no data
+    moved, the member stays."""
+    ensure_cluster(sim, ctx)
+    d = tempfile.mkdtemp(prefix="etcd-hooks-e2e-foreign-", dir="/var/tmp")
+    ctx.setdefault("cleanups", []).append(lambda: shutil.rmtree(d, ignore_errors=True))
+    client, peer = "http://%s:2479" % sim.host_ip, "http://%s:2480" % sim.host_ip
+    sim.start_helper([os.path.join(sim.bins["etcd"], "etcd"), "--name", "foreign", "--data-dir",
+                      d + "/foreign.etcd", "--listen-client-urls", client,
+                      "--advertise-client-urls", client, "--listen-peer-urls", peer,
+                      "--initial-advertise-peer-urls", peer, "--initial-cluster",
+                      "foreign=" + peer, "--initial-cluster-token", "e2e-foreign"],
+                     "foreign-etcd.log")
+    deadline = time.monotonic() + 30
+    while subprocess.run(sim.base + ["etcdctl", "endpoint", "health", "--endpoints", client],
+                         capture_output=True).returncode != 0:
+        expect(time.monotonic() < deadline, "the foreign etcd did not start")
+        time.sleep(0.5)
+    before = quarantined(sim, 2)
+    rc, out, err = sim.exec(2, "etcd-leave", "--policy", "always", "--endpoints", client)
+    say(err)
+    expect(rc == 3 and "refusing to leave" in err, "etcd-leave against another cluster: exit %d" % rc)
+    tomb = os.path.join(sim.volume(2), ".etcd-hooks", "tombstone")
+    expect(not os.path.exists(tomb), "a tombstone was written: %s" % open(tomb).read()
+           if os.path.exists(tomb) else "")
+    expect(quarantined(sim, 2) == before, "etcd-2's data was moved aside")
+    ctx["ids"] = check_all(sim, ctx["ids"], N)
+    sim.stop_helpers()
+
+
+def policy_auto_api(sim, times, ctx):
+    """--policy auto with the API timing out, answering 403 and answering 404: the member
+    stays, with the right log line; nothing is written."""
+    ensure_cluster(sim, ctx)
+    sim.run("scale", "5", "--timeout", WAIT)
+    ids = check_all(sim, ctx["ids"], 5)
+    tomb = os.path.join(sim.volume(4), ".etcd-hooks", "tombstone")
+    try:
+        for mode, said in (("hang", "without knowing the desired replicas"),
+                           ("forbidden", "grant it a Role"),
+                           ("notfound", "being deleted")):
+            sim.run("apiserver", "mode", mode)
+            rc, out, err = sim.exec(4, "etcd-leave")
+            say(err)
+            expect(said in err and "this member stays" in err,
+                   "etcd-leave with the API %s: exit %d, no '%s'" % (mode, rc, said))
+            expect(not os.path.exists(tomb), "a tombstone was written (API %s)" % mode)
+            check_members(sim, ids, 5)
+    finally:
+        sim.run("apiserver", "mode", "normal")
+    sim.run("scale", "3", "--timeout", WAIT)
+    ctx["ids"] = check_all(sim, without(ids, "etcd-3", "etcd-4"), 3)
+
+
+def forbidden_env(sim, times, ctx):
+    """ETCD_INITIAL_CLUSTER_STATE set on a scale-up: exit 2 before any member is added."""
+    ensure_cluster(sim, ctx)
+    rc, out, err = sim.exec(0, "env", "ETCD_INITIAL_CLUSTER_STATE=existing", "etcd-join",
+                            "--name", "etcd-3", "--data-dir", "/var/run/etcd/e2e/env.etcd")
+    say(err)
+    expect(rc == 2 and "ETCD_INITIAL_CLUSTER_STATE" in err, "exit %d: %s" % (rc, err[-300:]))
+    check_all(sim, ctx["ids"], N)
+    expect(not os.path.exists(os.path.join(sim.volume(0), "e2e")), "etcd-join wrote something")
+
+
+def sigterm_wait(sim, times, ctx):
+    """SIGTERM to an etcd-join that is PID 1 (as in a container) and waits for a cluster:
+    it exits at once, with 128+15, having changed nothing."""
+    ensure_cluster(sim, ctx)
+    argv = ["etcd-join", "--name", "etcd-7", "--namespace", "nowhere", "--data-dir",
+            "/var/run/etcd/e2e/term.etcd", "--timeout", "60"]
+    p = subprocess.Popen(sim.base + ["exec", "0", "--", "unshare", "--pid", "--fork",
+                                     "--kill-child"] + argv,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        pid, deadline = None, time.monotonic() + 30
+        while pid is None:
+            expect(time.monotonic() < deadline and p.poll() is None, "etcd-join did not start")
+            time.sleep(0.5)
+            found = subprocess.run(["pgrep", "-f", "-x", " ".join(argv)], capture_output=True,
+                                   text=True).stdout.split()
+            pid = int(found[0]) if found else None
+        time.sleep(3)  # well into its wait
+        t0 = time.monotonic()
+        os.kill(pid, signal.SIGTERM)
+        while os.path.exists("/proc/%d" % pid) and time.monotonic() - t0 < 10:
+            time.sleep(0.05)
+        took = time.monotonic() - t0
+        times["SIGTERM to a waiting etcd-join: exit"] = took
+        expect(not os.path.exists("/proc/%d" % pid), "etcd-join did not exit within 10 s")
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    say(err)
+    expect("stopped by signal 15" in err, "etcd-join does not say it stopped on SIGTERM")
+    expect(took < 3, "etcd-join took %.1f s to exit on SIGTERM" % took)
+    check_all(sim, ctx["ids"], N)
+
+
+def wipe_by_hand(sim, times, ctx):
+    """etcd-clean --wipe by hand of a copy of etcd-1's data: with no peers configured, with
+    names that do not resolve, during a full outage, and while its member is started:
+    refused without --force, data kept; --force wipes it."""
+    ensure_cluster(sim, ctx)
+    rc, _, err = sim.exec(1, "sh", "-c", "mkdir -p /var/run/etcd/e2e && "
+                          "cp -a /var/run/etcd/default.etcd /var/run/etcd/e2e/copy.etcd")
+    expect(rc == 0, "cannot copy etcd-1's data: %s" % err)
+    copy = os.path.join(sim.volume(1), "e2e", "copy.etcd")
+    wipe = ["etcd-clean", "--wipe", "--data-dir", "/var/run/etcd/e2e/copy.etcd"]
+    cases = [("no peers, names that do not resolve",
+              ["env", "-u", "INITIAL_CLUSTER_SIZE"] + wipe + ["--namespace", "nowhere"],
+              "no cluster answers"),
+             ("its member started in the cluster", wipe, "is a started member")]
+    for what, argv, said in cases:
+        rc, _, err = sim.exec(1, *argv)
+        expect(rc == 3 and said in err, "--wipe, %s: exit %d: %s" % (what, rc, err[-400:]))
+        expect(os.path.isdir(os.path.join(copy, "member", "wal")), "--wipe, %s: data gone" % what)
+    for i in range(N):
+        sim.run("freeze", str(i))
+    try:
+        rc, _, err = sim.exec(1, *wipe)
+    finally:
+        for i in range(N):
+            sim.run("thaw", str(i))
+    expect(rc == 3 and "no cluster answers" in err, "--wipe in a full outage: exit %d: %s"
+           % (rc, err[-400:]))
+    expect(os.path.isdir(os.path.join(copy, "member", "wal")), "--wipe in an outage: data gone")
+    rc, _, err = sim.exec(1, *(wipe + ["--force"]))
+    expect(rc == 0 and not os.path.exists(copy), "--wipe --force: exit %d: %s" % (rc, err[-300:]))
+    sim.run("scale", str(N), "--timeout", WAIT)  # a leader again after the outage
+    ctx["ids"] = check_all(sim, ctx["ids"], N)
+
+
+
+FAIL_JOIN_WRAPPER = """#!/bin/sh
+# e2e: while /var/run/etcd/.e2e-fail-joins holds a count above 0, a start with 'existing'
+# fails the way etcd 3.4 does: it creates member/snap/db, then exits 1
+f=/var/run/etcd/.e2e-fail-joins
+for a in "$@"; do
+	case "$a" in
+	--initial-cluster-state=existing)
+		n=$(cat "$f" 2>/dev/null || echo 0)
+		if [ "$n" -gt 0 ]; then
+			echo $((n - 1)) >"$f"
+			mkdir -p /var/run/etcd/default.etcd/member/snap
+			echo skeleton >/var/run/etcd/default.etcd/member/snap/db
+			echo "e2e wrapper: failing this join ($n left)" >&2
+			exit 1
+		fi;;
+	esac
+done
+exec %s "$@"
+"""
+
+
+def wrapper(ctx, text):
+    """A folder with an 'etcd' wrapper script, for --path-prepend; removed after the group."""
+    wrap = tempfile.mkdtemp(prefix="etcd-hooks-e2e-", dir="/var/tmp")
+    ctx.setdefault("cleanups", []).append(lambda: shutil.rmtree(wrap, ignore_errors=True))
+    with open(os.path.join(wrap, "etcd"), "w") as f:
+        f.write(text)
+    os.chmod(os.path.join(wrap, "etcd"), 0o755)
+    return wrap
+
+
+def remove_member_by_hand(sim, member_id):
+    """etcdctl member remove, retried while etcd says 'unhealthy cluster' (strict check)."""
+    deadline = time.monotonic() + 30
+    while True:
+        p = subprocess.run(sim.base + ["etcdctl", "member", "remove", "%x" % member_id],
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode == 0:
+            return
+        expect("unhealthy cluster" in p.stderr and time.monotonic() < deadline,
+               "etcdctl member remove failed: %s" % p.stderr.strip()[-500:])
+        time.sleep(1)
+
+
+def join_fails_thrice(sim, times, ctx):
+    """etcd-2's member is removed; its data is moved aside (tag removed); its join then
+    fails three times, each leaving a partial skeleton: the quarantined member data is still
+    there, and etcd-clean --restore brings it back."""
+    wrap = wrapper(ctx, FAIL_JOIN_WRAPPER % os.path.join(sim.bins["etcd"], "etcd"))
+    sim.up(str(N), "--path-prepend", wrap)
+    ids = check_members(sim)
+    write_keys(sim)
+    with open(os.path.join(sim.volume(2), ".e2e-fail-joins"), "w") as f:
+        f.write("3\n")
+    before = pod(sim, 2)["restartCount"]
+    remove_member_by_hand(sim, ids["etcd-2"])
+    deadline = time.monotonic() + 90
+    while pod(sim, 2)["restartCount"] < before + 4 or not pod(sim, 2).get("ready"):
+        expect(time.monotonic() < deadline, "etcd-2 did not come back after 3 failed joins: %s"
+               % pod(sim, 2))
+        time.sleep(0.5)
+    sim.run("scale", str(N), "--timeout", WAIT)
+    new = check_members(sim, without(ids, "etcd-2"))
+    check_keys(sim)
+    expect(sim.pod_log(2).count("e2e wrapper: failing this join") == 3,
+           "the wrapper did not fail 3 joins")
+    q = quarantined(sim, 2)
+    removed = [e for e in q if e.endswith("-removed")]
+    expect(len(removed) == 1, "the member data was not kept in the quarantine: %s" % q)
+    entry = os.path.join(sim.volume(2), ".etcd-hooks", "quarantine", removed[0])
+    expect(os.path.isdir(os.path.join(entry, "default.etcd", "member", "wal")),
+           "the removed member's data is gone from %s: %s" % (removed[0], os.listdir(entry)))
+    expect(len(q) <= 3, "the quarantine holds %d entries: %s" % (len(q), q))
+    rc, _, err = sim.exec(2, "etcd-clean", "--restore", removed[0], "--data-dir",
+                          "/var/run/etcd/restored.etcd")
+    expect(rc == 0, "etcd-clean --restore: exit %d: %s" % (rc, err[-400:]))
+    restored = os.path.join(sim.volume(2), "restored.etcd", "member", "wal")
+    expect(os.path.isdir(restored) and os.listdir(restored), "nothing restored: %s" % restored)
+    ctx["ids"] = new
+
+
+SLOW_START_WRAPPER = """#!/bin/sh
+# e2e: etcd-4's first start after its add takes 15 s (an etcd slow to start: a big db, a
+# slow disk), as a pod whose container needs long to start would
+for a in "$@"; do
+	case "$a" in
+	--initial-cluster-state=existing)
+		if [ "$POD_NAME" = etcd-4 ] && [ ! -e /var/run/etcd/.e2e-slow-started ]; then
+			: >/var/run/etcd/.e2e-slow-started
+			echo "e2e wrapper: starting 15 s late" >&2
+			sleep 15
+		fi;;
+	esac
+done
+exec %s "$@"
+"""
+
+
+def slow_start(sim, times, ctx):
+    """Scale 3 -> 5 (Parallel) where etcd-4 is added first and its etcd starts 15 s late:
+    etcd-3 waits for the pending member, nobody removes it."""
+    wrap = wrapper(ctx, SLOW_START_WRAPPER % os.path.join(sim.bins["etcd"], "etcd"))
+    sim.up(str(N), "--parallel", "--path-prepend", wrap)
+    ids = check_members(sim)
+    write_keys(sim)
+    times["scale 3 -> 5, etcd-4 15 s slow to start"] = sim.timed(
+        "scale", "5", "--start-delay", "3=3", "--timeout", WAIT)
+    ctx["ids"] = check_all(sim, ids, 5)
+    expect(log_has(sim, 4, "e2e wrapper: starting 15 s late"), "etcd-4 did not start late")
+    added = [l for l in sim.pod_log(4).splitlines() if "added this member id=" in l]
+    expect(len(added) == 1, "etcd-4 was added %d times: %s" % (len(added), added))
+    for i in (3, 4):
+        expect(not log_has(sim, i, "removed the stale member"), "etcd-%d removed a member" % i)
+        expect(pod(sim, i)["restartCount"] == 0, "etcd-%d restarted" % i)
+
+
+def data_dir_not_on_volume(sim, times, ctx):
+    """A data dir that is the volume's mount point, and one whose volume is not mounted: the
+    initContainer and etcd-join refuse (exit 2) with what to fix, nothing is written outside
+    the volume."""
+    outside = "/srv/etcd-hooks-e2e-%s" % sim.bridge_ns
+    shutil.rmtree(outside, ignore_errors=True)
+    for data_dir, said in (("/var/run/etcd", "is the mount point of a volume"),
+                           (outside + "/default.etcd", "is not on a volume")):
+        sim.down()
+        sim.up("1", "--no-wait", "--env", "ETCD_DATA_DIR=" + data_dir)
+        deadline = time.monotonic() + 30
+        while pod(sim, 0).get("initLastExitCode") is None:
+            expect(time.monotonic() < deadline, "the initContainer did not exit: %s" % pod(sim, 0))
+            time.sleep(0.2)
+        expect(pod(sim, 0)["initLastExitCode"] == 2, "initContainer exit %s, want 2"
+               % pod(sim, 0)["initLastExitCode"])
+        expect(log_has(sim, 0, said), "the log does not say '%s'" % said)
+        rc, _, err = sim.exec(0, "etcd-join", "--data-dir", data_dir)
+        expect(rc == 2 and said in err, "etcd-join: exit %d: %s" % (rc, err[-300:]))
+        rc, out, _ = sim.exec(0, "ls", "-A", "/var/run")
+        expect(".etcd-hooks" not in out.split(), "a helper folder on the container's root")
+        expect(not os.path.exists(outside), "%s was created" % outside)
+
+
+
+def secrets_kept(sim, password, n):
+    """The password is in no process's argv or environment in the pods (etcd's included),
+    in no log and in no file of the helper folders."""
+    for i in range(n):
+        p = pod(sim, i)
+        pid = p.get("containerPid")
+        if pid:
+            for what in ("cmdline", "environ"):
+                with open("/proc/%d/%s" % (pid, what), "rb") as f:
+                    data = f.read()
+                expect(password.encode() not in data, "the password is in etcd-%d's %s" % (i, what))
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                names = [v.split(b"=", 1)[0] for v in f.read().split(b"\0") if v]
+            leaked = [v.decode() for v in names if v.startswith(b"ETCDCTL_") or
+                      v.startswith(b"ROOT_PASSWORD")]
+            expect(not leaked, "etcd-%d's environment holds %s" % (i, leaked))
+        for log in ("container.log", "kubelet.log"):
+            expect(password not in sim.pod_log(i, log), "the password is in etcd-%d's %s" % (i, log))
+        helper = os.path.join(sim.volume(i), ".etcd-hooks")
+        for root, _, files in os.walk(helper):
+            if "/quarantine/" in root + "/":
+                continue  # moved-aside data dirs: etcd's own files
+            for name in files:
+                with open(os.path.join(root, name), "rb") as f:
+                    expect(password.encode() not in f.read(),
+                           "the password is in %s" % os.path.join(root, name))
+
+
+def auth_on(sim, times, ctx):
+    """Auth on after the bootstrap (the root user, its password in a mounted Secret): scale
+    3 -> 5 with the learners promoted, a lost volume replaced, 5 -> 3 with the leavers
+    removed; the password in no argv, environment, log or file."""
+    password = "e2e-" + os.urandom(12).hex()
+    d = tempfile.mkdtemp(prefix="etcd-hooks-e2e-auth-", dir="/var/tmp")
+    ctx.setdefault("cleanups", []).append(lambda: shutil.rmtree(d, ignore_errors=True))
+    with open(d + "/root-password", "w") as f:
+        f.write(password + "\n")
+    sim.up(str(N), "--root-password-file", d + "/root-password", "--env", "ETCDCTL_USER=root",
+           "--env", "ROOT_PASSWORD_FILE=/var/run/secrets/etcd-hooks/root-password")
+    ids = check_members(sim)
+    write_keys(sim)
+    sim.run("auth", "enable")
+    times["auth on: scale 3 -> 5"] = sim.timed("scale", "5", "--timeout", WAIT)
+    ids = check_all(sim, ids, 5)
+    for i in (3, 4):
+        expect(log_has(sim, i, "decision: add"), "etcd-%d did not decide 'add'" % i)
+        if ctx["learners"]:
+            expect(log_has(sim, i, "etcd-promote: info: promoted this member"),
+                   "etcd-%d was not promoted by etcd-promote" % i)
+    old = ids["etcd-4"]
+    sim.run("delete-pvc", "4")
+    times["auth on: volume lost, replace etcd-4"] = sim.timed("restart", "4", "--timeout", WAIT)
+    ids = check_all(sim, without(ids, "etcd-4"), 5)
+    expect(ids["etcd-4"] != old, "etcd-4 kept its old member ID")
+    secrets_kept(sim, password, 5)
+    times["auth on: scale 5 -> 3"] = sim.timed("scale", "3", "--timeout", WAIT)
+    ctx["ids"] = check_all(sim, without(ids, "etcd-3", "etcd-4"), 3)
+    for i in (3, 4):
+        expect_left(sim, i)
+    secrets_kept(sim, password, 3)
+
 
 
 GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
@@ -597,19 +1150,31 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
      ("quorum-refused", quorum_refused), ("no-churn", no_churn), ("wipe-refused", wipe_refused),
      ("scale-cycles", scale_cycles)],
     [("bad-config", bad_config)],
+    [("volume-lost-size1", volume_lost_size1)],
+    [("volume-lost-peers-down", volume_lost_peers_down)],
+    [("whole-restart-lost-parallel", whole_restart_lost_parallel)],
+    [("whole-restart-lost-ordered", whole_restart_lost_ordered)],
+    [("hostile-endpoints", hostile_endpoints), ("leave-foreign", leave_foreign),
+     ("policy-auto-api", policy_auto_api), ("forbidden-env", forbidden_env),
+     ("sigterm-wait", sigterm_wait), ("wipe-by-hand", wipe_by_hand)],
+    [("join-fails-thrice", join_fails_thrice)],
+    [("slow-start", slow_start)],
+    [("data-dir-not-on-volume", data_dir_not_on_volume)],
+    [("auth-on", auth_on)],
 ]
 
 
 # ----------------------------------------------------------------------------------------
 
 
-def run_group(sim, scenarios, series, results, times):
+def run_group(sim, scenarios, series, results, times, keep_going=False):
     """Run scenarios that share one cluster, in order; after a failure print the logs of
-    the failed pods and skip the rest of the group."""
-    major, minor = (int(x) for x in series.split("."))
+    the failed pods and skip the rest of the group (keep_going: run them anyway, on what is
+    left of the cluster; for checking that each scenario fails without its fix)."""
+    major, minor = (int(x) for x in series.split(".")[:2])
     ctx, failed = {"learners": (major, minor) >= (3, 4)}, False
     for name, func in scenarios:
-        if failed:
+        if failed and not keep_going:
             results.append((name, "not run (an earlier scenario of its group failed)"))
             continue
         say("\n=== %s (etcd %s)" % (name, series))
@@ -626,6 +1191,9 @@ def run_group(sim, scenarios, series, results, times):
             sim.print_failed_logs()
     if "cleanup" in ctx:
         ctx["cleanup"]()
+    sim.stop_helpers()
+    for cleanup in ctx.get("cleanups", []):
+        cleanup()
 
 
 def skip(reason):
@@ -651,6 +1219,8 @@ def main():
     ap.add_argument("--cluster", help="cluster name (default: e2e + series digits)")
     ap.add_argument("--keep", action="store_true", help="leave the last cluster up")
     ap.add_argument("--only", nargs="+", metavar="NAME", help="run only these scenarios")
+    ap.add_argument("--keep-going", action="store_true",
+                    help="after a failure, run the rest of its group anyway")
     a = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -673,7 +1243,7 @@ def main():
             scenarios = [(n, f) for n, f in group if not a.only or n in a.only]
             if scenarios:
                 sim.down()  # the previous group's cluster, or leftovers of an interrupted run
-                run_group(sim, scenarios, a.series, results, times)
+                run_group(sim, scenarios, a.series, results, times, a.keep_going)
     finally:
         if not a.keep:
             sim.down()
