@@ -257,6 +257,14 @@ static int map_curl_error(CURLcode rc, const struct sink *s, const char *url, co
 int http_request(struct http_client *c, const char *method, const char *url, const char *body,
                  const struct deadline *d, struct http_response *ret, struct error *err)
 {
+	return http_request_as(c, method, url, "application/json", body, d, ret, err);
+}
+
+int http_request_as(struct http_client *c, const char *method, const char *url,
+                    const char *content_type, const char *body, const struct deadline *d,
+                    struct http_response *ret, struct error *err)
+{
+	char type_header[128];
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL;
 	struct sink s = {.max = c->o.max_body};
@@ -303,7 +311,8 @@ int http_request(struct http_client *c, const char *method, const char *url, con
 		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
 	if (c->key)
 		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
-	headers = curl_slist_append(headers, "Content-Type: application/json");
+	snprintf(type_header, sizeof(type_header), "Content-Type: %s", content_type);
+	headers = curl_slist_append(headers, type_header);
 	if (headers && c->auth_header)
 		headers = curl_slist_append(headers, c->auth_header);
 	if (!headers)

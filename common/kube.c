@@ -10,10 +10,26 @@
 #include <string.h>
 #include <unistd.h>
 
-int kube_parse_replicas(long http_status, const char *body, size_t len, unsigned *ret,
-                        struct error *err)
+/* A Status object (the body of every API error), or NULL: -ENOENT, -EACCES or -EREMOTEIO. */
+static int status_error(json_t *root, long http_status, struct error *err)
 {
-	json_t *root = json_loadb(body, len, 0, NULL), *spec, *replicas;
+	const char *kind = json_string_value(json_object_get(root, "kind"));
+	const char *message = json_string_value(json_object_get(root, "message"));
+
+	if (!kind || strcmp(kind, "Status") != 0)
+		return 0;
+	return error_set(err,
+	                 http_status == 404                         ? -ENOENT
+	                 : http_status == 401 || http_status == 403 ? -EACCES
+	                                                            : -EREMOTEIO,
+	                 "%s (HTTP %ld)", message ? message : "failure", http_status);
+}
+
+int kube_parse_statefulset(long http_status, const char *body, size_t len,
+                           struct kube_statefulset *ret, struct error *err)
+{
+	struct kube_statefulset sts = {0};
+	json_t *root = json_loadb(body, len, 0, NULL), *spec, *replicas, *formed;
 	const char *kind;
 	int r = 0;
 
@@ -22,17 +38,10 @@ int kube_parse_replicas(long http_status, const char *body, size_t len, unsigned
 		              http_status);
 		goto out;
 	}
-	kind = json_string_value(json_object_get(root, "kind"));
-	if (kind && strcmp(kind, "Status") == 0) {
-		const char *message = json_string_value(json_object_get(root, "message"));
-
-		r = error_set(err,
-		              http_status == 404                         ? -ENOENT
-		              : http_status == 401 || http_status == 403 ? -EACCES
-		                                                         : -EREMOTEIO,
-		              "%s (HTTP %ld)", message ? message : "failure", http_status);
+	r = status_error(root, http_status, err);
+	if (r < 0)
 		goto out;
-	}
+	kind = json_string_value(json_object_get(root, "kind"));
 	if (http_status != 200 || !kind || strcmp(kind, "StatefulSet") != 0) {
 		r = error_set(err, -EBADMSG, "the API server sent no StatefulSet (HTTP %ld)",
 		              http_status);
@@ -41,15 +50,36 @@ int kube_parse_replicas(long http_status, const char *body, size_t len, unsigned
 	spec = json_object_get(root, "spec");
 	replicas = json_object_get(spec, "replicas");
 	if (!replicas) {
-		*ret = 1;
+		sts.replicas = 1;
 	} else if (json_is_integer(replicas) && json_integer_value(replicas) >= 0 &&
 	           json_integer_value(replicas) <= INT32_MAX) {
-		*ret = (unsigned)json_integer_value(replicas);
+		sts.replicas = (unsigned)json_integer_value(replicas);
 	} else {
 		r = error_set(err, -EBADMSG, "spec.replicas is not a count");
+		goto out;
 	}
+	formed = json_object_get(json_object_get(json_object_get(root, "metadata"), "annotations"),
+	                         KUBE_FORMED_ANNOTATION);
+	/* Any value says the cluster formed; an odd one is kept short for the log. */
+	if (formed)
+		snprintf(sts.formed_cluster, sizeof(sts.formed_cluster), "%s",
+		         json_is_string(formed) && json_string_value(formed)[0]
+		                 ? json_string_value(formed)
+		                 : "?");
+	*ret = sts;
 out:
 	json_decref(root);
+	return r;
+}
+
+int kube_parse_replicas(long http_status, const char *body, size_t len, unsigned *ret,
+                        struct error *err)
+{
+	struct kube_statefulset sts;
+	int r = kube_parse_statefulset(http_status, body, len, &sts, err);
+
+	if (r == 0)
+		*ret = sts.replicas;
 	return r;
 }
 
@@ -73,13 +103,15 @@ static char *read_first_line(const char *dir, const char *name)
 	return buf[0] ? strdup(buf) : NULL;
 }
 
-int kube_statefulset_replicas(const char *sa_dir, const char *namespace, const char *name,
-                              const struct deadline *d, unsigned *ret, struct error *err)
+/* One request about the StatefulSet: GET it, or PATCH it with patch (a merge patch).
+ * Returns 0 with *ret filled, or a negative errno. */
+static int statefulset_request(const char *sa_dir, const char *namespace, const char *name,
+                               const char *patch, const struct deadline *d,
+                               struct http_response *ret, struct error *err)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
 	struct http_options o = {.call_timeout_ms = 2000};
-	struct http_response resp = {0};
 	struct http_client *http = NULL;
 	char *token = NULL, *ns = NULL, *auth = NULL, *url = NULL, ca[4096];
 	int r;
@@ -111,16 +143,13 @@ int kube_statefulset_replicas(const char *sa_dir, const char *namespace, const c
 		r = http_client_set_auth(http, auth) < 0 ? error_set(err, -ENOMEM, "out of memory")
 		                                         : 0;
 	if (r == 0)
-		r = http_request(http, "GET", url, NULL, d, &resp, err);
-	if (r < 0) {
-		error_prefix(err, "cannot read StatefulSet '%s' in '%s': ", name, ns);
-		goto out;
-	}
-	r = kube_parse_replicas(resp.status, resp.body, resp.len, ret, err);
+		r = patch ? http_request_as(http, "PATCH", url, "application/merge-patch+json",
+		                            patch, d, ret, err)
+		          : http_request(http, "GET", url, NULL, d, ret, err);
 	if (r < 0)
-		error_prefix(err, "StatefulSet '%s' in '%s': ", name, ns);
+		error_prefix(err, "cannot %s StatefulSet '%s' in '%s': ", patch ? "patch" : "read",
+		             name, ns);
 out:
-	http_response_free(&resp);
 	http_client_free(http);
 	if (token)
 		explicit_bzero(token, strlen(token));
@@ -130,5 +159,59 @@ out:
 	free(auth);
 	free(ns);
 	free(url);
+	return r;
+}
+
+int kube_statefulset_read(const char *sa_dir, const char *namespace, const char *name,
+                          const struct deadline *d, struct kube_statefulset *ret, struct error *err)
+{
+	struct http_response resp = {0};
+	int r = statefulset_request(sa_dir, namespace, name, NULL, d, &resp, err);
+
+	if (r == 0) {
+		r = kube_parse_statefulset(resp.status, resp.body, resp.len, ret, err);
+		if (r < 0)
+			error_prefix(err, "StatefulSet '%s': ", name);
+	}
+	http_response_free(&resp);
+	return r;
+}
+
+int kube_statefulset_replicas(const char *sa_dir, const char *namespace, const char *name,
+                              const struct deadline *d, unsigned *ret, struct error *err)
+{
+	struct kube_statefulset sts;
+	int r = kube_statefulset_read(sa_dir, namespace, name, d, &sts, err);
+
+	if (r == 0)
+		*ret = sts.replicas;
+	return r;
+}
+
+int kube_statefulset_mark_formed(const char *sa_dir, const char *namespace, const char *name,
+                                 const char *cluster_id, const struct deadline *d,
+                                 struct error *err)
+{
+	struct http_response resp = {0};
+	json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations",
+	                          KUBE_FORMED_ANNOTATION, cluster_id);
+	char *body = patch ? json_dumps(patch, JSON_COMPACT) : NULL;
+	struct kube_statefulset sts;
+	int r;
+
+	json_decref(patch);
+	if (!body)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = statefulset_request(sa_dir, namespace, name, body, d, &resp, err);
+	free(body);
+	if (r == 0) {
+		r = kube_parse_statefulset(resp.status, resp.body, resp.len, &sts, err);
+		if (r < 0)
+			error_prefix(err, "StatefulSet '%s': ", name);
+		else if (strcmp(sts.formed_cluster, cluster_id) != 0)
+			r = error_set(err, -EBADMSG, "the patched StatefulSet '%s' has no mark",
+			              name);
+	}
+	http_response_free(&resp);
 	return r;
 }

@@ -79,6 +79,7 @@ struct join {
 	unsigned replicas; /* the StatefulSet's spec.replicas, 0: unknown */
 	uint64_t replicas_read_ms;
 	bool replicas_warned;
+	bool sts_formed; /* the StatefulSet's annotation says its cluster formed */
 	bool login_warned;
 	uint64_t peers_wait_since_ms;       /* the first wait for silent peers, 0: none yet */
 	struct beacon *beacon;              /* answers on the peer port while we wait */
@@ -942,24 +943,31 @@ static void read_local_state(struct join *j)
 	}
 }
 
-/* The StatefulSet's spec.replicas, where the Kubernetes API answers (cached a while): the
- * probe then asks every pod the set may have. 0 when unknown. */
-static void read_replicas(struct join *j)
+/* The StatefulSet, where the Kubernetes API answers (cached a while): its spec.replicas,
+ * so that the probe asks every pod the set may have (0 when unknown), and the mark that
+ * its cluster formed, kept outside every volume (kube.h). */
+static void read_statefulset(struct join *j)
 {
+	struct kube_statefulset sts;
 	struct deadline d;
 	struct error err;
-	unsigned replicas;
 
 	if (j->replicas_read_ms && clock_now_ms() - j->replicas_read_ms < REPLICAS_TTL_MS)
 		return;
 	j->replicas_read_ms = clock_now_ms();
 	error_clear(&err);
 	deadline_init(&d, KUBE_TIMEOUT_MS);
-	if (kube_statefulset_replicas(j->s.sa_dir, j->s.namespace, j->id.set_name, &d, &replicas,
-	                              &err) == 0) {
-		if (replicas != j->replicas)
-			log_msg(LOG_DEBUG, "the StatefulSet wants %u replicas", replicas);
-		j->replicas = replicas;
+	if (kube_statefulset_read(j->s.sa_dir, j->s.namespace, j->id.set_name, &d, &sts, &err) ==
+	    0) {
+		if (sts.replicas != j->replicas)
+			log_msg(LOG_DEBUG, "the StatefulSet wants %u replicas", sts.replicas);
+		j->replicas = sts.replicas;
+		if (sts.formed_cluster[0] && !j->sts_formed)
+			log_msg(LOG_INFO,
+			        "the StatefulSet's annotation " KUBE_FORMED_ANNOTATION
+			        " says its cluster formed: cluster_id=%s",
+			        sts.formed_cluster);
+		j->sts_formed = j->sts_formed || sts.formed_cluster[0];
 	} else if (!j->replicas_warned && err.code != -ENXIO) {
 		/* Without them the probe asks fewer pods: say so once. */
 		log_msg(LOG_WARNING,
@@ -1011,10 +1019,10 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 	char missing[256] = "";
 	bool bootstrap_question;
 
-	read_replicas(j);
+	read_statefulset(j);
 	o.replicas = j->replicas;
 	/* The peer ports matter only to an empty member that may bootstrap. */
-	bootstrap_question = j->data.state == DATADIR_EMPTY && !j->marker &&
+	bootstrap_question = j->data.state == DATADIR_EMPTY && !j->marker && !j->sts_formed &&
 	                     j->id.ordinal < j->s.initial_cluster_size;
 	o.peers = bootstrap_question && !in->formed;
 	if (cluster_probe(j->http, &o, &p) < 0) {
@@ -1026,7 +1034,7 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 	 * silent proves nothing new. */
 	if (quiet && p.formed && !in->formed)
 		log_msg(LOG_WARNING, "a cluster formed before: %s", p.formed_why);
-	in->formed = in->formed || j->marker || p.formed;
+	in->formed = in->formed || j->marker || j->sts_formed || p.formed;
 	in->peers_heard = p.heard == p.must_hear;
 	in->peer_unreadable = p.peer_unreadable;
 	in->initial_names_resolve = initial_names_resolve(j, missing, sizeof(missing));
@@ -1071,6 +1079,14 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 	}
 	if (p.login_failed)
 		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s", p.login_why);
+	else if (p.answer == CLUSTER_NONE && j->sts_formed && !j->marker && !p.formed)
+		/* The only evidence: say how to start a new cluster on empty volumes on purpose. */
+		snprintf(j->waiting_detail, sizeof(j->waiting_detail),
+		         "the StatefulSet's annotation " KUBE_FORMED_ANNOTATION
+		         " says its cluster formed (to bootstrap a new cluster on empty volumes "
+		         "on purpose, remove it: kubectl annotate statefulset "
+		         "%s " KUBE_FORMED_ANNOTATION "-)",
+		         j->id.set_name);
 	else if (p.answer != CLUSTER_NONE || !bootstrap_question || in->formed)
 		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s", p.why);
 	else if (p.silent[0])

@@ -23,11 +23,13 @@
 #include "exitcode.h"
 #include "http.h"
 #include "identity.h"
+#include "kube.h"
 #include "log.h"
 #include "settings.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -40,6 +42,7 @@
 /* In the helper folder: the log of a promote watch handed over to the background. */
 #define PROMOTE_LOG     "etcd-promote.log"
 #define CALL_TIMEOUT_MS 1000
+#define KUBE_TIMEOUT_MS 2000
 /* How long the voters get to say whether this member is a learner. */
 #define CONFIRM_TIMEOUT_MS   3000
 #define PROGRESS_INTERVAL_MS 5000
@@ -443,7 +446,46 @@ out:
 	return r;
 }
 
-/* Record that this member's cluster formed, for etcd-join's "never bootstrap again". */
+/* The mark outside every volume that the cluster formed: an annotation on the StatefulSet,
+ * where RBAC allows 'patch' (kube.h). Evidence that survives the loss of any volume, for
+ * etcd-join's "never bootstrap again". Best effort. */
+static void mark_statefulset(struct promote *p, uint64_t cluster_id)
+{
+	struct kube_statefulset sts;
+	struct deadline d;
+	struct error err;
+	char hex[17];
+
+	snprintf(hex, sizeof(hex), "%" PRIx64, cluster_id);
+	error_clear(&err);
+	deadline_init(&d, KUBE_TIMEOUT_MS);
+	if (kube_statefulset_read(p->s.sa_dir, p->s.namespace, p->id.set_name, &d, &sts, &err) ==
+	            0 &&
+	    strcmp(sts.formed_cluster, hex) == 0)
+		return;
+	if (err.code == -ENXIO) {
+		log_msg(LOG_DEBUG, "no Kubernetes API: %s", err.msg);
+		return;
+	}
+	error_clear(&err);
+	if (kube_statefulset_mark_formed(p->s.sa_dir, p->s.namespace, p->id.set_name, hex, &d,
+	                                 &err) == 0)
+		log_msg(LOG_INFO,
+		        "marked the StatefulSet: " KUBE_FORMED_ANNOTATION
+		        "=%s (its cluster formed)",
+		        hex);
+	else
+		log_msg(LOG_WARNING,
+		        "cannot mark the StatefulSet (%s)%s; that the cluster formed is then known "
+		        "only from the volumes and the live members",
+		        err.msg,
+		        err.code == -EACCES
+		                ? ": grant the service account 'patch' on its StatefulSet"
+		                : "");
+}
+
+/* Record that this member's cluster formed, for etcd-join's "never bootstrap again": the
+ * marker beside the data dir, and the mark on the StatefulSet. */
 static void write_marker(struct promote *p)
 {
 	struct etcd_status st;
@@ -452,9 +494,13 @@ static void write_marker(struct promote *p)
 
 	error_clear(&err);
 	deadline_init(&d, CALL_TIMEOUT_MS);
-	if (etcd_status_get(p->http, p->local_client, &d, &st, &err) == 0 && st.cluster_id &&
-	    datadir_marker_write(p->s.data_dir, st.cluster_id, st.member_id, &err) < 0)
+	if (etcd_status_get(p->http, p->local_client, &d, &st, &err) < 0 || !st.cluster_id)
+		return;
+	if (datadir_marker_write(p->s.data_dir, st.cluster_id, st.member_id, &err) < 0)
 		log_msg(LOG_WARNING, "cannot write the cluster marker: %s", err.msg);
+	/* Only once the cluster has a leader: it formed. */
+	if (st.leader)
+		mark_statefulset(p, st.cluster_id);
 }
 
 int main(int argc, char **argv)

@@ -33,6 +33,46 @@ START_TEST(test_replicas)
 }
 END_TEST
 
+/* The mark that the cluster formed: the annotation's value, "" without it, "?" for a value
+ * that is not a string; a bad annotations object does not hide the replicas. */
+START_TEST(test_formed_annotation)
+{
+	struct kube_statefulset sts;
+	struct error err;
+	const char *with = "{\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"etcd\","
+	                   "\"annotations\":{\"x\":\"y\",\"" KUBE_FORMED_ANNOTATION
+	                   "\":\"5962940097474907734\"}},\"spec\":{\"replicas\":5}}";
+
+	error_clear(&err);
+	ck_assert_int_eq(kube_parse_statefulset(200, with, strlen(with), &sts, &err), 0);
+	ck_assert_uint_eq(sts.replicas, 5);
+	ck_assert_str_eq(sts.formed_cluster, "5962940097474907734");
+	{
+		const char *none = "{\"kind\":\"StatefulSet\",\"metadata\":{\"annotations\":"
+		                   "{\"x\":\"y\"}},\"spec\":{\"replicas\":3}}";
+
+		ck_assert_int_eq(kube_parse_statefulset(200, none, strlen(none), &sts, &err), 0);
+	}
+	ck_assert_str_eq(sts.formed_cluster, "");
+	{
+		const char *odd = "{\"kind\":\"StatefulSet\",\"metadata\":{\"annotations\":{"
+		                  "\"" KUBE_FORMED_ANNOTATION "\":7}},\"spec\":{}}";
+
+		ck_assert_int_eq(kube_parse_statefulset(200, odd, strlen(odd), &sts, &err), 0);
+		ck_assert_str_eq(sts.formed_cluster, "?");
+		ck_assert_uint_eq(sts.replicas, 1);
+	}
+	{
+		const char *bad = "{\"kind\":\"StatefulSet\",\"metadata\":{\"annotations\":[]},"
+		                  "\"spec\":{\"replicas\":2}}";
+
+		ck_assert_int_eq(kube_parse_statefulset(200, bad, strlen(bad), &sts, &err), 0);
+		ck_assert_str_eq(sts.formed_cluster, "");
+		ck_assert_uint_eq(sts.replicas, 2);
+	}
+}
+END_TEST
+
 START_TEST(test_status_objects)
 {
 	struct error err;
@@ -130,6 +170,7 @@ int main(void)
 
 	tcase_add_test(tc, test_replicas);
 	tcase_add_test(tc, test_status_objects);
+	tcase_add_test(tc, test_formed_annotation);
 	tcase_add_test(tc, test_bad);
 	tcase_add_test(tc, test_not_in_cluster);
 	suite_add_tcase(s, tc);
