@@ -1139,6 +1139,54 @@ def auth_on(sim, times, ctx):
 
 
 
+FORMED_ANNOTATION = "etcd-hooks.io/formed-cluster-id"
+
+
+def annotations(sim):
+    try:
+        with open(os.path.join(sim.state, "annotations.json")) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def annotation_keeps_formed(sim, times, ctx):
+    """The mark outside the volumes: once the cluster formed, etcd-promote annotates the
+    StatefulSet with its cluster ID. A whole-cluster stop with pod 0's volume lost and its
+    peers silent for longer than the bootstrap wait (3 s here): the annotation alone keeps
+    pod 0 from bootstrapping. Without the 'patch' right, etcd-promote says what is missing."""
+    sim.up(str(N), "--parallel", "--env", "ETCD_HOOKS_BOOTSTRAP_WAIT=3s")
+    ids = check_members(sim)
+    write_keys(sim)
+    cluster_id = sim.etcdctl_json("member", "list")["header"]["cluster_id"]
+    deadline = time.monotonic() + 30
+    while annotations(sim).get(FORMED_ANNOTATION) != "%x" % cluster_id:
+        expect(time.monotonic() < deadline, "the StatefulSet is not marked: %s" % annotations(sim))
+        time.sleep(0.5)
+    sim.run("scale", "0", "--timeout", WAIT)
+    sim.run("delete-pvc", "0")
+    mark = len(sim.pod_log(0))
+    times["whole restart, peers 15 s late, bootstrap wait 3 s"] = sim.timed(
+        "scale", str(N), "--start-delay", "1=15", "--start-delay", "2=15", "--timeout", WAIT)
+    new = check_all(sim, without(ids, "etcd-0"), N)
+    expect(new["etcd-0"] != ids["etcd-0"], "etcd-0 kept its old member ID")
+    never_bootstrapped(sim, 0, mark, "although the StatefulSet says its cluster formed")
+    expect("says its cluster formed" in since(sim, 0, mark), "etcd-0 does not cite the annotation")
+    one_cluster(sim, N)
+    # RBAC without 'patch': said, not fatal
+    os.unlink(os.path.join(sim.state, "annotations.json"))
+    sim.run("apiserver", "mode", "readonly")
+    try:
+        mark = len(sim.pod_log(2))
+        sim.run("restart", "2", "--timeout", WAIT)
+        expect("grant the service account 'patch'" in since(sim, 2, mark),
+               "etcd-promote does not say it may not mark the StatefulSet")
+    finally:
+        sim.run("apiserver", "mode", "normal")
+    ctx["ids"] = check_all(sim, new, N)
+
+
+
 GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
     [("bootstrap-parallel", bootstrap_parallel), ("restart-and-kill", restart_and_kill),
      ("scale-up-parallel", scale_up_parallel), ("volume-lost-scaled", volume_lost_scaled)],
@@ -1161,6 +1209,7 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
     [("slow-start", slow_start)],
     [("data-dir-not-on-volume", data_dir_not_on_volume)],
     [("auth-on", auth_on)],
+    [("annotation-keeps-formed", annotation_keeps_formed)],
 ]
 
 
