@@ -313,7 +313,7 @@ static int read_members(struct leave *l)
 static bool leader_confirms_gone(struct leave *l)
 {
 	struct etcd_member_list list = {0};
-	struct etcd_status st;
+	struct etcd_status st = {0};
 	struct deadline d;
 	struct error err;
 	bool gone = false;

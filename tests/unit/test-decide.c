@@ -131,6 +131,7 @@ static bool row_matches(const struct row *r, const struct join_input *in, int si
 static void check_one(const struct join_input *in, int size_case)
 {
 	struct join_decision d = join_decide(in);
+	const struct row *row;
 	char what[256];
 	size_t r;
 
@@ -144,13 +145,13 @@ static void check_one(const struct join_input *in, int size_case)
 		if (row_matches(&rows[r], in, size_case))
 			break;
 	ck_assert_msg(r < sizeof(rows) / sizeof(rows[0]), "no row for %s", what);
-	ck_assert_msg(d.action == rows[r].action, "%s: '%s', expected '%s'", what,
-	              join_action_name(d.action), join_action_name(rows[r].action));
+	row = &rows[r];
+	ck_assert_msg(d.action == row->action, "%s: '%s', expected '%s'", what,
+	              join_action_name(d.action), join_action_name(row->action));
 	if (d.action == JOIN_REFUSE)
-		ck_assert_msg(d.exit_code == rows[r].exit_code, "%s: exit code %d", what,
-		              d.exit_code);
+		ck_assert_msg(d.exit_code == row->exit_code, "%s: exit code %d", what, d.exit_code);
 	if (d.action == JOIN_QUARANTINE)
-		ck_assert_msg(d.tag && strcmp(d.tag, rows[r].tag) == 0, "%s: tag '%s'", what,
+		ck_assert_msg(d.tag && strcmp(d.tag, row->tag) == 0, "%s: tag '%s'", what,
 		              d.tag ? d.tag : "(null)");
 	ck_assert_msg(d.reason && d.reason[0], "%s: no reason", what);
 
