@@ -127,33 +127,36 @@ static bool row_matches(const struct row *r, const struct join_input *in, int si
 	       matches(r->tomb, in->tombstoned);
 }
 
+/* How a combination is named in a failure message (built only when an assertion fails). */
+#define WHAT                                                                                       \
+	"data=%s cluster=%d me=%d ordinal=%u size=%u formed=%d heard=%d over=%d names=%d "         \
+	"unreadable=%d vouch=%d tombstoned=%d"
+#define WHAT_ARGS(in)                                                                              \
+	datadir_state_name((in)->data), (in)->cluster, (in)->me, (in)->ordinal,                    \
+	        (in)->initial_size, (in)->formed, (in)->peers_heard, (in)->bootstrap_wait_over,    \
+	        (in)->initial_names_resolve, (in)->peer_unreadable, (in)->vouch, (in)->tombstoned
+
 /* One combination of the inputs against the table and the safety rules. */
 static void check_one(const struct join_input *in, int size_case)
 {
 	struct join_decision d = join_decide(in);
 	const struct row *row;
-	char what[256];
 	size_t r;
 
-	snprintf(what, sizeof(what),
-	         "data=%s cluster=%d me=%d ordinal=%u size=%u formed=%d heard=%d over=%d names=%d "
-	         "unreadable=%d vouch=%d tombstoned=%d",
-	         datadir_state_name(in->data), in->cluster, in->me, in->ordinal, in->initial_size,
-	         in->formed, in->peers_heard, in->bootstrap_wait_over, in->initial_names_resolve,
-	         in->peer_unreadable, in->vouch, in->tombstoned);
 	for (r = 0; r < sizeof(rows) / sizeof(rows[0]); r++)
 		if (row_matches(&rows[r], in, size_case))
 			break;
-	ck_assert_msg(r < sizeof(rows) / sizeof(rows[0]), "no row for %s", what);
+	ck_assert_msg(r < sizeof(rows) / sizeof(rows[0]), "no row for " WHAT, WHAT_ARGS(in));
 	row = &rows[r];
-	ck_assert_msg(d.action == row->action, "%s: '%s', expected '%s'", what,
+	ck_assert_msg(d.action == row->action, WHAT ": '%s', expected '%s'", WHAT_ARGS(in),
 	              join_action_name(d.action), join_action_name(row->action));
 	if (d.action == JOIN_REFUSE)
-		ck_assert_msg(d.exit_code == row->exit_code, "%s: exit code %d", what, d.exit_code);
+		ck_assert_msg(d.exit_code == row->exit_code, WHAT ": exit code %d", WHAT_ARGS(in),
+		              d.exit_code);
 	if (d.action == JOIN_QUARANTINE)
-		ck_assert_msg(d.tag && strcmp(d.tag, row->tag) == 0, "%s: tag '%s'", what,
-		              d.tag ? d.tag : "(null)");
-	ck_assert_msg(d.reason && d.reason[0], "%s: no reason", what);
+		ck_assert_msg(d.tag && strcmp(d.tag, row->tag) == 0, WHAT ": tag '%s'",
+		              WHAT_ARGS(in), d.tag ? d.tag : "(null)");
+	ck_assert_msg(d.reason && d.reason[0], WHAT ": no reason", WHAT_ARGS(in));
 
 	/* The safety rules, whatever the table above says. */
 	if (d.action == JOIN_BOOTSTRAP)
@@ -161,18 +164,19 @@ static void check_one(const struct join_input *in, int size_case)
 		                      in->ordinal < in->initial_size && !in->formed &&
 		                      !in->peer_unreadable && in->initial_names_resolve &&
 		                      (in->peers_heard || in->bootstrap_wait_over),
-		              "bootstrap for %s", what);
+		              "bootstrap for " WHAT, WHAT_ARGS(in));
 	if (d.action == JOIN_QUARANTINE && in->data == DATADIR_VALID)
 		ck_assert_msg(in->tombstoned ||
 		                      (in->cluster == JOIN_CLUSTER_ANSWERS &&
 		                       in->vouch == JOIN_VOUCH_YES && in->me != JOIN_ME_SAME),
-		              "valid data moved aside for %s", what);
+		              "valid data moved aside for " WHAT, WHAT_ARGS(in));
 	if (d.action == JOIN_REFUSE)
 		ck_assert_msg(d.exit_code == EXIT_REFUSED ||
 		                      (d.exit_code == EXIT_USAGE && in->initial_size == 0),
-		              "%s: refused with exit code %d", what, d.exit_code);
+		              WHAT ": refused with exit code %d", WHAT_ARGS(in), d.exit_code);
 	if (in->data == DATADIR_IN_USE)
-		ck_assert_msg(d.action == JOIN_REFUSE, "%s: a data dir in use is touched", what);
+		ck_assert_msg(d.action == JOIN_REFUSE, WHAT ": a data dir in use is touched",
+		              WHAT_ARGS(in));
 }
 
 /* Every combination of the inputs: 4 data states, 5 cluster answers, 4 places of this member,
@@ -287,6 +291,8 @@ static Suite *decide_suite(void)
 	Suite *s = suite_create("decide");
 	TCase *tc = tcase_create("join");
 
+	/* a quarter of a million combinations: give valgrind the time */
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_decide_table);
 	tcase_add_test(tc, test_vouch);
 	tcase_add_test(tc, test_action_names);
