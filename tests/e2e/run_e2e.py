@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """End-to-end tests of etcd-hooks: real etcd servers in the StatefulSet simulator.
 
-    tests/e2e/run_e2e.py --series 3.4 [--hooks-bin build/hooks] [--keep] [--only NAME...]
+    tests/e2e/run_e2e.py --series 3.5.30 [--hooks-bin build/hooks] [--keep] [--only NAME...]
+    tests/e2e/run_e2e.py --list-versions
 
-Fetches the etcd server of the series and etcdctl with tests/fetch-etcd, then runs
-scenarios against pods built by sim/sim with the programs of --hooks-bin:
+Fetches the etcd server of that version and its etcdctl with tests/fetch-etcd, then runs
+scenarios against pods built by sim/sim with the programs of --hooks-bin. The versions of
+the matrix are in tests/e2e/versions (meson makes one test of each, run-tests fetches
+them); --series takes any version tests/fetch-etcd knows (or a series: 3.5 = 3.5.16).
 
   bootstrap-parallel  3 pods, podManagementPolicy Parallel; write keys
   restart-and-kill    (continues the cluster above) restart every pod gracefully in turn,
@@ -48,8 +51,10 @@ scenarios against pods built by sim/sim with the programs of --hooks-bin:
 After every step: every pod's member is started and voting, there are no other members,
 the keys written at the start are readable, and untouched pods keep their member IDs.
 
-Each series has its own cluster name, subnet and state dir. 'sim down' runs after each
-scenario group, also on failure, after the logs of the failed pods are printed.
+Each version has its own cluster name (e2e + its digits: e2e3530), subnet (from
+tests/e2e/versions) and state dir, so that the versions can run at the same time; another
+--cluster gets a subnet derived from its name. 'sim down' runs after each scenario group,
+also on failure, after the logs of the failed pods are printed.
 Exit status: 0 all passed, 1 a scenario failed, 77 cannot run here (not root, no etcd).
 """
 
@@ -65,6 +70,7 @@ import tempfile
 import threading
 import time
 import traceback
+import zlib
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -76,6 +82,20 @@ OUR_LINE_PREFIXES = ("etcd-join:", "etcd-promote:", "etcd-leave:", "etcd-clean:"
                      "[preStop]", "====")
 WAIT = "90"  # seconds, the bound of each wait of the simulator (bootstrap takes ~3 s)
 KEYS = {"e2e/key-%02d" % i: "value-%02d" % i for i in range(20)}
+
+
+def read_matrix():
+    """The servers of the e2e matrix (tests/e2e/versions): {version: subnet K}."""
+    matrix = {}
+    with open(os.path.join(HERE, "versions")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                version, k = line.split()
+                matrix[version] = int(k)
+    return matrix
+
+
+MATRIX = read_matrix()
 
 
 def say(msg):
@@ -603,16 +623,16 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
 # ----------------------------------------------------------------------------------------
 
 
-def run_group(sim, scenarios, series, results, times):
+def run_group(sim, scenarios, version, results, times):
     """Run scenarios that share one cluster, in order; after a failure print the logs of
     the failed pods and skip the rest of the group."""
-    major, minor = (int(x) for x in series.split("."))
+    major, minor = (int(x) for x in version.split(".")[:2])
     ctx, failed = {"learners": (major, minor) >= (3, 4)}, False
     for name, func in scenarios:
         if failed:
             results.append((name, "not run (an earlier scenario of its group failed)"))
             continue
-        say("\n=== %s (etcd %s)" % (name, series))
+        say("\n=== %s (etcd %s)" % (name, version))
         t0 = time.monotonic()
         try:
             func(sim, times, ctx)
@@ -634,38 +654,72 @@ def skip(reason):
 
 
 def fetch(series):
-    """The bin dirs of the etcd server of the series and of etcdctl (skip if unavailable)."""
-    dirs = {}
-    for what in (series, "etcdctl"):
-        p = subprocess.run([FETCH, "--dir", what], capture_output=True, text=True)
+    """The exact version, the bin dir of its etcd server and the etcdctl to use with it
+    (skip if unavailable: CI counts a skip as a failure)."""
+    out = {}
+    for opt in ("--dir", "--etcdctl"):
+        p = subprocess.run([FETCH, opt, series], capture_output=True, text=True)
         if p.returncode != 0:
-            skip("cannot fetch etcd %s with tests/fetch-etcd: %s" % (what, p.stderr.strip()))
-        dirs[what] = p.stdout.strip()
-    return dirs[series], os.path.join(dirs["etcdctl"], "etcdctl")
+            skip("cannot fetch etcd %s with tests/fetch-etcd %s: %s" % (series, opt, p.stderr.strip()))
+        out[opt] = p.stdout.strip()
+    # the cache holds each server under its exact version: CACHE/3.5.30/bin
+    return os.path.basename(os.path.dirname(out["--dir"])), out["--dir"], out["--etcdctl"]
+
+
+def cluster_name(version):
+    """e2e and the version's digits (3.5.30: e2e3530); sim allows [a-z][a-z0-9]{0,7}."""
+    name = "e2e" + version.replace(".", "")
+    if len(name) > 8:
+        raise SystemExit("run_e2e: version %s makes too long a cluster name; give --cluster" % version)
+    return name
+
+
+def subnet(version, cluster):
+    """The matrix's subnet for the version's own cluster; for any other (a version outside
+    the matrix, or a --cluster of a manual run beside CI's) one in 150..249 from its name."""
+    if version in MATRIX and cluster == cluster_name(version):
+        return MATRIX[version]
+    return 150 + zlib.crc32(cluster.encode()) % 100
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--series", required=True, help="etcd series: 3.3, 3.4, 3.5")
+    ap.add_argument("--series", metavar="VERSION",
+                    help="etcd version: %s (or a series: 3.5 = 3.5.16)" % ", ".join(MATRIX))
+    ap.add_argument("--list-versions", action="store_true",
+                    help="print the versions of the matrix, one a line, and exit")
     ap.add_argument("--hooks-bin", default=os.path.join(REPO, "build", "hooks"))
-    ap.add_argument("--cluster", help="cluster name (default: e2e + series digits)")
+    ap.add_argument("--cluster", help="cluster name (default: e2e + version digits)")
+    ap.add_argument("--subnet", type=int,
+                    help="K of 198.18.K.0/24 (default: from tests/e2e/versions)")
     ap.add_argument("--keep", action="store_true", help="leave the last cluster up")
     ap.add_argument("--only", nargs="+", metavar="NAME", help="run only these scenarios")
     a = ap.parse_args()
+    if a.list_versions:
+        print("\n".join(MATRIX))
+        return 0
+    if not a.series:
+        ap.error("--series is required")
+    known = [n for group in GROUPS for n, _ in group]
+    unknown = [n for n in a.only or [] if n not in known]
+    if unknown:
+        ap.error("unknown scenario %s (known: %s)" % (", ".join(unknown), " ".join(known)))
 
     if os.geteuid() != 0:
         skip("the end-to-end tests need root (network and mount namespaces)")
-    etcd_bin, etcdctl = fetch(a.series)
+    version, etcd_bin, etcdctl = fetch(a.series)
     hooks = os.path.realpath(a.hooks_bin)
     if not os.access(os.path.join(hooks, "etcd-join"), os.X_OK):
         say("FAIL: no etcd-join in %s (build first: meson compile -C build)" % hooks)
         return 1
-    major, minor = a.series.split(".")
-    cluster = a.cluster or "e2e%s%s" % (major, minor)
-    sim = Sim(cluster, 200 + int(minor) % 50, "/run/etcd-hooks-sim/" + cluster,
+    cluster = a.cluster or cluster_name(version)
+    if cluster == "demo" or cluster == os.environ.get("SIM_TEST_CLUSTER", "simtest"):
+        ap.error("cluster '%s' belongs to the demo or the simulator's self-test" % cluster)
+    net = a.subnet or subnet(version, cluster)
+    sim = Sim(cluster, net, "/run/etcd-hooks-sim/" + cluster,
               {"hooks": hooks, "etcd": etcd_bin, "etcdctl": etcdctl})
-    say("e2e: etcd %s (%s), etcdctl %s, hooks %s, cluster %s"
-        % (a.series, etcd_bin, etcdctl, hooks, cluster))
+    say("e2e: etcd %s (%s), etcdctl %s, hooks %s, cluster %s, subnet 198.18.%d.0/24"
+        % (version, etcd_bin, etcdctl, hooks, cluster, net))
 
     results, times = [], {}
     try:
@@ -673,12 +727,12 @@ def main():
             scenarios = [(n, f) for n, f in group if not a.only or n in a.only]
             if scenarios:
                 sim.down()  # the previous group's cluster, or leftovers of an interrupted run
-                run_group(sim, scenarios, a.series, results, times)
+                run_group(sim, scenarios, version, results, times)
     finally:
         if not a.keep:
             sim.down()
 
-    say("\n--- etcd %s results" % a.series)
+    say("\n--- etcd %s results" % version)
     for name, error in results:
         say("%-20s %s" % (name, "PASS" if error is None else "FAIL: " + error.splitlines()[0]))
     for what, secs in times.items():
