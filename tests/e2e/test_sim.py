@@ -359,7 +359,7 @@ def main():
         say("*** SKIPPED: the simulator needs root ***")
         return SKIP
     dirs = []
-    for what in ("3.4", "etcdctl"):
+    for what in ("3.4.23", "etcdctl"):
         p = subprocess.run([os.path.join(REPO, "tests", "fetch-etcd"), "--dir", what],
                            capture_output=True, text=True)
         if p.returncode != 0:
