@@ -6,12 +6,12 @@
 #
 #   tests/cli/test-clean.sh HOOKS_BUILD_DIR
 #
-# Needs ETCD_BIN (default /var/cache/etcd-hooks/3.4/bin/etcd, from tests/fetch-etcd 3.4): a
+# Needs ETCD_BIN (default /var/cache/etcd-hooks/3.4.23/bin/etcd, from tests/fetch-etcd 3.4): a
 # missing etcd is a FAIL, not a skip. One line per check (ok/FAIL); exit 1 if any failed.
 set -u
 
 hooks=${1:?usage: test-clean.sh HOOKS_BUILD_DIR}
-etcd_bin=${ETCD_BIN:-/var/cache/etcd-hooks/3.4/bin/etcd}
+etcd_bin=${ETCD_BIN:-/var/cache/etcd-hooks/3.4.23/bin/etcd}
 # on a file system of its own (tmpfs), as a volume would be: the programs refuse a
 # data dir on the root file system
 tmp=$(mktemp -d /dev/shm/test-clean-XXXXXX)

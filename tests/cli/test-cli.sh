@@ -6,13 +6,13 @@
 #
 #   tests/cli/test-cli.sh HOOKS_BUILD_DIR
 #
-# Some checks need a REAL etcd 3.4 (ETCD_BIN, default /var/cache/etcd-hooks/3.4/bin/etcd, from
+# Some checks need a REAL etcd 3.4 (ETCD_BIN, default /var/cache/etcd-hooks/3.4.23/bin/etcd, from
 # tests/fetch-etcd 3.4) for a valid data dir and one in use; without it they FAIL, they do
 # not pass silently. One line per check (ok/FAIL/skip); exit 1 if any failed.
 set -u
 
 hooks=${1:?usage: test-cli.sh HOOKS_BUILD_DIR}
-etcd_bin=${ETCD_BIN:-/var/cache/etcd-hooks/3.4/bin/etcd}
+etcd_bin=${ETCD_BIN:-/var/cache/etcd-hooks/3.4.23/bin/etcd}
 programs=(etcd-join etcd-promote etcd-leave etcd-clean)
 secret=s3cr3t-xyz
 # on a file system of its own (tmpfs), as a volume would be: the programs refuse a

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """End-to-end tests of etcd-hooks: real etcd servers in the StatefulSet simulator.
 
-    tests/e2e/run_e2e.py --series 3.4 [--hooks-bin build/hooks] [--keep] [--only NAME...]
+    tests/e2e/run_e2e.py --series 3.5.30 [--hooks-bin build/hooks] [--keep] [--only NAME...]
+                         [--keep-going]
+    tests/e2e/run_e2e.py --list-versions
 
-Fetches the etcd server of the series and etcdctl with tests/fetch-etcd, then runs
-scenarios against pods built by sim/sim with the programs of --hooks-bin:
+Fetches the etcd server of that version and its etcdctl with tests/fetch-etcd, then runs
+scenarios against pods built by sim/sim with the programs of --hooks-bin. The versions of
+the matrix are in tests/e2e/versions (meson makes one test of each, run-tests fetches
+them); --series takes any version tests/fetch-etcd knows (or a series: 3.5 = 3.5.16).
 
   bootstrap-parallel  3 pods, podManagementPolicy Parallel; write keys
   restart-and-kill    (continues the cluster above) restart every pod gracefully in turn,
@@ -45,11 +49,40 @@ scenarios against pods built by sim/sim with the programs of --hooks-bin:
                       exits 2, says why in one line (log and termination message) and
                       creates no data dir
 
+Data safety (each failed before its fix; see the scenarios' docstrings):
+
+  volume-lost-size1        size 1 scaled to 3, pod 0's volume lost: replaced, not a second
+                           cluster
+  volume-lost-peers-down   3 -> 5, pods 1 and 2 frozen, pod 0's volume lost: no bootstrap;
+                           replaced once they return, every key kept
+  whole-restart-lost-parallel, whole-restart-lost-ordered
+                           a whole-cluster stop, pod 0's volume lost, its peers 8 s slow:
+                           the survivors keep their data and IDs, pod 0 is replaced
+  hostile-endpoints        200 with HTML, a member list that cannot be read, an untrusted
+                           TLS certificate: never a bootstrap
+  leave-foreign            (continues) etcd-leave against another cluster: refused
+  policy-auto-api          (continues) the API hangs, answers 403, 404: the member stays
+  forbidden-env            (continues) ETCD_INITIAL_CLUSTER_STATE on a scale-up: exit 2
+                           before any add
+  sigterm-wait             (continues) SIGTERM to a waiting etcd-join as PID 1: exit 143
+  wipe-by-hand             (continues) --wipe with no peers, unresolvable names, a full
+                           outage, a started member: refused, data kept
+  join-fails-thrice        three failed joins after a quarantine: the member data stays,
+                           --restore brings it back
+  slow-start               a member added first whose etcd starts 15 s late: kept
+  data-dir-not-on-volume   the data dir as the mount point, and off the volume: refused
+  auth-on                  auth on after the bootstrap: 3 -> 5 -> 3 and a lost volume; no
+                           password in argv, environment, logs or helper files
+  annotation-keeps-formed  the StatefulSet's mark alone keeps a lost-volume member from
+                           bootstrapping while its peers stay silent
+
 After every step: every pod's member is started and voting, there are no other members,
 the keys written at the start are readable, and untouched pods keep their member IDs.
 
-Each series has its own cluster name, subnet and state dir. 'sim down' runs after each
-scenario group, also on failure, after the logs of the failed pods are printed.
+Each version has its own cluster name (e2e + its digits: e2e3530), subnet (from
+tests/e2e/versions) and state dir, so that the versions can run at the same time; another
+--cluster gets a subnet derived from its name. 'sim down' runs after each scenario group,
+also on failure, after the logs of the failed pods are printed.
 Exit status: 0 all passed, 1 a scenario failed, 77 cannot run here (not root, no etcd).
 """
 
@@ -65,6 +98,7 @@ import tempfile
 import threading
 import time
 import traceback
+import zlib
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -76,6 +110,20 @@ OUR_LINE_PREFIXES = ("etcd-join:", "etcd-promote:", "etcd-leave:", "etcd-clean:"
                      "[preStop]", "====")
 WAIT = "90"  # seconds, the bound of each wait of the simulator (bootstrap takes ~3 s)
 KEYS = {"e2e/key-%02d" % i: "value-%02d" % i for i in range(20)}
+
+
+def read_matrix():
+    """The servers of the e2e matrix (tests/e2e/versions): {version: subnet K}."""
+    matrix = {}
+    with open(os.path.join(HERE, "versions")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                version, k = line.split()
+                matrix[version] = int(k)
+    return matrix
+
+
+MATRIX = read_matrix()
 
 
 def say(msg):
@@ -101,6 +149,9 @@ class Sim:
         # the bridge's own address: what the tests start beside the pods listens there
         self.host_ip = "198.18.%d.1" % subnet
         self.helpers = []  # processes the scenarios started in the bridge namespace
+
+    def ip(self, i):
+        return "198.18.%d.%d" % (self.subnet, 10 + i)
 
     def run(self, *args, check=True, timeout=300):
         """Run a sim command with its output shown; return its exit status."""
@@ -357,17 +408,7 @@ def removed_returns(sim, times, ctx):
     container; etcd-join moves the old data aside and joins again."""
     old = ctx["ids"]["etcd-4"]
     before = pod(sim, 4)["restartCount"]
-    # etcd refuses to remove a running member for 5 s after any member (re)connected
-    # (strict reconfiguration, "unhealthy cluster"): retry as an operator would
-    deadline = time.monotonic() + 30
-    while True:
-        p = subprocess.run(sim.base + ["etcdctl", "member", "remove", "%x" % old],
-                           capture_output=True, text=True, timeout=60)
-        if p.returncode == 0:
-            break
-        expect("unhealthy cluster" in p.stderr and time.monotonic() < deadline,
-               "etcdctl member remove failed: %s" % p.stderr.strip()[-500:])
-        time.sleep(1)
+    remove_member_by_hand(sim, old, [i for i in range(5) if i != 4])
     t0 = time.monotonic()
     deadline = t0 + float(WAIT)
     while pod(sim, 4)["restartCount"] == before:
@@ -966,11 +1007,16 @@ def wrapper(ctx, text):
     return wrap
 
 
-def remove_member_by_hand(sim, member_id):
-    """etcdctl member remove, retried while etcd says 'unhealthy cluster' (strict check)."""
+def remove_member_by_hand(sim, member_id, through):
+    """etcdctl member remove, through the members of the ordinals `through` only: the member
+    removed stops as it applies its removal and may answer 'etcdserver: server stopped'
+    (seen under load) although it was removed. Retried while etcd says 'unhealthy cluster':
+    it refuses to remove a running member for 5 s after any member (re)connected."""
+    others = ",".join("http://%s:2379" % sim.ip(i) for i in through)
     deadline = time.monotonic() + 30
     while True:
-        p = subprocess.run(sim.base + ["etcdctl", "member", "remove", "%x" % member_id],
+        p = subprocess.run(sim.base + ["etcdctl", "member", "remove", "%x" % member_id,
+                                       "--endpoints=" + others],
                            capture_output=True, text=True, timeout=60)
         if p.returncode == 0:
             return
@@ -990,7 +1036,7 @@ def join_fails_thrice(sim, times, ctx):
     with open(os.path.join(sim.volume(2), ".e2e-fail-joins"), "w") as f:
         f.write("3\n")
     before = pod(sim, 2)["restartCount"]
-    remove_member_by_hand(sim, ids["etcd-2"])
+    remove_member_by_hand(sim, ids["etcd-2"], [0, 1])
     deadline = time.monotonic() + 90
     while pod(sim, 2)["restartCount"] < before + 4 or not pod(sim, 2).get("ready"):
         expect(time.monotonic() < deadline, "etcd-2 did not come back after 3 failed joins: %s"
@@ -1216,17 +1262,17 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
 # ----------------------------------------------------------------------------------------
 
 
-def run_group(sim, scenarios, series, results, times, keep_going=False):
+def run_group(sim, scenarios, version, results, times, keep_going=False):
     """Run scenarios that share one cluster, in order; after a failure print the logs of
     the failed pods and skip the rest of the group (keep_going: run them anyway, on what is
     left of the cluster; for checking that each scenario fails without its fix)."""
-    major, minor = (int(x) for x in series.split(".")[:2])
+    major, minor = (int(x) for x in version.split(".")[:2])
     ctx, failed = {"learners": (major, minor) >= (3, 4)}, False
     for name, func in scenarios:
         if failed and not keep_going:
             results.append((name, "not run (an earlier scenario of its group failed)"))
             continue
-        say("\n=== %s (etcd %s)" % (name, series))
+        say("\n=== %s (etcd %s)" % (name, version))
         t0 = time.monotonic()
         try:
             func(sim, times, ctx)
@@ -1251,40 +1297,74 @@ def skip(reason):
 
 
 def fetch(series):
-    """The bin dirs of the etcd server of the series and of etcdctl (skip if unavailable)."""
-    dirs = {}
-    for what in (series, "etcdctl"):
-        p = subprocess.run([FETCH, "--dir", what], capture_output=True, text=True)
+    """The exact version, the bin dir of its etcd server and the etcdctl to use with it
+    (skip if unavailable: CI counts a skip as a failure)."""
+    out = {}
+    for opt in ("--dir", "--etcdctl"):
+        p = subprocess.run([FETCH, opt, series], capture_output=True, text=True)
         if p.returncode != 0:
-            skip("cannot fetch etcd %s with tests/fetch-etcd: %s" % (what, p.stderr.strip()))
-        dirs[what] = p.stdout.strip()
-    return dirs[series], os.path.join(dirs["etcdctl"], "etcdctl")
+            skip("cannot fetch etcd %s with tests/fetch-etcd %s: %s" % (series, opt, p.stderr.strip()))
+        out[opt] = p.stdout.strip()
+    # the cache holds each server under its exact version: CACHE/3.5.30/bin
+    return os.path.basename(os.path.dirname(out["--dir"])), out["--dir"], out["--etcdctl"]
+
+
+def cluster_name(version):
+    """e2e and the version's digits (3.5.30: e2e3530); sim allows [a-z][a-z0-9]{0,7}."""
+    name = "e2e" + version.replace(".", "")
+    if len(name) > 8:
+        raise SystemExit("run_e2e: version %s makes too long a cluster name; give --cluster" % version)
+    return name
+
+
+def subnet(version, cluster):
+    """The matrix's subnet for the version's own cluster; for any other (a version outside
+    the matrix, or a --cluster of a manual run beside CI's) one in 150..249 from its name."""
+    if version in MATRIX and cluster == cluster_name(version):
+        return MATRIX[version]
+    return 150 + zlib.crc32(cluster.encode()) % 100
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--series", required=True, help="etcd series: 3.3, 3.4, 3.5")
+    ap.add_argument("--series", metavar="VERSION",
+                    help="etcd version: %s (or a series: 3.5 = 3.5.16)" % ", ".join(MATRIX))
+    ap.add_argument("--list-versions", action="store_true",
+                    help="print the versions of the matrix, one a line, and exit")
     ap.add_argument("--hooks-bin", default=os.path.join(REPO, "build", "hooks"))
-    ap.add_argument("--cluster", help="cluster name (default: e2e + series digits)")
+    ap.add_argument("--cluster", help="cluster name (default: e2e + version digits)")
+    ap.add_argument("--subnet", type=int,
+                    help="K of 198.18.K.0/24 (default: from tests/e2e/versions)")
     ap.add_argument("--keep", action="store_true", help="leave the last cluster up")
     ap.add_argument("--only", nargs="+", metavar="NAME", help="run only these scenarios")
     ap.add_argument("--keep-going", action="store_true",
                     help="after a failure, run the rest of its group anyway")
     a = ap.parse_args()
+    if a.list_versions:
+        print("\n".join(MATRIX))
+        return 0
+    if not a.series:
+        ap.error("--series is required")
+    known = [n for group in GROUPS for n, _ in group]
+    unknown = [n for n in a.only or [] if n not in known]
+    if unknown:
+        ap.error("unknown scenario %s (known: %s)" % (", ".join(unknown), " ".join(known)))
 
     if os.geteuid() != 0:
         skip("the end-to-end tests need root (network and mount namespaces)")
-    etcd_bin, etcdctl = fetch(a.series)
+    version, etcd_bin, etcdctl = fetch(a.series)
     hooks = os.path.realpath(a.hooks_bin)
     if not os.access(os.path.join(hooks, "etcd-join"), os.X_OK):
         say("FAIL: no etcd-join in %s (build first: meson compile -C build)" % hooks)
         return 1
-    major, minor = a.series.split(".")
-    cluster = a.cluster or "e2e%s%s" % (major, minor)
-    sim = Sim(cluster, 200 + int(minor) % 50, "/run/etcd-hooks-sim/" + cluster,
+    cluster = a.cluster or cluster_name(version)
+    if cluster == "demo" or cluster == os.environ.get("SIM_TEST_CLUSTER", "simtest"):
+        ap.error("cluster '%s' belongs to the demo or the simulator's self-test" % cluster)
+    net = a.subnet or subnet(version, cluster)
+    sim = Sim(cluster, net, "/run/etcd-hooks-sim/" + cluster,
               {"hooks": hooks, "etcd": etcd_bin, "etcdctl": etcdctl})
-    say("e2e: etcd %s (%s), etcdctl %s, hooks %s, cluster %s"
-        % (a.series, etcd_bin, etcdctl, hooks, cluster))
+    say("e2e: etcd %s (%s), etcdctl %s, hooks %s, cluster %s, subnet 198.18.%d.0/24"
+        % (version, etcd_bin, etcdctl, hooks, cluster, net))
 
     results, times = [], {}
     try:
@@ -1292,12 +1372,12 @@ def main():
             scenarios = [(n, f) for n, f in group if not a.only or n in a.only]
             if scenarios:
                 sim.down()  # the previous group's cluster, or leftovers of an interrupted run
-                run_group(sim, scenarios, a.series, results, times, a.keep_going)
+                run_group(sim, scenarios, version, results, times, a.keep_going)
     finally:
         if not a.keep:
             sim.down()
 
-    say("\n--- etcd %s results" % a.series)
+    say("\n--- etcd %s results" % version)
     for name, error in results:
         say("%-20s %s" % (name, "PASS" if error is None else "FAIL: " + error.splitlines()[0]))
     for what, secs in times.items():

@@ -196,7 +196,10 @@ def grace_then_sigkill(sim, tmp):
 def failed_post_start(sim, tmp):
     sim.up(write_spec(tmp, "badpost", GOOD, post_start="echo no; exit 1"))
     sim.wait("two restarts", lambda: sim.pod()["restartCount"] >= 2, 15)
-    expect(sim.log().count("got TERM") >= 2, "the container was not stopped after postStart failed")
+    # stopped by SIGTERM: its trap says so, or (a busy machine: the kill came before the
+    # shell set its trap) it died of the signal, exit 143
+    stopped = sim.log().count("got TERM") + sim.log(0, "kubelet.log").count("container exited 143 ")
+    expect(stopped >= 2, "the container was not stopped after postStart failed")
 
 
 def hook_dies_with_container(sim, tmp):
@@ -359,7 +362,7 @@ def main():
         say("*** SKIPPED: the simulator needs root ***")
         return SKIP
     dirs = []
-    for what in ("3.4", "etcdctl"):
+    for what in ("3.4.23", "etcdctl"):
         p = subprocess.run([os.path.join(REPO, "tests", "fetch-etcd"), "--dir", what],
                            capture_output=True, text=True)
         if p.returncode != 0:
