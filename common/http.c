@@ -257,12 +257,12 @@ static int map_curl_error(CURLcode rc, const struct sink *s, const char *url, co
 int http_request(struct http_client *c, const char *method, const char *url, const char *body,
                  const struct deadline *d, struct http_response *ret, struct error *err)
 {
-	return http_request_as(c, method, url, "application/json", body, d, ret, err);
+	return http_request_as(c, method, url, "application/json", NULL, body, d, ret, err);
 }
 
 int http_request_as(struct http_client *c, const char *method, const char *url,
-                    const char *content_type, const char *body, const struct deadline *d,
-                    struct http_response *ret, struct error *err)
+                    const char *content_type, const char *const *extra, const char *body,
+                    const struct deadline *d, struct http_response *ret, struct error *err)
 {
 	char type_header[128];
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -315,6 +315,8 @@ int http_request_as(struct http_client *c, const char *method, const char *url,
 	headers = curl_slist_append(headers, type_header);
 	if (headers && c->auth_header)
 		headers = curl_slist_append(headers, c->auth_header);
+	for (size_t i = 0; headers && extra && extra[i]; i++)
+		headers = curl_slist_append(headers, extra[i]);
 	if (!headers)
 		return error_set(err, -ENOMEM, "out of memory");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);

@@ -65,9 +65,10 @@ bool http_client_login_unneeded(const struct http_client *c);
  * Proxies are never used: the proxy variables of the environment are ignored. */
 int http_request(struct http_client *c, const char *method, const char *url, const char *body,
                  const struct deadline *d, struct http_response *ret, struct error *err);
-/* http_request() with the body's Content-Type given (http_request() sends JSON). */
+/* http_request() with the body's Content-Type given (http_request() sends JSON) and more
+ * request headers ("Name: value", a NULL-terminated list; may be NULL). */
 int http_request_as(struct http_client *c, const char *method, const char *url,
-                    const char *content_type, const char *body, const struct deadline *d,
-                    struct http_response *ret, struct error *err);
+                    const char *content_type, const char *const *headers, const char *body,
+                    const struct deadline *d, struct http_response *ret, struct error *err);
 
 void http_response_free(struct http_response *r);

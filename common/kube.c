@@ -103,10 +103,11 @@ static char *read_first_line(const char *dir, const char *name)
 	return buf[0] ? strdup(buf) : NULL;
 }
 
-/* One request about the StatefulSet: GET it, or PATCH it with patch (a merge patch).
- * Returns 0 with *ret filled, or a negative errno. */
+/* One request about the StatefulSet: GET it, or PATCH it with patch (a merge patch), for
+ * real or as a dry run (?dryRun=All: authorized and admitted, never stored). Returns 0 with
+ * *ret filled, or a negative errno. */
 static int statefulset_request(const char *sa_dir, const char *namespace, const char *name,
-                               const char *patch, const struct deadline *d,
+                               const char *patch, bool dry_run, const struct deadline *d,
                                struct http_response *ret, struct error *err)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
@@ -129,9 +130,9 @@ static int statefulset_request(const char *sa_dir, const char *namespace, const 
 	snprintf(ca, sizeof(ca), "%s/ca.crt", sa_dir);
 	o.cacert = ca;
 	if (!ns || asprintf(&auth, "Bearer %s", token) < 0 ||
-	    asprintf(&url, "https://%s%s%s:%s/apis/apps/v1/namespaces/%s/statefulsets/%s",
+	    asprintf(&url, "https://%s%s%s:%s/apis/apps/v1/namespaces/%s/statefulsets/%s%s",
 	             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-	             port && *port ? port : "443", ns, name) < 0) {
+	             port && *port ? port : "443", ns, name, dry_run ? "?dryRun=All" : "") < 0) {
 		auth = url = NULL;
 		r = error_set(err, -ENOMEM, "out of memory or no namespace");
 		goto out;
@@ -144,10 +145,13 @@ static int statefulset_request(const char *sa_dir, const char *namespace, const 
 		                                         : 0;
 	if (r == 0)
 		r = patch ? http_request_as(http, "PATCH", url, "application/merge-patch+json",
-		                            patch, d, ret, err)
+		                            NULL, patch, d, ret, err)
 		          : http_request(http, "GET", url, NULL, d, ret, err);
 	if (r < 0)
-		error_prefix(err, "cannot %s StatefulSet '%s' in '%s': ", patch ? "patch" : "read",
+		error_prefix(err, "cannot %s StatefulSet '%s' in '%s': ",
+		             dry_run ? "patch (dry run)"
+		             : patch ? "patch"
+		                     : "read",
 		             name, ns);
 out:
 	http_client_free(http);
@@ -166,7 +170,7 @@ int kube_statefulset_read(const char *sa_dir, const char *namespace, const char 
                           const struct deadline *d, struct kube_statefulset *ret, struct error *err)
 {
 	struct http_response resp = {0};
-	int r = statefulset_request(sa_dir, namespace, name, NULL, d, &resp, err);
+	int r = statefulset_request(sa_dir, namespace, name, NULL, false, d, &resp, err);
 
 	if (r == 0) {
 		r = kube_parse_statefulset(resp.status, resp.body, resp.len, ret, err);
@@ -202,7 +206,7 @@ int kube_statefulset_mark_formed(const char *sa_dir, const char *namespace, cons
 	json_decref(patch);
 	if (!body)
 		return error_set(err, -ENOMEM, "out of memory");
-	r = statefulset_request(sa_dir, namespace, name, body, d, &resp, err);
+	r = statefulset_request(sa_dir, namespace, name, body, false, d, &resp, err);
 	free(body);
 	if (r == 0) {
 		r = kube_parse_statefulset(resp.status, resp.body, resp.len, &sts, err);
@@ -211,6 +215,23 @@ int kube_statefulset_mark_formed(const char *sa_dir, const char *namespace, cons
 		else if (strcmp(sts.formed_cluster, cluster_id) != 0)
 			r = error_set(err, -EBADMSG, "the patched StatefulSet '%s' has no mark",
 			              name);
+	}
+	http_response_free(&resp);
+	return r;
+}
+
+int kube_statefulset_may_mark(const char *sa_dir, const char *namespace, const char *name,
+                              const struct deadline *d, struct error *err)
+{
+	struct http_response resp = {0};
+	struct kube_statefulset sts;
+	int r = statefulset_request(sa_dir, namespace, name, "{\"metadata\":{\"annotations\":{}}}",
+	                            true, d, &resp, err);
+
+	if (r == 0) {
+		r = kube_parse_statefulset(resp.status, resp.body, resp.len, &sts, err);
+		if (r < 0)
+			error_prefix(err, "StatefulSet '%s' (dry run): ", name);
 	}
 	http_response_free(&resp);
 	return r;

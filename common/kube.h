@@ -46,3 +46,9 @@ int kube_statefulset_read(const char *sa_dir, const char *namespace, const char 
 int kube_statefulset_mark_formed(const char *sa_dir, const char *namespace, const char *name,
                                  const char *cluster_id, const struct deadline *d,
                                  struct error *err);
+
+/* May the mark be written? A dry-run PATCH (?dryRun=All, which the API server authorizes
+ * and admits but never stores) that changes nothing. Returns 0, -EACCES when RBAC does not
+ * allow 'patch', -ENXIO outside a cluster, or another negative errno. */
+int kube_statefulset_may_mark(const char *sa_dir, const char *namespace, const char *name,
+                              const struct deadline *d, struct error *err);
