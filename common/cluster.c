@@ -349,3 +349,17 @@ int cluster_leader_view(struct http_client *http, const struct etcd_member_list 
 	return error_set(err, -ENOENT, "the leader named by '%s' has no client URL in the list",
 	                 url);
 }
+
+int cluster_leader_says(struct http_client *http, const struct etcd_member_list *list,
+                        uint64_t leader_id, uint64_t cluster_id, uint64_t member_id,
+                        const struct deadline *d, enum etcd_peer_says *ret, struct error *err)
+{
+	for (size_t i = 0; i < list->n_members; i++) {
+		const struct etcd_member *m = &list->members[i];
+
+		if (m->id == leader_id && m->n_peer_urls)
+			return etcd_peer_says(http, m->peer_urls[0], cluster_id, member_id, d, ret,
+			                      err);
+	}
+	return error_set(err, -ENOENT, "the leader has no peer URL in the member list");
+}

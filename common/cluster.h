@@ -98,5 +98,12 @@ int cluster_leader_view(struct http_client *http, const struct etcd_member_list 
                         const char *url, const struct deadline *d, struct etcd_status *ret_status,
                         struct etcd_member_list *ret_list, struct error *err);
 
+/* What the leader (member leader_id of list) says on its peer port about member_id of
+ * cluster_id (etcd_peer_says()): only ETCD_PEER_SAYS_REMOVED is that cluster's own word
+ * that the member was removed. Returns 0 and *ret, or a negative errno. */
+int cluster_leader_says(struct http_client *http, const struct etcd_member_list *list,
+                        uint64_t leader_id, uint64_t cluster_id, uint64_t member_id,
+                        const struct deadline *d, enum etcd_peer_says *ret, struct error *err);
+
 /* "empty", "silent", ...: the word for a peer's answer in the log. */
 const char *cluster_peer_heard_name(enum peer_heard h);

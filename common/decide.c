@@ -21,6 +21,39 @@ static struct join_decision quarantine(const char *tag, const char *reason)
 	return d;
 }
 
+#define BEHIND_REASON                                                                              \
+	"the cluster that answers has the data's cluster ID but a raft log behind the data's: "    \
+	"it was bootstrapped again beside this member, or restored from a snapshot since (split "  \
+	"brain suspected); keeping the data (if the cluster was restored on purpose, move this "   \
+	"data aside by hand: etcd-clean --quarantine)"
+
+/* Valid data whose member ID and cluster ID the cluster lists: restart, unless its leader's
+ * log is behind the data's (a cluster bootstrapped again repeats the initial IDs). */
+static struct join_decision decide_listed(const struct join_input *in)
+{
+	switch (in->vouch) {
+	case JOIN_VOUCH_UNKNOWN:
+		return act(JOIN_CONFIRM, "the cluster lists this member: asking its leader how far "
+		                         "its log went before this data restarts in it");
+	case JOIN_VOUCH_BEHIND:
+		return refuse(EXIT_REFUSED, BEHIND_REASON);
+	case JOIN_VOUCH_OTHER_CLUSTER:
+	case JOIN_VOUCH_NEVER_HAD:
+		return refuse(EXIT_REFUSED, "the leader of the cluster that answers is not of this "
+		                            "data's cluster (split brain suspected); keeping the "
+		                            "data");
+	case JOIN_VOUCH_NO_LEADER:
+		return act(JOIN_RESTART, "the data dir holds this member's data and the cluster "
+		                         "lists it (no leader now): restart, which moves nothing");
+	case JOIN_VOUCH_YES:
+	case JOIN_VOUCH_LISTED:
+	case JOIN_VOUCH_CANNOT_TELL:
+		break;
+	}
+	return act(JOIN_RESTART, "the data dir holds this member's data and the cluster lists it: "
+	                         "restart");
+}
+
 static struct join_decision decide_valid(const struct join_input *in)
 {
 	if (in->tombstoned)
@@ -45,8 +78,7 @@ static struct join_decision decide_valid(const struct join_input *in)
 		break;
 	}
 	if (in->me == JOIN_ME_SAME)
-		return act(JOIN_RESTART, "the data dir holds this member's data and the cluster "
-		                         "lists it: restart");
+		return decide_listed(in);
 	switch (in->vouch) {
 	case JOIN_VOUCH_UNKNOWN:
 		break;
@@ -65,10 +97,17 @@ static struct join_decision decide_valid(const struct join_input *in)
 		              "the cluster that answers is not the one this data belongs to (split "
 		              "brain suspected): keeping the data; see the cluster IDs above");
 	case JOIN_VOUCH_BEHIND:
+		return refuse(EXIT_REFUSED, BEHIND_REASON);
+	case JOIN_VOUCH_NEVER_HAD:
 		return refuse(EXIT_REFUSED,
-		              "the cluster that answers has the data's cluster ID but a raft log "
-		              "behind the data's: it was bootstrapped again beside this member "
-		              "(split brain suspected); keeping the data");
+		              "the cluster that answers has the data's cluster ID but never had "
+		              "this member: it was bootstrapped again beside it (split brain "
+		              "suspected); keeping the data");
+	case JOIN_VOUCH_CANNOT_TELL:
+		return act(JOIN_WAIT,
+		           "the cluster that answers does not list this member and its "
+		           "leader's peer port does not say it was removed: waiting, the "
+		           "data stays");
 	}
 	return act(JOIN_CONFIRM, "the cluster does not list this member's data (member ID and "
 	                         "cluster ID): asking its leader before anything is moved");
@@ -182,15 +221,24 @@ bool join_remove_keeps_quorum(unsigned voters, unsigned healthy_others, bool tar
 
 enum join_vouch join_vouch_of(bool has_leader, uint64_t leader_cluster_id,
                               uint64_t leader_raft_index, bool leader_lists_me,
-                              uint64_t data_cluster_id, uint64_t data_commit)
+                              enum join_peer_word peer, uint64_t data_cluster_id,
+                              uint64_t data_commit)
 {
+	static const enum join_vouch words[] = {
+	        [JOIN_PEER_NO_ANSWER] = JOIN_VOUCH_CANNOT_TELL,
+	        [JOIN_PEER_REMOVED] = JOIN_VOUCH_YES,
+	        [JOIN_PEER_MEMBER] = JOIN_VOUCH_LISTED,
+	        [JOIN_PEER_UNKNOWN] = JOIN_VOUCH_NEVER_HAD,
+	        [JOIN_PEER_OTHER_CLUSTER] = JOIN_VOUCH_OTHER_CLUSTER,
+	};
+
 	if (!has_leader)
 		return JOIN_VOUCH_NO_LEADER;
 	if (leader_cluster_id != data_cluster_id)
 		return JOIN_VOUCH_OTHER_CLUSTER;
-	if (leader_lists_me)
-		return JOIN_VOUCH_LISTED;
 	if (leader_raft_index < data_commit)
 		return JOIN_VOUCH_BEHIND;
-	return JOIN_VOUCH_YES;
+	if (leader_lists_me)
+		return JOIN_VOUCH_LISTED;
+	return words[peer];
 }

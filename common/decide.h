@@ -5,6 +5,7 @@
 #pragma once
 
 #include "datadir.h"
+#include "etcd.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +30,19 @@ enum join_vouch {
 	JOIN_VOUCH_NO_LEADER,     /* no leader answers */
 	JOIN_VOUCH_OTHER_CLUSTER, /* the leader's cluster ID is not the data's */
 	JOIN_VOUCH_BEHIND,        /* the leader's raft index is below the data's commit index */
+	JOIN_VOUCH_NEVER_HAD,     /* the leader's peer port never had this member ID: a cluster
+	                           * bootstrapped again with the same IDs, not the data's own */
+	JOIN_VOUCH_CANNOT_TELL,   /* the leader's peer port gave no readable answer */
+};
+
+/* What the leader's peer port says about the data's member ID (etcd.h etcd_peer_says), or
+ * that it gave no readable answer. */
+enum join_peer_word {
+	JOIN_PEER_REMOVED = ETCD_PEER_SAYS_REMOVED,
+	JOIN_PEER_MEMBER = ETCD_PEER_SAYS_MEMBER,
+	JOIN_PEER_UNKNOWN = ETCD_PEER_SAYS_UNKNOWN,
+	JOIN_PEER_OTHER_CLUSTER = ETCD_PEER_SAYS_OTHER_CLUSTER,
+	JOIN_PEER_NO_ANSWER,
 };
 
 enum join_me {
@@ -96,10 +110,14 @@ struct join_decision join_decide(const struct join_input *in);
 const char *join_action_name(enum join_action a);
 
 /* The verdict on the leader's answer (JOIN_VOUCH_*) for data of data_cluster_id whose WAL
- * committed up to data_commit. has_leader false: JOIN_VOUCH_NO_LEADER. Pure. */
+ * committed up to data_commit: no leader; another cluster ID; a raft log behind the data's
+ * (whether or not it lists the member: a cluster bootstrapped again repeats the initial
+ * IDs); listed; and else the word of its peer port, where only "removed" (an ID this
+ * very cluster removed) says yes. Pure. */
 enum join_vouch join_vouch_of(bool has_leader, uint64_t leader_cluster_id,
                               uint64_t leader_raft_index, bool leader_lists_me,
-                              uint64_t data_cluster_id, uint64_t data_commit);
+                              enum join_peer_word peer, uint64_t data_cluster_id,
+                              uint64_t data_commit);
 
 /* True when removing one member keeps quorum: `voters` voting members now, `healthy_others`
  * of them healthy other than the target, `target_is_voter` whether the target votes. The

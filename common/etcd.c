@@ -797,6 +797,71 @@ int etcd_peer_members(struct http_client *http, const char *peer_url, const stru
 	return r;
 }
 
+int etcd_parse_peer_says(long http_status, const char *body, size_t len, enum etcd_peer_says *ret,
+                         struct error *err)
+{
+	static const struct {
+		long status;
+		const char *text;
+		enum etcd_peer_says says;
+	} answers[] = {
+	        {410, "removed member", ETCD_PEER_SAYS_REMOVED},
+	        {404, "error sender not found", ETCD_PEER_SAYS_UNKNOWN},
+	        {412, "to field mismatch", ETCD_PEER_SAYS_MEMBER},
+	        {412, "cluster ID mismatch", ETCD_PEER_SAYS_OTHER_CLUSTER},
+	};
+	size_t n = body ? len : 0;
+	char text[64];
+
+	/* http.Error() writes the text and a newline; nothing else may come with it */
+	if (n && body[n - 1] == '\n')
+		n--;
+	if (n && body[n - 1] == '\r')
+		n--;
+	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		if (answers[i].status == http_status && strlen(answers[i].text) == n &&
+		    memcmp(answers[i].text, body, n) == 0) {
+			*ret = answers[i].says;
+			return 0;
+		}
+	}
+	excerpt(body ? body : "", body ? len : 0, text, sizeof(text));
+	return error_set(err, -EBADMSG, "the peer's raft stream handler answered HTTP %ld '%s'",
+	                 http_status, text);
+}
+
+int etcd_peer_says(struct http_client *http, const char *peer_url, uint64_t cluster_id,
+                   uint64_t member_id, const struct deadline *d, enum etcd_peer_says *ret,
+                   struct error *err)
+{
+	char *url = NULL, version[64], cid[64], *headers[5] = {NULL};
+	struct http_response resp = {0};
+	struct etcd_version v;
+	int r;
+
+	/* The peer port serves /version too; its own version satisfies its version check. */
+	r = etcd_version_get(http, peer_url, d, &v, err);
+	if (r < 0)
+		return r;
+	snprintf(version, sizeof(version), "X-Server-Version: %s", v.server);
+	snprintf(cid, sizeof(cid), "X-Etcd-Cluster-ID: %" PRIx64, cluster_id);
+	headers[0] = version;
+	headers[1] = "X-Min-Cluster-Version: 3.0.0";
+	headers[2] = cid;
+	headers[3] = "X-Raft-To: 0";
+	if (asprintf(&url, "%s/raft/stream/message/%" PRIx64, peer_url, member_id) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = http_request_as(http, "GET", url, "application/json", (const char *const *)headers,
+	                    NULL, d, &resp, err);
+	free(url);
+	if (r == 0)
+		r = etcd_parse_peer_says(resp.status, resp.body, resp.len, ret, err);
+	if (r < 0)
+		error_prefix(err, "'%s': ", peer_url);
+	http_response_free(&resp);
+	return r;
+}
+
 int etcd_health(struct http_client *http, const char *url, const struct deadline *d,
                 struct error *err)
 {

@@ -165,6 +165,31 @@ int etcd_status_get(struct http_client *http, const char *url, const struct dead
 int etcd_peer_members(struct http_client *http, const char *peer_url, const struct deadline *d,
                       struct etcd_member_list *ret, struct error *err);
 
+/* What a member's peer port says about another member ID, from its raft stream handler
+ * (GET <peer URL>/raft/stream/message/<ID in hex>, with the cluster ID and version headers
+ * a peer sends, and an X-Raft-To that never matches, so that no stream is ever attached).
+ * Verified on etcd 3.3 to 3.7: 410 "removed member" only for an ID this very cluster
+ * removed (it keeps the removed IDs for good), 404 "error sender not found" for an ID it
+ * never had, 412 "to field mismatch" for a current member, 412 "cluster ID mismatch" for
+ * another cluster. Only the first is a cluster's own word that a member was removed. */
+enum etcd_peer_says {
+	ETCD_PEER_SAYS_REMOVED,
+	ETCD_PEER_SAYS_MEMBER,
+	ETCD_PEER_SAYS_UNKNOWN,
+	ETCD_PEER_SAYS_OTHER_CLUSTER,
+};
+
+/* Decode that answer. Returns 0 and *ret, or -EBADMSG for anything else. Pure. */
+int etcd_parse_peer_says(long http_status, const char *body, size_t len, enum etcd_peer_says *ret,
+                         struct error *err);
+
+/* Ask the member at peer_url (its /version first, for the version headers) about member_id
+ * of cluster_id. Returns 0 and *ret, or a negative errno (no answer, or one that cannot be
+ * read). */
+int etcd_peer_says(struct http_client *http, const char *peer_url, uint64_t cluster_id,
+                   uint64_t member_id, const struct deadline *d, enum etcd_peer_says *ret,
+                   struct error *err);
+
 /* GET /health at one client URL: 1 when it says {"health":"true"}, 0 when it answers
  * anything else, or a negative errno when it does not answer. */
 int etcd_health(struct http_client *http, const char *url, const struct deadline *d,

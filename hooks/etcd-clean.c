@@ -734,6 +734,8 @@ static int wipe_evidence(struct clean *c)
 	struct identity id;
 	struct deadline d;
 	struct error err;
+	enum join_peer_word peer = JOIN_PEER_NO_ANSWER;
+	enum etcd_peer_says says;
 	enum join_vouch v;
 	bool listed = false;
 	int r = EXIT_REFUSED;
@@ -829,13 +831,34 @@ static int wipe_evidence(struct clean *c)
 		log_msg(LOG_WARNING, "cannot read how far the data's raft log went: %s", err.msg);
 		ws.commit = UINT64_MAX;
 	}
-	v = join_vouch_of(true, st.cluster_id, st.raft_index, false, c->wal.cluster_id, ws.commit);
+	error_clear(&err);
+	if (cluster_leader_says(http, &l, st.member_id, c->wal.cluster_id, c->wal.member_id, &d,
+	                        &says, &err) == 0)
+		peer = (enum join_peer_word)says;
+	else
+		log_msg(LOG_WARNING, "the leader's peer port gives no answer about member %s: %s",
+		        id_both(c->wal.member_id, m, sizeof(m)), err.msg);
+	v = join_vouch_of(true, st.cluster_id, st.raft_index, false, peer, c->wal.cluster_id,
+	                  ws.commit);
 	if (v == JOIN_VOUCH_OTHER_CLUSTER) {
 		log_msg(LOG_FATAL,
 		        "refusing to wipe '%s': the cluster that answers is %s, the data belongs "
 		        "to cluster %s: only its own cluster can say the member was removed%s",
 		        c->data_dir, id_both(st.cluster_id, k, sizeof(k)),
 		        id_both(c->wal.cluster_id, m, sizeof(m)), force);
+		goto out;
+	}
+	if (v == JOIN_VOUCH_NEVER_HAD || v == JOIN_VOUCH_CANNOT_TELL) {
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': the leader of cluster %s does not list member %s, "
+		        "but its peer port %s: only a cluster that removed this very member ID "
+		        "can say its data is not needed%s",
+		        c->data_dir, id_both(st.cluster_id, k, sizeof(k)),
+		        id_both(c->wal.member_id, m, sizeof(m)),
+		        v == JOIN_VOUCH_NEVER_HAD ? "says it never had it (a cluster bootstrapped "
+		                                    "again with the same IDs?)"
+		                                  : "gives no readable answer",
+		        force);
 		goto out;
 	}
 	if (v == JOIN_VOUCH_BEHIND) {
@@ -846,10 +869,18 @@ static int wipe_evidence(struct clean *c)
 		        c->data_dir, st.raft_index, ws.commit, force);
 		goto out;
 	}
+	if (v == JOIN_VOUCH_LISTED) {
+		log_msg(LOG_FATAL,
+		        "the leader of cluster %s says member %s is a member: refusing to wipe "
+		        "its data%s",
+		        id_both(st.cluster_id, k, sizeof(k)),
+		        id_both(c->wal.member_id, m, sizeof(m)), force);
+		goto out;
+	}
 	log_msg(LOG_INFO,
 	        "the leader of cluster %s (at '%s', raft index %" PRIu64
-	        ") does not list member %s, nor a started member with peer URL '%s': it was "
-	        "removed",
+	        ") does not list member %s, nor a started member with peer URL '%s', and its "
+	        "peer port says it removed that member: it was removed",
 	        id_both(st.cluster_id, k, sizeof(k)), p.answered_at, st.raft_index,
 	        id_both(c->wal.member_id, m, sizeof(m)), my_peer_url);
 	r = 0;

@@ -1101,14 +1101,24 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 	return 0;
 }
 
-/* Valid data that the answering cluster does not list: may that cluster say the member was
- * removed? Its leader's own view decides (join_vouch_of()). */
+/* Valid data: may the answering cluster have it? Its leader's own view decides
+ * (join_vouch_of()): the same cluster ID, a raft log not behind the data's, and, for a
+ * member it does not list, its peer port's word that it removed this very member ID. */
 static void confirm(struct join *j, struct join_input *in)
 {
+	static const char *const said[] = {
+	        [JOIN_PEER_NO_ANSWER] = "gives no answer about it",
+	        [JOIN_PEER_REMOVED] = "says it removed it",
+	        [JOIN_PEER_MEMBER] = "says it is a member",
+	        [JOIN_PEER_UNKNOWN] = "says it never had it",
+	        [JOIN_PEER_OTHER_CLUSTER] = "says it is of another cluster",
+	};
+	enum join_peer_word peer = JOIN_PEER_NO_ANSWER;
 	struct etcd_member_list l = {0};
 	struct etcd_status st = {0};
 	struct wal_state ws = {0};
-	char a[ETCD_ID_STR_MAX], b[ETCD_ID_STR_MAX], c[ETCD_ID_STR_MAX];
+	char a[ETCD_ID_STR_MAX], b[ETCD_ID_STR_MAX], c[ETCD_ID_STR_MAX], m[ETCD_ID_STR_MAX];
+	enum etcd_peer_says says;
 	struct deadline d;
 	struct error err;
 	bool has_leader, lists_me = false;
@@ -1124,6 +1134,15 @@ static void confirm(struct join *j, struct join_input *in)
 		take_members(j, &l);
 		refresh_cluster_client(j);
 		lists_me = find_me(j) == JOIN_ME_SAME;
+		error_clear(&err);
+		if (!lists_me) {
+			if (cluster_leader_says(j->http, &j->members, st.member_id,
+			                        j->wal.cluster_id, j->wal.member_id, &d, &says,
+			                        &err) == 0)
+				peer = (enum join_peer_word)says;
+			else
+				log_msg(LOG_WARNING, "the leader's peer port: %s", err.msg);
+		}
 	}
 	error_clear(&err);
 	if (wal_read_state(j->s.data_dir, &ws, &err) < 0) {
@@ -1131,16 +1150,17 @@ static void confirm(struct join *j, struct join_input *in)
 		log_msg(LOG_WARNING, "cannot read how far the data's raft log went: %s", err.msg);
 		ws.commit = UINT64_MAX;
 	}
-	in->vouch = join_vouch_of(has_leader, st.cluster_id, st.raft_index, lists_me,
+	in->vouch = join_vouch_of(has_leader, st.cluster_id, st.raft_index, lists_me, peer,
 	                          j->wal.cluster_id, ws.commit);
 	if (has_leader)
 		log_msg(in->vouch == JOIN_VOUCH_YES || in->vouch == JOIN_VOUCH_LISTED ? LOG_INFO
 		                                                                      : LOG_ERROR,
 		        "the leader id=%s of cluster_id=%s is at raft index %" PRIu64
-		        "; this data belongs to cluster_id=%s and committed index %" PRIu64 "%s",
+		        "; this data belongs to cluster_id=%s and committed index %" PRIu64
+		        "; the leader %s member id=%s",
 		        etcd_id_format(st.member_id, a), etcd_id_format(st.cluster_id, b),
 		        st.raft_index, etcd_id_format(j->wal.cluster_id, c), ws.commit,
-		        lists_me ? "; the leader lists this member" : "");
+		        lists_me ? "lists" : said[peer], etcd_id_format(j->wal.member_id, m));
 }
 
 /* What a wait waits for, for the join state (etcd-promote hands over on "waiting...") and

@@ -330,9 +330,24 @@ static bool leader_confirms_gone(struct leave *l)
 			break;
 	}
 	if (list.n_members && st.cluster_id == l->cluster_id) {
+		enum etcd_peer_says says = ETCD_PEER_SAYS_MEMBER;
+
 		gone = true;
 		for (size_t i = 0; i < list.n_members; i++)
 			gone = gone && list.members[i].id != l->my_id;
+		/* Not listed is not enough: only its peer port's "removed member" is this very
+		 * cluster's word that it removed this member ID. */
+		error_clear(&err);
+		if (gone && (cluster_leader_says(l->http, &list, st.member_id, l->cluster_id,
+		                                 l->my_id, &d, &says, &err) < 0 ||
+		             says != ETCD_PEER_SAYS_REMOVED)) {
+			gone = false;
+			if (!err.msg[0])
+				snprintf(err.msg, sizeof(err.msg),
+				         "its leader does not list it, but its peer port does not "
+				         "say "
+				         "it removed it");
+		}
 	}
 	if (!gone)
 		log_msg(LOG_WARNING,

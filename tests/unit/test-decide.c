@@ -43,6 +43,19 @@ static const struct row {
          JOIN_RESTART, 0, NULL},
         {R(DATADIR_VALID, JOIN_CLUSTER_CONFLICT, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY),
          JOIN_REFUSE, EXIT_REFUSED, NULL},
+        /* listed: its leader's log must not be behind the data's (bootstrapped again) */
+        {R(DATADIR_VALID, JOIN_CLUSTER_ANSWERS, JOIN_ME_SAME, ANY, ANY, ANY, ANY, ANY, ANY,
+           JOIN_VOUCH_UNKNOWN, ANY),
+         JOIN_CONFIRM, 0, NULL},
+        {R(DATADIR_VALID, JOIN_CLUSTER_ANSWERS, JOIN_ME_SAME, ANY, ANY, ANY, ANY, ANY, ANY,
+           JOIN_VOUCH_BEHIND, ANY),
+         JOIN_REFUSE, EXIT_REFUSED, NULL},
+        {R(DATADIR_VALID, JOIN_CLUSTER_ANSWERS, JOIN_ME_SAME, ANY, ANY, ANY, ANY, ANY, ANY,
+           JOIN_VOUCH_OTHER_CLUSTER, ANY),
+         JOIN_REFUSE, EXIT_REFUSED, NULL},
+        {R(DATADIR_VALID, JOIN_CLUSTER_ANSWERS, JOIN_ME_SAME, ANY, ANY, ANY, ANY, ANY, ANY,
+           JOIN_VOUCH_NEVER_HAD, ANY),
+         JOIN_REFUSE, EXIT_REFUSED, NULL},
         {R(DATADIR_VALID, JOIN_CLUSTER_ANSWERS, JOIN_ME_SAME, ANY, ANY, ANY, ANY, ANY, ANY, ANY,
            ANY),
          JOIN_RESTART, 0, NULL},
@@ -58,8 +71,12 @@ static const struct row {
         {R(DATADIR_VALID, JOIN_CLUSTER_ANSWERS, ANY, ANY, ANY, ANY, ANY, ANY, ANY,
            JOIN_VOUCH_NO_LEADER, ANY),
          JOIN_WAIT, 0, NULL},
+        {R(DATADIR_VALID, JOIN_CLUSTER_ANSWERS, ANY, ANY, ANY, ANY, ANY, ANY, ANY,
+           JOIN_VOUCH_CANNOT_TELL, ANY),
+         JOIN_WAIT, 0, NULL},
+        /* another cluster, one behind the data, or one that never had this member */
         {R(DATADIR_VALID, JOIN_CLUSTER_ANSWERS, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY),
-         JOIN_REFUSE, EXIT_REFUSED, NULL}, /* another cluster, or one behind the data */
+         JOIN_REFUSE, EXIT_REFUSED, NULL},
 
         {R(DATADIR_EMPTY, JOIN_CLUSTER_UNKNOWN, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY),
          JOIN_PROBE, 0, NULL},
@@ -109,7 +126,7 @@ static const struct {
 #define N_CLUSTER 5
 #define N_ME      4
 #define N_SIZES   (sizeof(sizes) / sizeof(sizes[0]))
-#define N_VOUCH   6
+#define N_VOUCH   8
 
 static bool matches(int want, int got)
 {
@@ -170,6 +187,11 @@ static void check_one(const struct join_input *in, int size_case)
 		                      (in->cluster == JOIN_CLUSTER_ANSWERS &&
 		                       in->vouch == JOIN_VOUCH_YES && in->me != JOIN_ME_SAME),
 		              "valid data moved aside for " WHAT, WHAT_ARGS(in));
+	if (d.action == JOIN_RESTART && in->cluster == JOIN_CLUSTER_ANSWERS)
+		ck_assert_msg(in->vouch != JOIN_VOUCH_BEHIND && in->vouch != JOIN_VOUCH_NEVER_HAD &&
+		                      in->vouch != JOIN_VOUCH_OTHER_CLUSTER,
+		              "restart beside a cluster that is not the data's for " WHAT,
+		              WHAT_ARGS(in));
 	if (d.action == JOIN_REFUSE)
 		ck_assert_msg(d.exit_code == EXIT_REFUSED ||
 		                      (d.exit_code == EXIT_USAGE && in->initial_size == 0),
@@ -180,7 +202,7 @@ static void check_one(const struct join_input *in, int size_case)
 }
 
 /* Every combination of the inputs: 4 data states, 5 cluster answers, 4 places of this member,
- * 8 ordinal/size pairs, 6 vouch verdicts and 6 flags. */
+ * 8 ordinal/size pairs, 8 vouch verdicts and 6 flags. */
 START_TEST(test_decide_table)
 {
 	unsigned long n = 0;
@@ -210,33 +232,43 @@ START_TEST(test_decide_table)
 }
 END_TEST
 
-/* The leader's verdict on valid data that it does not list. */
+/* The leader's verdict on valid data: its cluster ID, its log against the data's, whether it
+ * lists the member, and else what its peer port says about the data's member ID. */
 START_TEST(test_vouch)
 {
 	static const struct {
 		bool leader;
 		uint64_t leader_cluster, leader_index;
 		bool lists_me;
+		enum join_peer_word peer;
 		uint64_t data_cluster, data_commit;
 		enum join_vouch want;
 	} t[] = {
-	        {false, 7, 100, false, 7, 50, JOIN_VOUCH_NO_LEADER},
-	        {false, 7, 100, true, 7, 50, JOIN_VOUCH_NO_LEADER},
-	        {true, 8, 100, false, 7, 50, JOIN_VOUCH_OTHER_CLUSTER},
-	        {true, 8, 100, true, 7, 50, JOIN_VOUCH_OTHER_CLUSTER},
-	        {true, 7, 100, true, 7, 500, JOIN_VOUCH_LISTED},
-	        /* bootstrapped again beside the survivor: same cluster ID, a short log */
-	        {true, 7, 12, false, 7, 5000, JOIN_VOUCH_BEHIND},
-	        {true, 7, 99, false, 7, 100, JOIN_VOUCH_BEHIND},
-	        {true, 7, 100, false, 7, 100, JOIN_VOUCH_YES},
-	        {true, 7, 5000, false, 7, 12, JOIN_VOUCH_YES},
+	        {false, 7, 100, false, JOIN_PEER_REMOVED, 7, 50, JOIN_VOUCH_NO_LEADER},
+	        {false, 7, 100, true, JOIN_PEER_MEMBER, 7, 50, JOIN_VOUCH_NO_LEADER},
+	        {true, 8, 100, false, JOIN_PEER_REMOVED, 7, 50, JOIN_VOUCH_OTHER_CLUSTER},
+	        {true, 8, 100, true, JOIN_PEER_MEMBER, 7, 50, JOIN_VOUCH_OTHER_CLUSTER},
+	        {true, 7, 100, true, JOIN_PEER_NO_ANSWER, 7, 50, JOIN_VOUCH_LISTED},
+	        /* bootstrapped again beside the survivor: same cluster ID, a short log, whether
+	         * or not it lists the member (the initial member IDs repeat) */
+	        {true, 7, 12, false, JOIN_PEER_REMOVED, 7, 5000, JOIN_VOUCH_BEHIND},
+	        {true, 7, 99, false, JOIN_PEER_REMOVED, 7, 100, JOIN_VOUCH_BEHIND},
+	        {true, 7, 12, true, JOIN_PEER_MEMBER, 7, 5000, JOIN_VOUCH_BEHIND},
+	        {true, 7, 100, false, JOIN_PEER_REMOVED, 7, 100, JOIN_VOUCH_YES},
+	        {true, 7, 5000, false, JOIN_PEER_REMOVED, 7, 12, JOIN_VOUCH_YES},
+	        /* not listed, and the peer port does not say "removed": never moved aside */
+	        {true, 7, 5000, false, JOIN_PEER_UNKNOWN, 7, 12, JOIN_VOUCH_NEVER_HAD},
+	        {true, 7, 5000, false, JOIN_PEER_NO_ANSWER, 7, 12, JOIN_VOUCH_CANNOT_TELL},
+	        {true, 7, 5000, false, JOIN_PEER_MEMBER, 7, 12, JOIN_VOUCH_LISTED},
+	        {true, 7, 5000, false, JOIN_PEER_OTHER_CLUSTER, 7, 12, JOIN_VOUCH_OTHER_CLUSTER},
 	        /* the data's log position unknown (UINT64_MAX): never removed on a guess */
-	        {true, 7, UINT64_MAX - 1, false, 7, UINT64_MAX, JOIN_VOUCH_BEHIND},
+	        {true, 7, UINT64_MAX - 1, false, JOIN_PEER_REMOVED, 7, UINT64_MAX,
+	         JOIN_VOUCH_BEHIND},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		ck_assert_msg(join_vouch_of(t[i].leader, t[i].leader_cluster, t[i].leader_index,
-		                            t[i].lists_me, t[i].data_cluster,
+		                            t[i].lists_me, t[i].peer, t[i].data_cluster,
 		                            t[i].data_commit) == t[i].want,
 		              "row %zu", i);
 }

@@ -999,6 +999,73 @@ START_TEST(test_error_kinds)
 }
 END_TEST
 
+/* The raft stream handler's answers, as etcd 3.3 to 3.7 write them (http.Error: the text
+ * and a newline), and what must never be read as one of them. */
+static const struct {
+	long status;
+	const char *body;
+	int want; /* an ETCD_PEER_SAYS_*, or -1 for -EBADMSG */
+} peer_says[] = {
+        {410, "removed member\n", ETCD_PEER_SAYS_REMOVED},
+        {404, "error sender not found\n", ETCD_PEER_SAYS_UNKNOWN},
+        {412, "to field mismatch\n", ETCD_PEER_SAYS_MEMBER},
+        {412, "cluster ID mismatch\n", ETCD_PEER_SAYS_OTHER_CLUSTER},
+        {410, "removed member", ETCD_PEER_SAYS_REMOVED},
+        {410, "removed member\r\n", ETCD_PEER_SAYS_REMOVED},
+        /* the right text with the wrong status, or the reverse */
+        {200, "removed member\n", -1},
+        {404, "removed member\n", -1},
+        {410, "", -1},
+        {410, "removed\n", -1},
+        {410, "removed members\n", -1},
+        {410, "removed member\nand more", -1},
+        {410, "removed member\n\n", -1},
+        {410, "<html><body>410 Gone</body></html>", -1},
+        {412, "incompatible version\n", -1},
+        {404, "404 page not found\n", -1},
+        {502, "<html><head><title>502 Bad Gateway</title></head></html>", -1},
+        {405, "Method Not Allowed\n", -1},
+};
+
+START_TEST(test_peer_says)
+{
+	enum etcd_peer_says says = ETCD_PEER_SAYS_MEMBER;
+	struct error err;
+	int r;
+
+	error_clear(&err);
+	r = etcd_parse_peer_says(peer_says[_i].status, peer_says[_i].body,
+	                         strlen(peer_says[_i].body), &says, &err);
+	if (peer_says[_i].want < 0) {
+		ck_assert_int_eq(r, -EBADMSG);
+		ck_assert_int_eq(err.code, -EBADMSG);
+		ck_assert_msg(strstr(err.msg, "HTTP") != NULL, "%s", err.msg);
+	} else {
+		ck_assert_int_eq(r, 0);
+		ck_assert_int_eq((int)says, peer_says[_i].want);
+	}
+}
+END_TEST
+
+/* A NULL or long body is never read past its length. */
+START_TEST(test_peer_says_edges)
+{
+	static const char removed[] = "removed memberXXXX";
+	enum etcd_peer_says says;
+	char big[4096];
+	struct error err;
+
+	error_clear(&err);
+	ck_assert_int_eq(etcd_parse_peer_says(410, NULL, 0, &says, &err), -EBADMSG);
+	ck_assert_int_eq(etcd_parse_peer_says(410, removed, 14, &says, &err), 0);
+	ck_assert_int_eq((int)says, ETCD_PEER_SAYS_REMOVED);
+	ck_assert_int_eq(etcd_parse_peer_says(410, removed, 13, &says, &err), -EBADMSG);
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "removed member", 14);
+	ck_assert_int_eq(etcd_parse_peer_says(410, big, sizeof(big), &says, &err), -EBADMSG);
+}
+END_TEST
+
 static Suite *etcd_suite(void)
 {
 	Suite *s = suite_create("etcd");
@@ -1034,6 +1101,8 @@ static Suite *etcd_suite(void)
 	tcase_add_loop_test(tc, test_peer_members_bad, 0,
 	                    sizeof(bad_peer_lists) / sizeof(bad_peer_lists[0]));
 	tcase_add_test(tc, test_peer_members_bad_late);
+	tcase_add_loop_test(tc, test_peer_says, 0, sizeof(peer_says) / sizeof(peer_says[0]));
+	tcase_add_test(tc, test_peer_says_edges);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("status");
