@@ -568,7 +568,8 @@ static int entry_holds_member_data(int qfd, const char *qdir, const char *name, 
 	return 0;
 }
 
-/* The retention of datadir_quarantine(), after the new entry `newest` is in place. */
+/* The retention of datadir_quarantine(), after the new entry `newest` is in place (NULL:
+ * the newest entry there is). */
 static void prune_quarantine(const char *data_dir, const char *qdir, const char *newest,
                              const char *base, unsigned keep, datadir_prune_fn *on_prune, void *ctx)
 {
@@ -581,6 +582,10 @@ static void prune_quarantine(const char *data_dir, const char *qdir, const char 
 		return;
 	while (list[total])
 		total++;
+	if (!newest && total)
+		newest = list[total - 1];
+	if (!newest)
+		goto out;
 	qfd = open(qdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	valid = calloc(total + 1, sizeof(*valid));
 	held = calloc(total + 1, sizeof(*held));
@@ -683,8 +688,9 @@ int datadir_quarantine(const char *data_dir, const char *tag, const char *reason
 		free(parent);
 	}
 	sync_dir(qdir);
-	prune_quarantine(data_dir, qdir, entry + strlen(qdir) + 1, base + 1, keep > 0 ? keep : 1,
-	                 on_prune, ctx);
+	if (keep > 0)
+		prune_quarantine(data_dir, qdir, entry + strlen(qdir) + 1, base + 1, keep, on_prune,
+		                 ctx);
 	if (ret_path) {
 		*ret_path = target;
 		target = NULL;
@@ -1293,4 +1299,25 @@ out:
 	free(qdir);
 	free(path);
 	return r;
+}
+
+void datadir_quarantine_prune(const char *data_dir, unsigned keep, datadir_prune_fn *on_prune,
+                              void *ctx)
+{
+	char *path = strdup(data_dir), *qdir = quarantine_dir(data_dir);
+	const char *base;
+	size_t len;
+	struct stat st;
+
+	if (!path || !qdir || keep == 0)
+		goto out;
+	len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	base = strrchr(path, '/');
+	if (base && base[1] && lstat(qdir, &st) == 0 && S_ISDIR(st.st_mode))
+		prune_quarantine(data_dir, qdir, NULL, base + 1, keep, on_prune, ctx);
+out:
+	free(path);
+	free(qdir);
 }

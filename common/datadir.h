@@ -69,11 +69,18 @@ typedef void datadir_prune_fn(const char *entry, const char *held, void *ctx);
  * never the newest), and never to make room for partial data; other entries (partial data,
  * skeletons of failed starts) go first, the oldest first, while more than `keep` entries
  * remain; the new entry always stays. No symlink is ever followed. on_prune (may be NULL)
- * hears of every deletion. On success *ret_path (may be NULL) is the new path (malloc'd).
- * Returns 0 or a negative errno; on failure the data dir is untouched and nothing was
- * deleted. */
+ * hears of every deletion. keep 0: no retention now (the caller applies it later, with
+ * datadir_quarantine_prune()). On success *ret_path (may be NULL) is the new path
+ * (malloc'd). Returns 0 or a negative errno; on failure the data dir is untouched and
+ * nothing was deleted. */
 int datadir_quarantine(const char *data_dir, const char *tag, const char *reason, unsigned keep,
                        datadir_prune_fn *on_prune, void *ctx, char **ret_path, struct error *err);
+
+/* The same retention on the quarantine as it is, the newest entry taking the place of the
+ * new one: for a retention that a program killed half-way left undone. keep 0 does
+ * nothing. Best effort, silent but for on_prune. */
+void datadir_quarantine_prune(const char *data_dir, unsigned keep, datadir_prune_fn *on_prune,
+                              void *ctx);
 
 /* The quarantined entries, oldest first (names under <helper>/quarantine), NULL-terminated
  * and malloc'd (free each and the array). Returns 0 (an empty list when there are none). */

@@ -1237,6 +1237,11 @@ static int run(struct join *j)
 			        "%s: the peers will not hear from this member until etcd runs",
 			        err.msg);
 		set_state(j, "deciding", -1);
+		/* The retention a program killed half-way left undone (etcd-leave dies with
+		 * the container, which exits once its member is removed). */
+		if (!j->s.dry_run)
+			datadir_quarantine_prune(j->s.data_dir, j->s.quarantine_keep,
+			                         cli_log_pruned, &j->s.quarantine_keep);
 	}
 
 	for (;;) {

@@ -532,14 +532,17 @@ static void move_data_aside(struct leave *l)
 		return;
 	}
 	if (datadir_quarantine(l->s.data_dir, "left", "this member left the cluster (etcd-leave)",
-	                       l->s.quarantine_keep, cli_log_pruned, &l->s.quarantine_keep, &moved,
-	                       &err) < 0) {
+	                       0, NULL, NULL, &moved, &err) < 0) {
 		log_msg(LOG_WARNING, "cannot move the data dir aside: %s", err.msg);
 		return;
 	}
 	datadir_tombstone_clear(l->s.data_dir, NULL);
 	log_msg(LOG_INFO, "moved the data dir aside to '%s'", moved);
 	free(moved);
+	/* Once the move is said: the container may end any moment now that etcd stopped, and
+	 * the next etcd-join applies a retention left undone. */
+	datadir_quarantine_prune(l->s.data_dir, l->s.quarantine_keep, cli_log_pruned,
+	                         &l->s.quarantine_keep);
 }
 
 static int run(struct leave *l)

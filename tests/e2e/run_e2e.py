@@ -664,14 +664,20 @@ def scale_cycles(sim, times, ctx):
         for i in (3, 4):
             expect(pod(sim, i)["restartCount"] == 0, "cycle %d: etcd-%d restarted: %s"
                    % (cycle + 1, i, pod(sim, i)))
+            # the retention (3) holds once etcd-join ran, whatever a killed preStop left
+            q = quarantined(sim, i)
+            expect(len(q) <= 3, "cycle %d: etcd-%d started with %d quarantine entries: %s"
+                   % (cycle + 1, i, len(q), q))
         expect(all(pod(sim, i)["restartCount"] == restarts[i] for i in range(3)),
                "cycle %d: a member of the initial three restarted" % (cycle + 1))
         sim.run("scale", "3", "--timeout", WAIT)
         check_all(sim, ctx["ids"], 3)
         times["cycle %d: 3 -> 5 -> 3" % (cycle + 1)] = time.monotonic() - t0
+        # etcd-leave moves the data aside once etcd stopped; the container may end before
+        # it applied the retention: one entry more until the next start
         for i in (3, 4):
             q = quarantined(sim, i)
-            expect(len(q) <= 3, "etcd-%d's quarantine holds %d entries" % (i, len(q)))
+            expect(len(q) <= 4, "etcd-%d's quarantine holds %d entries: %s" % (i, len(q), q))
 
 
 # ----------------------------------------------------------------------------------------

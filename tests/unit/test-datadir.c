@@ -697,6 +697,46 @@ START_TEST(test_quarantine_member_data_retention)
 }
 END_TEST
 
+/* keep 0 leaves the retention to the caller; datadir_quarantine_prune() applies it later as
+ * if the newest entry were new: member data beyond `keep` goes, oldest first; the newest
+ * entry stays, even a skeleton; nothing happens without a quarantine or with keep 0. */
+START_TEST(test_quarantine_prune_later)
+{
+	struct pruned p = {0};
+	char left[256];
+
+	datadir_quarantine_prune(AT("d"), 2, on_prune, &p);
+	ck_assert_uint_eq(p.n, 0);
+	for (int i = 1; i <= 4; i++) {
+		char gen[16];
+
+		snprintf(gen, sizeof(gen), "m%d", i);
+		make_member("wal", gen);
+		free(quarantine_logged("left", 0, &p));
+	}
+	quarantined_generations(left, sizeof(left));
+	ck_assert_str_eq(left, "m1 m2 m3 m4");
+	ck_assert_uint_eq(p.n, 0);
+	datadir_quarantine_prune(AT("d"), 0, on_prune, &p);
+	ck_assert_uint_eq(p.n, 0);
+	datadir_quarantine_prune(AT("d"), 2, on_prune, &p);
+	quarantined_generations(left, sizeof(left));
+	ck_assert_str_eq(left, "m3 m4");
+	ck_assert_uint_eq(p.n, 2);
+	ck_assert_msg(strstr(p.held[0], "member data"), "it held '%s'", p.held[0]);
+	/* a skeleton newest: it stays, and so do the two member data copies */
+	make_member(NULL, "skel");
+	free(quarantine_logged("partial", 0, &p));
+	datadir_quarantine_prune(AT("d"), 2, on_prune, &p);
+	quarantined_generations(left, sizeof(left));
+	ck_assert_str_eq(left, "m3 m4 skel");
+	ck_assert_uint_eq(p.n, 2);
+	/* again: nothing more goes */
+	datadir_quarantine_prune(AT("d"), 2, on_prune, &p);
+	ck_assert_uint_eq(p.n, 2);
+}
+END_TEST
+
 /* Removing an old entry never follows a symlink: links inside it (to a file, to a directory,
  * to the volume itself) and an entry that is itself a link go as links; their targets outside
  * survive. The old entries are made by hand with old stamps, so they are the oldest. */
@@ -1675,6 +1715,7 @@ static Suite *datadir_suite(void)
 	tcase_add_test(tc, test_quarantine_partial_never_pushes_valid);
 	tcase_add_test(tc, test_check_volume);
 	tcase_add_test(tc, test_quarantine_member_data_retention);
+	tcase_add_test(tc, test_quarantine_prune_later);
 	tcase_add_test(tc, test_quarantine_trailing_slash);
 	tcase_add_test(tc, test_quarantine_missing);
 	tcase_add_test(tc, test_quarantine_list);
