@@ -101,9 +101,38 @@ static const char *const owned[] = {
         "initial-advertise-peer-urls",
 };
 
+/* The flags etcd-hooks does not support at all, and why. */
+static const struct {
+	const char *flag, *why;
+} refused[] = {
+        {"wal-dir", "etcd-hooks keeps the WAL inside the data dir, where its checks, its "
+                    "moves aside and the tombstone see it: a WAL elsewhere would outlive "
+                    "its data dir, or be left behind by a move"},
+};
+
+/* A refused flag among the arguments after "--", or in the environment. */
+static int check_refused(char *const *extra, size_t n_extra, char *const *envp, struct error *err)
+{
+	struct etcdargs_input in = {.extra = extra, .n_extra = n_extra};
+	char env[160];
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		etcdargs_env_name(refused[i].flag, env, sizeof(env));
+		if (extra_has(&in, refused[i].flag) || env_get(envp, env))
+			return error_set(
+			        err, -EINVAL, "%s sets etcd's --%s, which is not supported: %s",
+			        extra_has(&in, refused[i].flag) ? "an argument after '--'" : env,
+			        refused[i].flag, refused[i].why);
+	}
+	return 0;
+}
+
 int etcdargs_check_env(char *const *envp, struct error *err)
 {
 	char env[160];
+
+	if (check_refused(NULL, 0, envp, err) < 0)
+		return -EINVAL;
 
 	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
 		etcdargs_env_name(owned[i], env, sizeof(env));
@@ -121,6 +150,8 @@ int etcdargs_check_extra(char *const *extra, size_t n_extra, struct error *err)
 {
 	struct etcdargs_input in = {.extra = extra, .n_extra = n_extra};
 
+	if (check_refused(extra, n_extra, NULL, err) < 0)
+		return -EINVAL;
 	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
 		if (extra_has(&in, owned[i]))
 			return error_set(err, -EINVAL,
@@ -151,6 +182,10 @@ int etcdargs_build(const struct etcdargs_input *in, struct etcdargs *ret, struct
 	char env[160], name[128];
 	int r = -ENOMEM;
 
+	if (check_refused(in->extra, in->n_extra, in->envp, err) < 0) {
+		r = -EINVAL;
+		goto fail;
+	}
 	if (strv_push(&argv, in->etcd) < 0)
 		goto fail;
 	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {

@@ -203,6 +203,18 @@ if $have_etcd; then
 		ok "--dry-run changes nothing (no .etcd-hooks folder)"
 	fi
 
+	# --wal-dir, either way: exit 2 before anything is done
+	run ETCD_WAL_DIR=/tmp/wal etcd-join "${join_args[@]}" --etcd /bin/true
+	expect "ETCD_WAL_DIR: exit 2" 2 err "ETCD_WAL_DIR" "not supported"
+	run etcd-join "${join_args[@]}" --etcd /bin/true -- --wal-dir=/tmp/wal
+	expect "--wal-dir after --: exit 2" 2 err "--wal-dir" "not supported"
+	if [ "$before" != "$(snapshot "$vol")" ]; then
+		fail "--wal-dir refused: nothing changed" \
+			"$(diff <(echo "$before") <(snapshot "$vol"))"
+	else
+		ok "--wal-dir refused: nothing changed"
+	fi
+
 	# the password: not in a dry run, not with --debug, not on error paths
 	for env_name in ETCDCTL_PASSWORD ROOT_PASSWORD; do
 		run ETCDCTL_USER=root "$env_name=$secret" etcd-join "${join_args[@]}" \

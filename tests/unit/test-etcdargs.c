@@ -179,6 +179,51 @@ START_TEST(test_owned_flag_after_dashdash)
 }
 END_TEST
 
+/* --wal-dir is refused wherever it is given: after "--" in each spelling, or as
+ * ETCD_WAL_DIR, by the build and by the checks run before anything is done. */
+START_TEST(test_wal_dir_refused)
+{
+	static const char *const spellings[][2] = {
+	        {"--wal-dir=/wal", NULL}, {"-wal-dir", "/wal"}, {"--wal-dir", "/wal"}};
+	char *env[] = {"ETCD_WAL_DIR=/wal", NULL};
+	struct etcdargs_input in = restart();
+	struct etcdargs a = {0};
+	struct error err;
+
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		in.extra = (char *const *)spellings[i];
+		in.n_extra = spellings[i][1] ? 2 : 1;
+		error_clear(&err);
+		ck_assert_int_eq(etcdargs_build(&in, &a, &err), -EINVAL);
+		ck_assert_msg(strstr(err.msg, "--wal-dir") && strstr(err.msg, "not supported"),
+		              "%s", err.msg);
+		ck_assert_ptr_null(a.argv);
+		error_clear(&err);
+		ck_assert_int_eq(etcdargs_check_extra(in.extra, in.n_extra, &err), -EINVAL);
+		ck_assert_ptr_nonnull(strstr(err.msg, "--wal-dir"));
+	}
+	in.extra = NULL;
+	in.n_extra = 0;
+	in.envp = env;
+	error_clear(&err);
+	ck_assert_int_eq(etcdargs_build(&in, &a, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ETCD_WAL_DIR"));
+	error_clear(&err);
+	ck_assert_int_eq(etcdargs_check_env(env, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ETCD_WAL_DIR"));
+	/* a flag that only starts alike is not it */
+	{
+		char *other[] = {"--wal-dirx=/x"};
+
+		in.envp = NULL;
+		in.extra = other;
+		in.n_extra = 1;
+		ck_assert_int_eq(etcdargs_build(&in, &a, &err), 0);
+		etcdargs_free(&a);
+	}
+}
+END_TEST
+
 START_TEST(test_owned_flag_on_restart)
 {
 	char *extra[] = {"--initial-cluster-state", "existing"};
@@ -350,6 +395,7 @@ static Suite *etcdargs_suite(void)
 	tcase_add_loop_test(tc, test_owned_flag_after_dashdash, 0,
 	                    sizeof(owned) / sizeof(owned[0]));
 	tcase_add_test(tc, test_owned_flag_on_restart);
+	tcase_add_test(tc, test_wal_dir_refused);
 	tcase_add_test(tc, test_owned_env);
 	tcase_add_test(tc, test_check_env);
 	tcase_add_test(tc, test_user_listen_url_wins);
