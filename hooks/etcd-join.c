@@ -80,6 +80,11 @@ struct join {
 	uint64_t replicas_read_ms;
 	bool replicas_warned;
 	bool sts_formed; /* the StatefulSet's annotation says its cluster formed */
+	int sts_read;    /* the last read of the StatefulSet: 0 or its negative errno */
+	char sts_why[ERROR_MSG_MAX];
+	int may_mark; /* the mark may be written (a dry-run PATCH): 1 yes, -1 no, 0 not asked */
+	uint64_t may_mark_ms;
+	char mark_told[ERROR_MSG_MAX + 64]; /* why the bootstrap wait does not end, as logged */
 	bool login_warned;
 	uint64_t peers_wait_since_ms;       /* the first wait for silent peers, 0: none yet */
 	struct beacon *beacon;              /* answers on the peer port while we wait */
@@ -957,16 +962,24 @@ static void read_statefulset(struct join *j)
 	j->replicas_read_ms = clock_now_ms();
 	error_clear(&err);
 	deadline_init(&d, KUBE_TIMEOUT_MS);
-	if (kube_statefulset_read(j->s.sa_dir, j->s.namespace, j->id.set_name, &d, &sts, &err) ==
-	    0) {
+	j->sts_read =
+	        kube_statefulset_read(j->s.sa_dir, j->s.namespace, j->id.set_name, &d, &sts, &err);
+	snprintf(j->sts_why, sizeof(j->sts_why), "%s", err.msg);
+	if (j->sts_read == 0) {
 		if (sts.replicas != j->replicas)
 			log_msg(LOG_DEBUG, "the StatefulSet wants %u replicas", sts.replicas);
 		j->replicas = sts.replicas;
-		if (sts.formed_cluster[0] && !j->sts_formed)
+		if (sts.formed_cluster[0] && !j->sts_formed) {
+			char *end, id[ETCD_ID_STR_MAX];
+			uint64_t v;
+
+			errno = 0;
+			v = strtoull(sts.formed_cluster, &end, 16);
 			log_msg(LOG_INFO,
 			        "the StatefulSet's annotation " KUBE_FORMED_ANNOTATION
-			        " says its cluster formed: cluster_id=%s",
-			        sts.formed_cluster);
+			        " says its cluster formed: cluster_id=%s (%s)",
+			        errno || *end ? "?" : etcd_id_format(v, id), sts.formed_cluster);
+		}
 		j->sts_formed = j->sts_formed || sts.formed_cluster[0];
 	} else if (!j->replicas_warned && err.code != -ENXIO) {
 		/* Without them the probe asks fewer pods: say so once. */
@@ -980,6 +993,50 @@ static void read_statefulset(struct join *j)
 	} else {
 		log_msg(LOG_DEBUG, "the StatefulSet's replicas are unknown: %s", err.msg);
 	}
+}
+
+/* Does the absence of the StatefulSet's mark say that no cluster formed? Only where the mark
+ * could have been written: the StatefulSet read without it, and a dry-run PATCH of it
+ * allowed; or outside Kubernetes (no KUBERNETES_SERVICE_HOST), where the only marks are on
+ * the volumes. Otherwise a bootstrap on silent peers could start a second cluster beside
+ * one whose volumes are only away: the wait goes on, and the log says why. */
+static bool mark_authoritative(struct join *j)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST");
+	char why[sizeof(j->mark_told)] = "";
+	struct deadline d;
+	struct error err;
+
+	if (j->sts_read == -ENXIO && (!host || !*host))
+		return true;
+	if (j->sts_read < 0) {
+		snprintf(why, sizeof(why), "the StatefulSet cannot be read (%s)", j->sts_why);
+	} else if (j->may_mark <= 0 &&
+	           (!j->may_mark || clock_now_ms() - j->may_mark_ms >= REPLICAS_TTL_MS)) {
+		error_clear(&err);
+		deadline_init(&d, KUBE_TIMEOUT_MS);
+		j->may_mark_ms = clock_now_ms();
+		j->may_mark = kube_statefulset_may_mark(j->s.sa_dir, j->s.namespace, j->id.set_name,
+		                                        &d, &err) == 0
+		                      ? 1
+		                      : -1;
+		if (j->may_mark < 0)
+			snprintf(why, sizeof(why),
+			         "the StatefulSet cannot be marked (%s); grant the service account "
+			         "'patch' on it",
+			         err.msg);
+	}
+	if (j->sts_read == 0 && j->may_mark > 0)
+		return true;
+	if (why[0] && strcmp(why, j->mark_told) != 0) {
+		log_msg(LOG_WARNING,
+		        "the bootstrap wait is over but some peers are silent, and nothing says "
+		        "whether their cluster formed: %s; waiting until every initial member "
+		        "answers",
+		        why);
+		snprintf(j->mark_told, sizeof(j->mark_told), "%s", why);
+	}
+	return false;
 }
 
 /* Do the names of every initial member resolve? etcd resolves --initial-cluster once. */
@@ -1251,7 +1308,8 @@ static int run(struct join *j)
 		in.me = j->has_members ? find_me(j) : JOIN_ME_ABSENT;
 		in.bootstrap_wait_over =
 		        j->peers_wait_since_ms &&
-		        clock_now_ms() - j->peers_wait_since_ms >= j->s.bootstrap_wait_ms;
+		        clock_now_ms() - j->peers_wait_since_ms >= j->s.bootstrap_wait_ms &&
+		        mark_authoritative(j);
 		dec = join_decide(&in);
 		/* A wait repeats the same decision each round: say it when it changes. */
 		if (dec.action != last.action || dec.reason != last.reason)

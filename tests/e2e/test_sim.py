@@ -311,6 +311,29 @@ def apiserver(sim, tmp):
                "GET %s: HTTP %s %s" % (path, code, body))
     rc, code, body = api(sim, 0, method="POST")
     expect(rc == 0 and code == 405 and body["reason"] == "MethodNotAllowed", "POST: HTTP %s %s" % (code, body))
+    # PATCH (merge patch) of metadata.annotations; ?dryRun=All is checked alike, stores nothing
+    merge = "-H 'Content-Type: application/merge-patch+json' -d '%s'"
+    mark = merge % '{"metadata":{"annotations":{"x.io/k":"v"}}}'
+    rc, code, body = api(sim, 0, path=STS_PATH + "?dryRun=All", method="PATCH", curl_args=mark)
+    expect(rc == 0 and code == 200 and body["kind"] == "StatefulSet"
+           and "x.io/k" not in body["metadata"].get("annotations", {}),
+           "dry-run PATCH: HTTP %s %s" % (code, body))
+    rc, code, body = api(sim, 0, path=STS_PATH + "?dryRun=Bogus", method="PATCH", curl_args=mark)
+    expect(rc == 0 and code == 400, "PATCH ?dryRun=Bogus: HTTP %s %s" % (code, body))
+    rc, code, body = api(sim, 0, method="PATCH", curl_args=mark)
+    expect(rc == 0 and code == 200 and body["metadata"]["annotations"].get("x.io/k") == "v",
+           "PATCH: HTTP %s %s" % (code, body))
+    rc, code, body = api(sim, 0, method="PATCH", curl_args=merge % '{"spec":{"replicas":9}}')
+    expect(rc == 0 and code == 400, "PATCH of spec: HTTP %s %s" % (code, body))
+    sim.run("apiserver", "mode", "readonly")
+    for path in (STS_PATH, STS_PATH + "?dryRun=All"):
+        rc, code, body = api(sim, 0, path=path, method="PATCH", curl_args=mark)
+        expect(rc == 0 and code == 403 and body["reason"] == "Forbidden",
+               "readonly: PATCH %s: HTTP %s %s" % (path, code, body))
+    rc, code, body = api(sim, 0)
+    expect(code == 200 and body["metadata"]["annotations"].get("x.io/k") == "v",
+           "readonly: GET HTTP %s %s" % (code, body))
+    sim.run("apiserver", "mode", "normal")
     # scale 3 -> 1: the preStop hooks of the deleted pods read the new replicas
     sim.run("scale", "1", "--no-wait")
     for i in (1, 2):
