@@ -1241,6 +1241,92 @@ def annotation_keeps_formed(sim, times, ctx):
 
 
 
+def mark_unknowable(sim, times, ctx):
+    """The same whole restart with pod 0's volume lost, but the mark is absent and nothing
+    says it would be there: RBAC without 'patch' (the mark could never have been written),
+    then no 'get' at all. The bootstrap wait (3 s) is over long before the peers return
+    (15 s): pod 0 waits for them all the same, and joins their cluster."""
+    if "ids" not in ctx:
+        sim.up(str(N), "--parallel", "--env", "ETCD_HOOKS_BOOTSTRAP_WAIT=3s")
+        ctx["ids"] = check_members(sim)
+        write_keys(sim)
+    ids = ctx["ids"]
+    for mode, why in (("readonly", "cannot be marked"), ("forbidden", "cannot be read")):
+        sim.run("scale", "0", "--timeout", WAIT)
+        sim.run("delete-pvc", "0")
+        if os.path.exists(os.path.join(sim.state, "annotations.json")):
+            os.unlink(os.path.join(sim.state, "annotations.json"))
+        sim.run("apiserver", "mode", mode)
+        try:
+            mark = len(sim.pod_log(0))
+            times["whole restart, API %s, peers 15 s late" % mode] = sim.timed(
+                "scale", str(N), "--start-delay", "1=15", "--start-delay", "2=15",
+                "--timeout", WAIT)
+            ids = check_all(sim, without(ids, "etcd-0"), N)
+            never_bootstrapped(sim, 0, mark, "with the mark unknowable (API %s)" % mode)
+            log = since(sim, 0, mark)
+            expect("nothing says whether their cluster formed" in log and why in log,
+                   "etcd-0 does not say why it waits on (API %s): %r" % (mode, log[-800:]))
+            one_cluster(sim, N)
+            check_keys(sim)
+        finally:
+            sim.run("apiserver", "mode", "normal")
+    ctx["ids"] = ids
+
+
+def raft_index(sim):
+    """The highest raft index the endpoints report (etcdctl's JSON: raftIndex or raft_index)."""
+    return max(st["Status"].get("raftIndex", st["Status"].get("raft_index", 0))
+               for st in sim.etcdctl_json("endpoint", "status"))
+
+
+def impostor_longer_log(sim, times, ctx):
+    """etcd-3 and etcd-4 (added later, so with member IDs of their own) hold data; every
+    initial volume is lost and the annotation removed, so pods 0-2 bootstrap again: the same
+    token, so the same cluster ID and initial member IDs, and soon a longer log than the
+    survivors'. Its leader does not list etcd-3 or etcd-4 and has the data's cluster ID, but
+    its peer port says it never had them: they keep their data and refuse (exit 3), never
+    moved aside as if removed."""
+    sim.up(str(N), "--parallel")
+    ids = check_members(sim)
+    write_keys(sim)
+    sim.run("scale", "5", "--timeout", WAIT)
+    ids = check_all(sim, ids, 5)
+    old_index = raft_index(sim)
+    sim.run("scale", "0", "--timeout", WAIT)
+    for i in range(N):
+        sim.run("delete-pvc", str(i))
+    if os.path.exists(os.path.join(sim.state, "annotations.json")):
+        os.unlink(os.path.join(sim.state, "annotations.json"))
+    sim.run("scale", str(N), "--timeout", WAIT)
+    impostor = check_members(sim)
+    expect(all(impostor["etcd-%d" % i] == ids["etcd-%d" % i] for i in range(N)),
+           "the bootstrap again did not repeat the initial member IDs: %s %s" % (impostor, ids))
+    etcdctl = sim.bins["etcdctl"]
+    endpoints = ",".join("http://%s:2379" % pod(sim, i)["ip"] for i in range(N))
+    deadline = time.monotonic() + 120
+    while raft_index(sim) <= old_index + 20:
+        expect(time.monotonic() < deadline, "the impostor's log does not grow")
+        # one etcdctl per write, all in one shell: a failed write is only retried
+        subprocess.run(["ip", "netns", "exec", sim.bridge_ns, "sh", "-c",
+                        "for i in $(seq 40); do ETCDCTL_API=3 %s --endpoints=%s "
+                        "--command-timeout=10s put e2e-impostor/$i x >/dev/null; done"
+                        % (etcdctl, endpoints)], timeout=600)
+    marks = {i: len(sim.pod_log(i)) for i in (3, 4)}
+    sim.run("scale", "5", "--no-wait", "--timeout", WAIT)
+    deadline = time.monotonic() + 90
+    for i in (3, 4):
+        while "never had this member" not in since(sim, i, marks[i]):
+            expect(time.monotonic() < deadline and "decision: add" not in since(sim, i, marks[i]),
+                   "etcd-%d does not refuse beside the impostor: %r" % (i, since(sim, i, marks[i])[-800:]))
+            time.sleep(0.5)
+        expect("decision: quarantine" not in since(sim, i, marks[i]), "etcd-%d moved its data aside" % i)
+        expect(not quarantined(sim, i), "etcd-%d's quarantine: %s" % (i, quarantined(sim, i)))
+        expect(os.path.isdir(os.path.join(sim.volume(i), "default.etcd", "member", "wal")),
+               "etcd-%d's data is gone" % i)
+    expect(len(sim.members()) == N, "the impostor gained members: %s" % sim.members())
+
+
 GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
     [("bootstrap-parallel", bootstrap_parallel), ("restart-and-kill", restart_and_kill),
      ("scale-up-parallel", scale_up_parallel), ("volume-lost-scaled", volume_lost_scaled)],
@@ -1263,7 +1349,8 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
     [("slow-start", slow_start)],
     [("data-dir-not-on-volume", data_dir_not_on_volume)],
     [("auth-on", auth_on)],
-    [("annotation-keeps-formed", annotation_keeps_formed)],
+    [("annotation-keeps-formed", annotation_keeps_formed), ("mark-unknowable", mark_unknowable)],
+    [("impostor-longer-log", impostor_longer_log)],
 ]
 
 
