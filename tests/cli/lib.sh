@@ -136,12 +136,19 @@ start_etcd() {
 # DATA_DIR (ports of its own), wait until it is healthy, remove it (it exits by itself) and
 # wait for it to let go of its data. Returns 0 when DATA_DIR then holds its data.
 removed_member() {
-	local data=$1 c2 p2 peer=http://127.0.0.1:$peer_port added id pid
+	local data=$1 c2 p2 peer=http://127.0.0.1:$peer_port added id pid n1 deadline
 	reserve_ports --shared 2 || { fail "two ports for a second member"; return 1; }
 	read -r c2 p2 <<<"$ports"
 	c2=http://127.0.0.1:$c2
 	p2=http://127.0.0.1:$p2
 	mkdir -p "$(dirname "$data")"
+	# A restart of start_etcd's data listens on new ports but keeps the peer URL of its
+	# first start: make the membership name the port it listens on, or n2 cannot reach it.
+	n1=$(curl -sf -m 5 -X POST "$client/v3/cluster/member/list" -d '{}' |
+		sed -n 's/.*"header":{[^}]*"member_id":"\([0-9]*\)".*/\1/p')
+	curl -sf -m 5 -X POST "$client/v3/cluster/member/update" \
+		-d "{\"ID\":\"$n1\",\"peerURLs\":[\"$peer\"]}" >/dev/null ||
+		{ fail "member update of the first member's peer URL"; return 1; }
 	added=$(curl -sf -m 5 -X POST "$client/v3/cluster/member/add" \
 		-d "{\"peerURLs\":[\"$p2\"]}") || { fail "member add" "$added"; return 1; }
 	id=$(printf '%s' "$added" | sed -n 's/.*"member":{"ID":"\([0-9]*\)".*/\1/p')
@@ -151,14 +158,22 @@ removed_member() {
 		--initial-cluster "$etcd_name=$peer,n2=$p2" --initial-cluster-state existing \
 		>>"$tmp/etcd2.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 200); do
-		curl -sf -m 1 "$c2/health" 2>/dev/null | grep -q true && break
+	# bounded in time, not in tries: each try may take its whole -m on a busy machine
+	deadline=$((SECONDS + 60))
+	until curl -sf -m 1 "$c2/health" 2>/dev/null | grep -q true; do
+		if [ "$SECONDS" -ge "$deadline" ] || ! kill -0 "$pid" 2>/dev/null; then
+			kill "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			fail "a second member that becomes healthy" "$(tail -n 5 "$tmp/etcd2.log")"
+			return 1
+		fi
 		sleep 0.1
 	done
 	# etcd refuses to remove a member that connected less than 5 s ago (strict check)
-	for _ in $(seq 100); do
-		curl -sf -m 5 -X POST "$client/v3/cluster/member/remove" -d "{\"ID\":\"$id\"}" \
-			>/dev/null && break
+	deadline=$((SECONDS + 60))
+	until curl -sf -m 5 -X POST "$client/v3/cluster/member/remove" -d "{\"ID\":\"$id\"}" \
+		>/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] || break
 		sleep 0.2
 	done
 	for _ in $(seq 100); do
