@@ -108,6 +108,10 @@ static const struct {
         {"wal-dir", "etcd-hooks keeps the WAL inside the data dir, where its checks, its "
                     "moves aside and the tombstone see it: a WAL elsewhere would outlive "
                     "its data dir, or be left behind by a move"},
+        {"config-file", "with a config file etcd ignores every flag and ETCD_* variable, "
+                        "etcd-join's decision included (--initial-cluster-state, "
+                        "--data-dir, ...); give the settings as flags after '--' or as "
+                        "ETCD_* variables instead"},
 };
 
 /* A refused flag among the arguments after "--", or in the environment. */

@@ -224,6 +224,32 @@ START_TEST(test_wal_dir_refused)
 }
 END_TEST
 
+/* --config-file would make etcd ignore every flag etcd-join gives it: refused either way. */
+START_TEST(test_config_file_refused)
+{
+	char *extra[] = {"--config-file=/etc/etcd.yaml"};
+	char *extra2[] = {"-config-file", "/etc/etcd.yaml"};
+	char *env[] = {"ETCD_CONFIG_FILE=/etc/etcd.yaml", NULL};
+	struct etcdargs_input in = bootstrap();
+	struct etcdargs a = {0};
+	struct error err;
+
+	in.extra = extra;
+	in.n_extra = 1;
+	error_clear(&err);
+	ck_assert_int_eq(etcdargs_build(&in, &a, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "--config-file") && strstr(err.msg, "ignores every flag"),
+	              "%s", err.msg);
+	ck_assert_int_eq(etcdargs_check_extra(extra2, 2, &err), -EINVAL);
+	in.extra = NULL;
+	in.n_extra = 0;
+	in.envp = env;
+	ck_assert_int_eq(etcdargs_build(&in, &a, &err), -EINVAL);
+	ck_assert_int_eq(etcdargs_check_env(env, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ETCD_CONFIG_FILE"));
+}
+END_TEST
+
 START_TEST(test_owned_flag_on_restart)
 {
 	char *extra[] = {"--initial-cluster-state", "existing"};
@@ -396,6 +422,7 @@ static Suite *etcdargs_suite(void)
 	                    sizeof(owned) / sizeof(owned[0]));
 	tcase_add_test(tc, test_owned_flag_on_restart);
 	tcase_add_test(tc, test_wal_dir_refused);
+	tcase_add_test(tc, test_config_file_refused);
 	tcase_add_test(tc, test_owned_env);
 	tcase_add_test(tc, test_check_env);
 	tcase_add_test(tc, test_user_listen_url_wins);
