@@ -354,12 +354,45 @@ int cluster_leader_says(struct http_client *http, const struct etcd_member_list 
                         uint64_t leader_id, uint64_t cluster_id, uint64_t member_id,
                         const struct deadline *d, enum etcd_peer_says *ret, struct error *err)
 {
-	for (size_t i = 0; i < list->n_members; i++) {
-		const struct etcd_member *m = &list->members[i];
+	enum etcd_peer_says leader_says = ETCD_PEER_SAYS_MEMBER;
+	bool leader_answered = false;
 
-		if (m->id == leader_id && m->n_peer_urls)
-			return etcd_peer_says(http, m->peer_urls[0], cluster_id, member_id, d, ret,
-			                      err);
+	error_set(err, -ENOENT, "the leader has no peer URL in the member list");
+	/* The leader first, then the others: a member's "removed member" is its cluster's
+	 * word whoever says it (etcd adds an ID to its removed set only on applying the
+	 * committed removal, and never takes it out); any other answer counts only from the
+	 * leader, as a follower may lag. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < list->n_members; i++) {
+			const struct etcd_member *m = &list->members[i];
+
+			if ((m->id == leader_id) != (pass == 0))
+				continue;
+			for (size_t u = 0; u < m->n_peer_urls; u++) {
+				struct error e;
+				enum etcd_peer_says says;
+
+				error_clear(&e);
+				if (etcd_peer_says(http, m->peer_urls[u], cluster_id, member_id, d,
+				                   &says, &e) < 0) {
+					if (pass == 0 && !leader_answered)
+						*err = e;
+					continue;
+				}
+				if (says == ETCD_PEER_SAYS_REMOVED) {
+					*ret = says;
+					return 0;
+				}
+				if (pass == 0 && !leader_answered) {
+					leader_answered = true;
+					leader_says = says;
+				}
+				break;
+			}
+		}
 	}
-	return error_set(err, -ENOENT, "the leader has no peer URL in the member list");
+	if (!leader_answered)
+		return err->code;
+	*ret = leader_says;
+	return 0;
 }

@@ -98,9 +98,11 @@ int cluster_leader_view(struct http_client *http, const struct etcd_member_list 
                         const char *url, const struct deadline *d, struct etcd_status *ret_status,
                         struct etcd_member_list *ret_list, struct error *err);
 
-/* What the leader (member leader_id of list) says on its peer port about member_id of
- * cluster_id (etcd_peer_says()): only ETCD_PEER_SAYS_REMOVED is that cluster's own word
- * that the member was removed. Returns 0 and *ret, or a negative errno. */
+/* What the cluster of list says on its peer ports about member_id of cluster_id
+ * (etcd_peer_says()): ETCD_PEER_SAYS_REMOVED, that cluster's own word that the member was
+ * removed, from any member (the leader, member leader_id, first); else the leader's own
+ * answer. Returns 0 and *ret, or a negative errno when the leader gave no answer and no
+ * member said "removed". */
 int cluster_leader_says(struct http_client *http, const struct etcd_member_list *list,
                         uint64_t leader_id, uint64_t cluster_id, uint64_t member_id,
                         const struct deadline *d, enum etcd_peer_says *ret, struct error *err);

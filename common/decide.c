@@ -224,10 +224,12 @@ enum join_vouch join_vouch_of(bool has_leader, uint64_t leader_cluster_id,
                               enum join_peer_word peer, uint64_t data_cluster_id,
                               uint64_t data_commit)
 {
+	/* A peer port that knows the member while the list does not: a moment between the
+	 * two (a leader change, a removal not applied yet); ask again. */
 	static const enum join_vouch words[] = {
 	        [JOIN_PEER_NO_ANSWER] = JOIN_VOUCH_CANNOT_TELL,
 	        [JOIN_PEER_REMOVED] = JOIN_VOUCH_YES,
-	        [JOIN_PEER_MEMBER] = JOIN_VOUCH_LISTED,
+	        [JOIN_PEER_MEMBER] = JOIN_VOUCH_CANNOT_TELL,
 	        [JOIN_PEER_UNKNOWN] = JOIN_VOUCH_NEVER_HAD,
 	        [JOIN_PEER_OTHER_CLUSTER] = JOIN_VOUCH_OTHER_CLUSTER,
 	};
@@ -236,9 +238,14 @@ enum join_vouch join_vouch_of(bool has_leader, uint64_t leader_cluster_id,
 		return JOIN_VOUCH_NO_LEADER;
 	if (leader_cluster_id != data_cluster_id)
 		return JOIN_VOUCH_OTHER_CLUSTER;
+	/* The data's log position unknown (UINT64_MAX): listed data restarts, which moves
+	 * nothing, as it did before the log was compared; unlisted data is never moved aside
+	 * on a guess. */
+	if (leader_lists_me)
+		return data_commit != UINT64_MAX && leader_raft_index < data_commit
+		               ? JOIN_VOUCH_BEHIND
+		               : JOIN_VOUCH_LISTED;
 	if (leader_raft_index < data_commit)
 		return JOIN_VOUCH_BEHIND;
-	if (leader_lists_me)
-		return JOIN_VOUCH_LISTED;
 	return words[peer];
 }

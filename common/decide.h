@@ -110,10 +110,12 @@ struct join_decision join_decide(const struct join_input *in);
 const char *join_action_name(enum join_action a);
 
 /* The verdict on the leader's answer (JOIN_VOUCH_*) for data of data_cluster_id whose WAL
- * committed up to data_commit: no leader; another cluster ID; a raft log behind the data's
- * (whether or not it lists the member: a cluster bootstrapped again repeats the initial
- * IDs); listed; and else the word of its peer port, where only "removed" (an ID this
- * very cluster removed) says yes. Pure. */
+ * committed up to data_commit (UINT64_MAX: unknown): no leader; another cluster ID; a raft
+ * log behind the data's (whether or not it lists the member: a cluster bootstrapped again
+ * repeats the initial IDs; an unknown position counts as behind only for a member it does
+ * not list); listed; and else the word of its peer port, where only "removed" (an ID this
+ * very cluster removed) says yes, and "a member" while the list says no is "cannot tell".
+ * Pure. */
 enum join_vouch join_vouch_of(bool has_leader, uint64_t leader_cluster_id,
                               uint64_t leader_raft_index, bool leader_lists_me,
                               enum join_peer_word peer, uint64_t data_cluster_id,

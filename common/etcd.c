@@ -856,6 +856,21 @@ int etcd_peer_says(struct http_client *http, const char *peer_url, uint64_t clus
 	free(url);
 	if (r == 0)
 		r = etcd_parse_peer_says(resp.status, resp.body, resp.len, ret, err);
+	/* etcd sets its cluster ID on every answer of this handler, before any check: an
+	 * answer without it (a proxy, anything else at that URL) is no cluster's word. */
+	if (r == 0) {
+		char *end;
+		uint64_t said;
+
+		errno = 0;
+		said = strtoull(resp.etcd_cluster_id, &end, 16);
+		if (!resp.etcd_cluster_id[0] || *end || errno ||
+		    (*ret != ETCD_PEER_SAYS_OTHER_CLUSTER && said != cluster_id))
+			r = error_set(err, -EBADMSG,
+			              "the answer (HTTP %ld) carries %s X-Etcd-Cluster-Id '%s'",
+			              resp.status, resp.etcd_cluster_id[0] ? "another" : "no",
+			              resp.etcd_cluster_id);
+	}
 	if (r < 0)
 		error_prefix(err, "'%s': ", peer_url);
 	http_response_free(&resp);

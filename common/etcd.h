@@ -184,8 +184,9 @@ int etcd_parse_peer_says(long http_status, const char *body, size_t len, enum et
                          struct error *err);
 
 /* Ask the member at peer_url (its /version first, for the version headers) about member_id
- * of cluster_id. Returns 0 and *ret, or a negative errno (no answer, or one that cannot be
- * read). */
+ * of cluster_id. The answer must carry cluster_id in X-Etcd-Cluster-Id (another one for
+ * ETCD_PEER_SAYS_OTHER_CLUSTER). Returns 0 and *ret, or a negative errno (no answer, or one
+ * that cannot be read or is nobody's). */
 int etcd_peer_says(struct http_client *http, const char *peer_url, uint64_t cluster_id,
                    uint64_t member_id, const struct deadline *d, enum etcd_peer_says *ret,
                    struct error *err);

@@ -1021,10 +1021,10 @@ static bool mark_authoritative(struct join *j)
 		                      ? 1
 		                      : -1;
 		if (j->may_mark < 0)
-			snprintf(why, sizeof(why),
-			         "the StatefulSet cannot be marked (%s); grant the service account "
-			         "'patch' on it",
-			         err.msg);
+			snprintf(why, sizeof(why), "the StatefulSet cannot be marked (%s)%s",
+			         err.msg,
+			         err.code == -EACCES ? "; grant the service account 'patch' on it"
+			                             : "");
 	}
 	if (j->sts_read == 0 && j->may_mark > 0)
 		return true;
@@ -1164,11 +1164,14 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 static void confirm(struct join *j, struct join_input *in)
 {
 	static const char *const said[] = {
-	        [JOIN_PEER_NO_ANSWER] = "gives no answer about it",
-	        [JOIN_PEER_REMOVED] = "says it removed it",
-	        [JOIN_PEER_MEMBER] = "says it is a member",
-	        [JOIN_PEER_UNKNOWN] = "says it never had it",
-	        [JOIN_PEER_OTHER_CLUSTER] = "says it is of another cluster",
+	        [JOIN_PEER_NO_ANSWER] = "does not list it, and its peer port gives no answer "
+	                                "about it",
+	        [JOIN_PEER_REMOVED] = "does not list it, and its cluster's peer port says it "
+	                              "removed it",
+	        [JOIN_PEER_MEMBER] = "does not list it, but its peer port says it is a member",
+	        [JOIN_PEER_UNKNOWN] = "does not list it, and its peer port says it never had it",
+	        [JOIN_PEER_OTHER_CLUSTER] = "does not list it, and its peer port says it is of "
+	                                    "another cluster",
 	};
 	enum join_peer_word peer = JOIN_PEER_NO_ANSWER;
 	struct etcd_member_list l = {0};
@@ -1198,7 +1201,10 @@ static void confirm(struct join *j, struct join_input *in)
 			                        &err) == 0)
 				peer = (enum join_peer_word)says;
 			else
-				log_msg(LOG_WARNING, "the leader's peer port: %s", err.msg);
+				log_msg(LOG_WARNING,
+				        "no peer port of the cluster answers about "
+				        "this member: %s",
+				        err.msg);
 		}
 	}
 	error_clear(&err);
@@ -1214,10 +1220,10 @@ static void confirm(struct join *j, struct join_input *in)
 		                                                                      : LOG_ERROR,
 		        "the leader id=%s of cluster_id=%s is at raft index %" PRIu64
 		        "; this data belongs to cluster_id=%s and committed index %" PRIu64
-		        "; the leader %s member id=%s",
+		        "; of member id=%s the leader %s",
 		        etcd_id_format(st.member_id, a), etcd_id_format(st.cluster_id, b),
 		        st.raft_index, etcd_id_format(j->wal.cluster_id, c), ws.commit,
-		        lists_me ? "lists" : said[peer], etcd_id_format(j->wal.member_id, m));
+		        etcd_id_format(j->wal.member_id, m), lists_me ? "lists it" : said[peer]);
 }
 
 /* What a wait waits for, for the join state (etcd-promote hands over on "waiting...") and

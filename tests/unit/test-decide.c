@@ -259,10 +259,16 @@ START_TEST(test_vouch)
 	        /* not listed, and the peer port does not say "removed": never moved aside */
 	        {true, 7, 5000, false, JOIN_PEER_UNKNOWN, 7, 12, JOIN_VOUCH_NEVER_HAD},
 	        {true, 7, 5000, false, JOIN_PEER_NO_ANSWER, 7, 12, JOIN_VOUCH_CANNOT_TELL},
-	        {true, 7, 5000, false, JOIN_PEER_MEMBER, 7, 12, JOIN_VOUCH_LISTED},
+	        {true, 7, 5000, false, JOIN_PEER_MEMBER, 7, 12, JOIN_VOUCH_CANNOT_TELL},
 	        {true, 7, 5000, false, JOIN_PEER_OTHER_CLUSTER, 7, 12, JOIN_VOUCH_OTHER_CLUSTER},
-	        /* the data's log position unknown (UINT64_MAX): never removed on a guess */
+	        /* the data's log position unknown (UINT64_MAX): never removed on a guess, and
+	         * listed data restarts as it did before the logs were compared */
 	        {true, 7, UINT64_MAX - 1, false, JOIN_PEER_REMOVED, 7, UINT64_MAX,
+	         JOIN_VOUCH_BEHIND},
+	        {true, 7, 5, true, JOIN_PEER_NO_ANSWER, 7, UINT64_MAX, JOIN_VOUCH_LISTED},
+	        {true, 7, UINT64_MAX - 1, true, JOIN_PEER_MEMBER, 7, UINT64_MAX - 1,
+	         JOIN_VOUCH_LISTED},
+	        {true, 7, UINT64_MAX - 2, true, JOIN_PEER_MEMBER, 7, UINT64_MAX - 1,
 	         JOIN_VOUCH_BEHIND},
 	};
 
