@@ -564,6 +564,20 @@ static int entry_holds_member_data(int qfd, const char *qdir, const char *name, 
 		snprintf(held, size, "member data (%zu WAL file(s) and a backend db)", info.n_wal);
 		return 1;
 	}
+	/* Partial, but not a skeleton of a failed start (etcd 3.4 creates a db of some 20 to
+	 * 32 KiB and no WAL before it refuses a bad start): a WAL, or a db of a real size, may
+	 * be all that is left of a member's data. */
+	if (info.state == DATADIR_PARTIAL) {
+		char db[4200];
+
+		snprintf(db, sizeof(db), "%s/member/snap/db", path);
+		if (info.n_wal > 0 || (lstat(db, &st) == 0 && S_ISREG(st.st_mode) &&
+		                       st.st_size >= DATADIR_PRECIOUS_DB_BYTES)) {
+			snprintf(held, size, "partial member data that may be its last copy (%s)",
+			         info.reason);
+			return 1;
+		}
+	}
 	snprintf(held, size, "%s data: %s", datadir_state_name(info.state), info.reason);
 	return 0;
 }

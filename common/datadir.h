@@ -57,6 +57,10 @@ int datadir_write_atomic(const char *dir, const char *name, const char *content,
 /* In the helper folder: what the last etcd-join decided ("pid", "action", "reason", argv). */
 #define DATADIR_LAST_DECISION "last-decision"
 
+/* A backend db without a WAL this large or larger counts, in the retention, as member data
+ * that may be its last copy; below it, as the skeleton of a failed start. */
+#define DATADIR_PRECIOUS_DB_BYTES (1024 * 1024)
+
 /* Called for each quarantine entry that retention deleted: its name and what it held
  * ("member data", "partial data: ...", "no data dir"). */
 typedef void datadir_prune_fn(const char *entry, const char *held, void *ctx);
@@ -64,11 +68,12 @@ typedef void datadir_prune_fn(const char *entry, const char *held, void *ctx);
 /* Move the data dir aside, never deleting it: rename it (same volume, atomic) to
  * <helper>/quarantine/<UTC time>.<ns>Z-<tag>/<data dir name>, with a file "reason" beside
  * it holding `reason`, and sync the folders. Only once the new entry is in place, apply the
- * retention: quarantined data is the last copy someone may need, so an entry holding valid
- * member data is deleted only while more than `keep` such entries remain (the oldest first,
- * never the newest), and never to make room for partial data; other entries (partial data,
- * skeletons of failed starts) go first, the oldest first, while more than `keep` entries
- * remain; the new entry always stays. No symlink is ever followed. on_prune (may be NULL)
+ * retention: quarantined data is the last copy someone may need, so an entry holding member
+ * data (valid, or partial with a WAL or a db of DATADIR_PRECIOUS_DB_BYTES) is deleted only
+ * while more than `keep` such entries remain (the oldest first, never the newest), and
+ * never to make room for anything else; other entries (skeletons of failed starts, no data
+ * dir) go first, the oldest first, while more than `keep` entries remain; the new entry
+ * always stays. No symlink is ever followed. on_prune (may be NULL)
  * hears of every deletion. keep 0: no retention now (the caller applies it later, with
  * datadir_quarantine_prune()). On success *ret_path (may be NULL) is the new path
  * (malloc'd). Returns 0 or a negative errno; on failure the data dir is untouched and

@@ -697,6 +697,51 @@ START_TEST(test_quarantine_member_data_retention)
 }
 END_TEST
 
+/* Partial data that is not a skeleton, a WAL without a db or a db of 1 MiB without a WAL,
+ * counts as member data: skeletons never push it out. */
+START_TEST(test_quarantine_partial_member_data_kept)
+{
+	struct pruned p = {0};
+	char **v, big[DATADIR_PRECIOUS_DB_BYTES + 1];
+	size_t n;
+
+	make_member("wal", NULL);
+	free(quarantine_logged("partial", 2, &p));
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	make_member(NULL, big);
+	free(quarantine_logged("partial", 2, &p));
+	for (int i = 0; i < 3; i++) {
+		make_member(NULL, "skeleton");
+		free(quarantine_logged("partial", 2, &p));
+	}
+	v = qlist();
+	for (n = 0; v[n]; n++)
+		;
+	/* the WAL-only entry, the big db and the newest skeleton: two skeletons went */
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(p.n, 2);
+	for (unsigned i = 0; i < p.n; i++)
+		ck_assert_msg(strstr(p.held[i], "partial data"), "it held '%s'", p.held[i]);
+	{
+		char path[4096];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/" QDIR "/%s/d/member/wal/" WAL_NAME, tmp, v[0]);
+		ck_assert_msg(stat(path, &st) == 0, "the WAL-only entry is gone: %s", path);
+		snprintf(path, sizeof(path), "%s/" QDIR "/%s/d/member/snap/db", tmp, v[1]);
+		ck_assert_msg(stat(path, &st) == 0 && st.st_size == DATADIR_PRECIOUS_DB_BYTES,
+		              "the big db entry is gone: %s", path);
+	}
+	free_strv(v);
+	/* and they go, as member data, once more than `keep` copies of it remain */
+	make_member("wal", "m");
+	free(quarantine_logged("removed", 2, &p));
+	ck_assert_msg(strstr(p.held[p.n - 1], "partial member data"), "it held '%s'",
+	              p.held[p.n - 1]);
+}
+END_TEST
+
 /* keep 0 leaves the retention to the caller; datadir_quarantine_prune() applies it later as
  * if the newest entry were new: member data beyond `keep` goes, oldest first; the newest
  * entry stays, even a skeleton; nothing happens without a quarantine or with keep 0. */
@@ -1716,6 +1761,7 @@ static Suite *datadir_suite(void)
 	tcase_add_test(tc, test_check_volume);
 	tcase_add_test(tc, test_quarantine_member_data_retention);
 	tcase_add_test(tc, test_quarantine_prune_later);
+	tcase_add_test(tc, test_quarantine_partial_member_data_kept);
 	tcase_add_test(tc, test_quarantine_trailing_slash);
 	tcase_add_test(tc, test_quarantine_missing);
 	tcase_add_test(tc, test_quarantine_list);
