@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,11 @@ int kube_parse_statefulset(long http_status, const char *body, size_t len,
 		r = error_set(err, -EBADMSG, "spec.replicas is not a count");
 		goto out;
 	}
+	replicas = json_object_get(json_object_get(root, "status"), "replicas");
+	sts.created = json_is_integer(replicas) && json_integer_value(replicas) >= 0 &&
+	                              json_integer_value(replicas) <= INT32_MAX
+	                      ? (unsigned)json_integer_value(replicas)
+	                      : UINT_MAX;
 	formed = json_object_get(json_object_get(json_object_get(root, "metadata"), "annotations"),
 	                         KUBE_FORMED_ANNOTATION);
 	/* Any value says the cluster formed; an odd one is kept short for the log. */

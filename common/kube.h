@@ -18,6 +18,8 @@
 
 struct kube_statefulset {
 	unsigned replicas;       /* spec.replicas (absent means 1, as in Kubernetes) */
+	unsigned created;        /* status.replicas, the pods its controller created; UINT_MAX
+	                          * when absent or not a count */
 	char formed_cluster[32]; /* KUBE_FORMED_ANNOTATION, "" when absent */
 };
 

@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,8 +80,9 @@ struct join {
 	unsigned replicas; /* the StatefulSet's spec.replicas, 0: unknown */
 	uint64_t replicas_read_ms;
 	bool replicas_warned;
-	bool sts_formed; /* the StatefulSet's annotation says its cluster formed */
-	int sts_read;    /* the last read of the StatefulSet: 0 or its negative errno */
+	bool sts_formed;       /* the StatefulSet's annotation says its cluster formed */
+	int sts_read;          /* the last read of the StatefulSet: 0 or its negative errno */
+	unsigned pods_created; /* its status.replicas when read, UINT_MAX when unknown */
 	char sts_why[ERROR_MSG_MAX];
 	int may_mark; /* the mark may be written (a dry-run PATCH): 1 yes, -1 no, 0 not asked */
 	uint64_t may_mark_ms;
@@ -491,33 +493,35 @@ static long member_ordinal(const struct join *j, const struct etcd_member *m)
 	return ordinal;
 }
 
-/* A started member above this ordinal that is down and whose pod is gone: its name does not
- * resolve, or its ordinal is at or above the StatefulSet's replicas. While a down voter is
- * in the list, etcd's strict reconfiguration check refuses every add, and nobody else will
- * remove it: a StatefulSet scaled down without preStop leaves such members behind, and
- * during an OrderedReady scale-up the pods above this one do not run yet. Never stale: an
- * unstarted member (it is pending: its pod may start it at any moment), and a member whose
- * pod exists (it is starting, an image pull can take minutes; it replaces itself if its
- * volume was lost). */
+static void read_statefulset(struct join *j);
+
+/* A started member above this ordinal that is down and whose pod is gone, on the word of
+ * the Kubernetes API: its ordinal is at or above the StatefulSet's replicas (the set does
+ * not want it), or at or above the count of pods its controller created (OrderedReady
+ * creates the pods above this one only once this one is Ready). While a down voter is in
+ * the list, etcd's strict reconfiguration check refuses every add, and nobody else will
+ * remove it: a StatefulSet scaled down without preStop leaves such members behind. Never
+ * stale: an unstarted member (it is pending: its pod may start it at any moment), a member
+ * whose pod exists (it is starting, an image pull can take minutes; it replaces itself if
+ * its volume was lost), and any member while the StatefulSet cannot be read (a name that
+ * does not resolve says nothing). */
 static const struct etcd_member *stale_member(struct join *j)
 {
 	for (size_t i = 0; i < j->members.n_members; i++) {
 		const struct etcd_member *m = &j->members.members[i];
 		long ordinal = member_ordinal(j, m);
 		struct deadline d;
-		char *host;
-		bool gone;
 
 		if (is_me(j, m) || ordinal <= (long)j->id.ordinal || !etcd_member_started(m))
 			continue;
 		deadline_init(&d, CALL_TIMEOUT_MS);
 		if (etcd_health(j->http, m->client_urls[0], &d, NULL) == 1)
 			continue;
-		host = endpoints_host(&j->ep, (unsigned)ordinal);
-		gone = (j->replicas && (unsigned)ordinal >= j->replicas) ||
-		       (host && !getaddrinfo_ok(host));
-		free(host);
-		if (gone)
+		/* Down: what does the StatefulSet say now (not from the cache)? */
+		j->replicas_read_ms = 0;
+		read_statefulset(j);
+		if (j->sts_read == 0 && ((unsigned long)ordinal >= j->replicas ||
+		                         (unsigned long)ordinal >= j->pods_created))
 			return m;
 	}
 	return NULL;
@@ -969,6 +973,7 @@ static void read_statefulset(struct join *j)
 		if (sts.replicas != j->replicas)
 			log_msg(LOG_DEBUG, "the StatefulSet wants %u replicas", sts.replicas);
 		j->replicas = sts.replicas;
+		j->pods_created = sts.created;
 		if (sts.formed_cluster[0] && !j->sts_formed) {
 			char *end, id[ETCD_ID_STR_MAX];
 			uint64_t v;

@@ -88,6 +88,7 @@ Exit status: 0 all passed, 1 a scenario failed, 77 cannot run here (not root, no
 
 import argparse
 import base64
+import fcntl
 import json
 import os
 import shutil
@@ -1274,6 +1275,64 @@ def mark_unknowable(sim, times, ctx):
     ctx["ids"] = ids
 
 
+def hosts_edit(sim, edit):
+    """Rewrite the cluster's hosts file in place (the pods bind-mount it) under the
+    simulator's lock, as edit(old text) says; return the old text. The simulator writes it
+    anew at the next pod event."""
+    with open(os.path.join(sim.state, "hosts.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with open(os.path.join(sim.state, "hosts"), "r+") as f:
+            old = f.read()
+            f.seek(0)
+            f.truncate()
+            f.write(edit(old))
+    return old
+
+
+def hosts_without(sim, name):
+    """Drop pod `name` from the hosts file (a DNS outage for one name); return the old text."""
+    return hosts_edit(sim, lambda old: "".join(l + "\n" for l in old.splitlines()
+                                               if not l.endswith(" " + name)))
+
+
+def stale_needs_the_api(sim, times, ctx):
+    """etcd-3's volume is lost while etcd-4 is down (frozen) and its name does not resolve
+    for a while: etcd-3's replace leaves an add that etcd refuses while a voter is down. Its
+    pod exists (the StatefulSet created 5 and wants 5), so it is not stale: etcd-3 waits,
+    never removes it, and joins once etcd-4 is back."""
+    sim.up(str(N))
+    ids = check_members(sim)
+    write_keys(sim)
+    sim.run("scale", "5", "--timeout", WAIT)
+    ids = check_all(sim, ids, 5)
+    sim.run("freeze", "4")
+    try:
+        mark = len(sim.pod_log(3))
+        sim.run("delete-pvc", "3")
+        sim.run("restart", "3", "--no-ready", "--timeout", WAIT)
+        deadline = time.monotonic() + 60
+        while "decision: replace" not in since(sim, 3, mark):
+            expect(time.monotonic() < deadline, "etcd-3 does not replace its member: %r"
+                   % since(sim, 3, mark)[-600:])
+            time.sleep(0.2)
+        hosts = hosts_without(sim, "etcd-4")
+        try:
+            time.sleep(25)  # past the 8 s of refused adds and the 3 s of confirmation
+            members = {m["name"]: m["ID"] for m in sim.members() if m.get("name")}
+            expect(members.get("etcd-4") == ids["etcd-4"],
+                   "etcd-4's member was removed while its pod exists: %s" % members)
+            expect("removed the stale member" not in since(sim, 3, mark),
+                   "etcd-3 removed a stale member: %r" % since(sim, 3, mark)[-600:])
+        finally:
+            hosts_edit(sim, lambda _: hosts)
+    finally:
+        sim.run("thaw", "4")
+    times["lost volume beside a down voter, joined once it is back"] = sim.timed(
+        "scale", "5", "--timeout", WAIT)
+    new = check_all(sim, without(ids, "etcd-3"), 5)
+    expect(new["etcd-3"] != ids["etcd-3"], "etcd-3 kept its old member ID")
+
+
 def raft_index(sim):
     """The highest raft index the endpoints report (etcdctl's JSON: raftIndex or raft_index)."""
     return max(st["Status"].get("raftIndex", st["Status"].get("raft_index", 0))
@@ -1351,6 +1410,7 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
     [("auth-on", auth_on)],
     [("annotation-keeps-formed", annotation_keeps_formed), ("mark-unknowable", mark_unknowable)],
     [("impostor-longer-log", impostor_longer_log)],
+    [("stale-needs-the-api", stale_needs_the_api)],
 ]
 
 

@@ -3,6 +3,8 @@
 
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +71,41 @@ START_TEST(test_formed_annotation)
 		ck_assert_int_eq(kube_parse_statefulset(200, bad, strlen(bad), &sts, &err), 0);
 		ck_assert_str_eq(sts.formed_cluster, "");
 		ck_assert_uint_eq(sts.replicas, 2);
+	}
+}
+END_TEST
+
+/* status.replicas, the pods the controller created: a count, or UINT_MAX when absent or
+ * not a count (never a reason to refuse the object: spec.replicas is what matters). */
+START_TEST(test_created)
+{
+	static const struct {
+		const char *status;
+		unsigned want;
+	} t[] = {
+	        {",\"status\":{\"replicas\":4}", 4},
+	        {",\"status\":{\"replicas\":0}", 0},
+	        {",\"status\":{}", UINT_MAX},
+	        {"", UINT_MAX},
+	        {",\"status\":{\"replicas\":-1}", UINT_MAX},
+	        {",\"status\":{\"replicas\":\"4\"}", UINT_MAX},
+	        {",\"status\":{\"replicas\":4.5}", UINT_MAX},
+	        {",\"status\":{\"replicas\":4294967296}", UINT_MAX},
+	        {",\"status\":[]", UINT_MAX},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char body[256];
+		struct kube_statefulset sts;
+		struct error err;
+
+		snprintf(body, sizeof(body),
+		         "{\"kind\":\"StatefulSet\",\"spec\":{\"replicas\":5}%s}", t[i].status);
+		error_clear(&err);
+		ck_assert_msg(kube_parse_statefulset(200, body, strlen(body), &sts, &err) == 0,
+		              "%s: %s", body, err.msg);
+		ck_assert_msg(sts.created == t[i].want, "%s: created %u", body, sts.created);
+		ck_assert_uint_eq(sts.replicas, 5);
 	}
 }
 END_TEST
@@ -170,6 +207,7 @@ int main(void)
 
 	tcase_add_test(tc, test_replicas);
 	tcase_add_test(tc, test_status_objects);
+	tcase_add_test(tc, test_created);
 	tcase_add_test(tc, test_formed_annotation);
 	tcase_add_test(tc, test_bad);
 	tcase_add_test(tc, test_not_in_cluster);
