@@ -204,6 +204,17 @@ static bool ask_client(struct http_client *http, const char *url, uint64_t timeo
 			note(p->login_why, sizeof(p->login_why), &p->login_failed, "%s", err.msg);
 		return true;
 	}
+	/* Too slow to answer is not silence: something may be there (a loaded or partitioned
+	 * etcd), and nothing is decided on its silence. Refused, unreachable: nobody there. */
+	if (r == -ETIMEDOUT) {
+		if (p->answer == CLUSTER_NONE) {
+			p->answer = CLUSTER_UNREADABLE;
+			snprintf(p->why, sizeof(p->why),
+			         "%s (no answer in time: cannot tell whether a cluster is there)",
+			         err.msg);
+		}
+		return false;
+	}
 	if (silent_error(r)) {
 		if (p->answer == CLUSTER_NONE && !p->why[0])
 			snprintf(p->why, sizeof(p->why), "%s", err.msg);

@@ -155,9 +155,9 @@ static struct join_decision decide_empty(const struct join_input *in)
 		return refuse(EXIT_REFUSED, "two clusters answer (split brain suspected): refusing "
 		                            "to join either");
 	case JOIN_CLUSTER_UNREADABLE:
-		return act(JOIN_WAIT, "a server answers but no member list can be read from it: "
-		                      "waiting, never bootstrapping on an answer that cannot be "
-		                      "read");
+		return act(JOIN_WAIT, "a server answers what cannot be read, or does not answer in "
+		                      "time: waiting, never bootstrapping on an answer that cannot "
+		                      "be read");
 	case JOIN_CLUSTER_NONE:
 		return decide_bootstrap(in);
 	case JOIN_CLUSTER_ANSWERS:

@@ -1122,7 +1122,7 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 		log_msg(LOG_ERROR, "split brain suspected: %s", p.why);
 	} else if (p.answer == CLUSTER_UNREADABLE) {
 		log_msg(quiet ? LOG_DEBUG : LOG_WARNING,
-		        "a server answers but no member list can be read from it: %s", p.why);
+		        "no member list can be read, and that is not silence: %s", p.why);
 	} else if (!quiet) {
 		log_msg(LOG_INFO, "no cluster answers: asked %u client URL(s), last: %s", p.asked,
 		        p.why[0] ? p.why : "no other member to ask");

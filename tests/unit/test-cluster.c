@@ -4,13 +4,18 @@
  * beacon; and of common/beacon, served on loopback and read back with common/http. */
 #include "beacon.h"
 #include "cluster.h"
+#include "endpoints.h"
 #include "http.h"
+#include "settings.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static char *load(const char *name, size_t *ret_len)
 {
@@ -196,6 +201,76 @@ START_TEST(test_beacon_serves)
 }
 END_TEST
 
+/* A client URL that takes the connection and never answers (a loaded or partitioned etcd)
+ * is not silence: the probe says it cannot tell. One that refuses the connection is. */
+START_TEST(test_probe_timeout_is_not_silence)
+{
+	struct http_options o = {.connect_timeout_ms = 500, .call_timeout_ms = 800};
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	struct http_client *http = NULL;
+	struct settings set;
+	struct endpoints ep;
+	struct cluster_probe p;
+	struct error err;
+	socklen_t len = sizeof(a);
+	char extra[128];
+	int mute = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int gone = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unsigned gone_port;
+
+	/* mute: listens (the kernel completes the handshake) but nobody reads or answers */
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(mute, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(mute, 8), 0);
+	ck_assert_int_eq(getsockname(mute, (struct sockaddr *)&a, &len), 0);
+	/* gone: a port bound and never listened on, so a connection is refused */
+	{
+		struct sockaddr_in g = {.sin_family = AF_INET};
+		socklen_t glen = sizeof(g);
+
+		g.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ck_assert_int_eq(bind(gone, (struct sockaddr *)&g, sizeof(g)), 0);
+		ck_assert_int_eq(getsockname(gone, (struct sockaddr *)&g, &glen), 0);
+		gone_port = ntohs(g.sin_port);
+	}
+	error_clear(&err);
+	ck_assert_int_eq(http_global_init(&err), 0);
+	ck_assert_int_eq(http_client_new(&o, &http, &err), 0);
+	settings_init(&set);
+	endpoints_init(&ep, &set, "etcd");
+
+	snprintf(extra, sizeof(extra), "http://127.0.0.1:%u", gone_port);
+	ck_assert_int_eq(cluster_probe(http,
+	                               &(struct cluster_probe_opts){.ep = &ep,
+	                                                            .initial_size = 1,
+	                                                            .extra = extra,
+	                                                            .call_timeout_ms = 800},
+	                               &p),
+	                 0);
+	ck_assert_msg(p.answer == CLUSTER_NONE, "a refused connection: answer %d (%s)", p.answer,
+	              p.why);
+	cluster_probe_free(&p);
+
+	snprintf(extra, sizeof(extra), "http://127.0.0.1:%u,http://127.0.0.1:%u", gone_port,
+	         (unsigned)ntohs(a.sin_port));
+	ck_assert_int_eq(cluster_probe(http,
+	                               &(struct cluster_probe_opts){.ep = &ep,
+	                                                            .initial_size = 1,
+	                                                            .extra = extra,
+	                                                            .call_timeout_ms = 800},
+	                               &p),
+	                 0);
+	ck_assert_msg(p.answer == CLUSTER_UNREADABLE, "a mute server: answer %d (%s)", p.answer,
+	              p.why);
+	ck_assert_msg(strstr(p.why, "cannot tell"), "%s", p.why);
+	cluster_probe_free(&p);
+	http_client_free(http);
+	settings_free(&set);
+	close(mute);
+	close(gone);
+}
+END_TEST
+
 static Suite *cluster_suite(void)
 {
 	Suite *s = suite_create("cluster");
@@ -210,6 +285,7 @@ static Suite *cluster_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("beacon");
 	tcase_add_test(tc, test_beacon_serves);
+	tcase_add_test(tc, test_probe_timeout_is_not_silence);
 	suite_add_tcase(s, tc);
 	return s;
 }
