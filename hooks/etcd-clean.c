@@ -836,7 +836,7 @@ static int wipe_evidence(struct clean *c)
 	                        &says, &err) == 0)
 		peer = (enum join_peer_word)says;
 	else
-		log_msg(LOG_WARNING, "the leader's peer port gives no answer about member %s: %s",
+		log_msg(LOG_WARNING, "no peer port of the cluster answers about member %s: %s",
 		        id_both(c->wal.member_id, m, sizeof(m)), err.msg);
 	v = join_vouch_of(true, st.cluster_id, st.raft_index, false, peer, c->wal.cluster_id,
 	                  ws.commit);
@@ -857,7 +857,7 @@ static int wipe_evidence(struct clean *c)
 		        id_both(c->wal.member_id, m, sizeof(m)),
 		        v == JOIN_VOUCH_NEVER_HAD ? "says it never had it (a cluster bootstrapped "
 		                                    "again with the same IDs?)"
-		                                  : "gives no readable answer",
+		                                  : "does not say it removed it",
 		        force);
 		goto out;
 	}
@@ -869,12 +869,11 @@ static int wipe_evidence(struct clean *c)
 		        c->data_dir, st.raft_index, ws.commit, force);
 		goto out;
 	}
-	if (v == JOIN_VOUCH_LISTED) {
+	if (v != JOIN_VOUCH_YES) {
 		log_msg(LOG_FATAL,
-		        "the leader of cluster %s says member %s is a member: refusing to wipe "
-		        "its data%s",
-		        id_both(st.cluster_id, k, sizeof(k)),
-		        id_both(c->wal.member_id, m, sizeof(m)), force);
+		        "refusing to wipe '%s': its cluster does not say member %s was "
+		        "removed%s",
+		        c->data_dir, id_both(c->wal.member_id, m, sizeof(m)), force);
 		goto out;
 	}
 	log_msg(LOG_INFO,

@@ -343,10 +343,8 @@ static bool leader_confirms_gone(struct leave *l)
 		             says != ETCD_PEER_SAYS_REMOVED)) {
 			gone = false;
 			if (!err.msg[0])
-				snprintf(err.msg, sizeof(err.msg),
-				         "its leader does not list it, but its peer port does not "
-				         "say "
-				         "it removed it");
+				snprintf(err.msg, sizeof(err.msg), "%s",
+				         "not listed, but no peer port says it was removed");
 		}
 	}
 	if (!gone)
