@@ -158,7 +158,7 @@ static void note(char *buf, size_t size, bool *flag, const char *fmt, ...)
 /* Ask one client URL for the member list; fold the outcome into p. Returns true when the
  * URL answered at all (a list or an etcd error). */
 static bool ask_client(struct http_client *http, const char *url, uint64_t timeout_ms,
-                       struct cluster_probe *p)
+                       bool bootstrapping, struct cluster_probe *p)
 {
 	struct etcd_member_list l = {0};
 	struct etcd_client *c = NULL;
@@ -205,8 +205,10 @@ static bool ask_client(struct http_client *http, const char *url, uint64_t timeo
 		return true;
 	}
 	/* Too slow to answer is not silence: something may be there (a loaded or partitioned
-	 * etcd), and nothing is decided on its silence. Refused, unreachable: nobody there. */
-	if (r == -ETIMEDOUT) {
+	 * etcd), and nothing is decided on its silence. Refused, unreachable: nobody there.
+	 * One exception: an etcd whose peer port lists its members and none of them started
+	 * is bootstrapping, and etcd serves its client port only once its cluster formed. */
+	if (r == -ETIMEDOUT && !bootstrapping) {
 		if (p->answer == CLUSTER_NONE) {
 			p->answer = CLUSTER_UNREADABLE;
 			snprintf(p->why, sizeof(p->why),
@@ -217,7 +219,9 @@ static bool ask_client(struct http_client *http, const char *url, uint64_t timeo
 	}
 	if (silent_error(r)) {
 		if (p->answer == CLUSTER_NONE && !p->why[0])
-			snprintf(p->why, sizeof(p->why), "%s", err.msg);
+			snprintf(p->why, sizeof(p->why), "%s%s", err.msg,
+			         r == -ETIMEDOUT ? " (its peer port says its etcd is bootstrapping)"
+			                         : "");
 		return false;
 	}
 	if (p->answer == CLUSTER_NONE) {
@@ -277,7 +281,7 @@ int cluster_probe(struct http_client *http, const struct cluster_probe_opts *o,
 	if (o->extra && !copy)
 		return -ENOMEM;
 	for (char *u = copy ? strtok_r(copy, ",", &save) : NULL; u; u = strtok_r(NULL, ",", &save))
-		ask_client(http, u, timeout, &p);
+		ask_client(http, u, timeout, false, &p);
 	free(copy);
 	for (unsigned i = 0; i < bound; i++) {
 		char *host, *client = NULL, *peer = NULL;
@@ -297,12 +301,13 @@ int cluster_probe(struct http_client *http, const struct cluster_probe_opts *o,
 				cluster_probe_free(&p);
 				return -ENOMEM;
 			}
-			heard = ask_client(http, client, timeout, &p);
-			if (o->peers) {
-				enum peer_heard h = ask_peer(http, peer, timeout, &p);
+			/* the peer port first: it tells a bootstrapping etcd, whose client port
+			 * takes connections and answers nothing until its cluster formed */
+			enum peer_heard h =
+			        o->peers ? ask_peer(http, peer, timeout, &p) : PEER_SILENT;
 
-				heard = heard || (h != PEER_SILENT && h != PEER_UNREADABLE);
-			}
+			heard = ask_client(http, client, timeout, h == PEER_BOOTSTRAPPING, &p) ||
+			        (h != PEER_SILENT && h != PEER_UNREADABLE);
 		}
 		if (must && heard)
 			p.heard++;

@@ -348,6 +348,26 @@ def bootstrap_parallel(sim, times, ctx):
     check_restarts(sim, at_most=0)
 
 
+def bootstrap_staggered(sim, times, ctx):
+    """Parallel bootstrap of 3 with the pods 3 s apart: the last one hears both and
+    bootstraps first; the two waiting then find its client port taking connections and
+    answering nothing (etcd serves clients only once its cluster formed). Its peer port
+    says it is bootstrapping, so that is no cluster: one of them at least bootstraps too,
+    the cluster forms, and the last one, if it finds it formed, starts as its member."""
+    times["bootstrap 3, Parallel, pods 3 s apart"] = sim.up(
+        str(N), "--parallel", "--start-delay=1=3", "--start-delay=2=6")
+    ctx["ids"] = check_members(sim)
+    new = [i for i in range(N) if "initial_cluster_state=new" in sim.pod_log(i)]
+    expect(2 in new and len(new) >= 2, "bootstrapped: %s; etcd-2 and one other expected" % new)
+    for i in set(range(N)) - set(new):
+        expect("action=reuse initial_cluster_state=existing" in sim.pod_log(i),
+               "etcd-%d neither bootstrapped nor started as the formed cluster's member" % i)
+    write_keys(sim)
+    check_keys(sim)
+    one_cluster(sim, N)
+    check_restarts(sim, at_most=0)
+
+
 def restart_and_kill(sim, times, ctx):
     ids = ctx["ids"]
     for i in range(N):
@@ -1405,6 +1425,7 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
      ("policy-auto-api", policy_auto_api), ("forbidden-env", forbidden_env),
      ("sigterm-wait", sigterm_wait), ("wipe-by-hand", wipe_by_hand)],
     [("join-fails-thrice", join_fails_thrice)],
+    [("bootstrap-staggered", bootstrap_staggered)],
     [("slow-start", slow_start)],
     [("data-dir-not-on-volume", data_dir_not_on_volume)],
     [("auth-on", auth_on)],
