@@ -83,7 +83,10 @@ def main():
         if on and server is None:
             server = Server((a.address, a.port), Handler)
             if ctx:
-                server.socket = ctx.wrap_socket(server.socket, server_side=True)
+                # the handshake in each connection's own thread, not in accept(): one
+                # client that stalls mid-handshake must not hold up the others
+                server.socket = ctx.wrap_socket(server.socket, server_side=True,
+                                                do_handshake_on_connect=False)
             threading.Thread(target=server.serve_forever, daemon=True).start()
             print("hostile %s:%d listening (%s)" % (a.address, a.port, mode()), flush=True)
         elif not on and server is not None:
