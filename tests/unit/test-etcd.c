@@ -566,8 +566,8 @@ START_TEST(test_peer_members_bad_late)
 {
 	static const char *const bodies[] = {
 	        "[{\"id\":1,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]},5]",
-	        "[{\"id\":1,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]},"
-	        "{\"id\":2,\"name\":\"b\",\"peerURLs\":[\"http://b:2380\"],\"clientURLs\":[7]}]",
+	        ("[{\"id\":1,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]},"
+	         "{\"id\":2,\"name\":\"b\",\"peerURLs\":[\"http://b:2380\"],\"clientURLs\":[7]}]"),
 	        "[{\"id\":1,\"name\":7}]",
 	};
 	struct etcd_member_list l = {.n_members = 77};
