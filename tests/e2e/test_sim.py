@@ -6,7 +6,8 @@ shell containers instead of etcd-join (variants of sim/pod.json written to a tem
 pod identity (hostname, env, PATH, DNS, volume, termination log), init containers retried
 until they succeed, postStart/preStop order and output, SIGKILL at the end of the grace
 period, a failed postStart killing the container, a hook killed when the main process
-exits, crash back-off with restartCount, delete-pvc, the Kubernetes API stub (the
+exits, crash back-off with restartCount, delete-pvc, the faults ('partition', 'heal',
+'dns-drop', 'kill-hook', 'fill' of a size-limited volume), the Kubernetes API stub (the
 StatefulSet read of etcd-leave, with curl inside a pod: TLS against the pod's ca.crt,
 bearer token, replicas following 'scale' as a preStop hook sees them, 401/404/405,
 'apiserver stop'/'start'), and a clean 'down'.
@@ -363,8 +364,82 @@ def apiserver(sim, tmp):
     expect(not left, "down left things behind: %s" % left)
 
 
+def reach(sim, i, j, port):
+    """From pod i, does TCP to pod j's port answer within 2 s? curl's exit code: 0 an
+    answer, 7 refused, 28 timed out."""
+    p = sim.run("exec", str(i), "--", "curl", "-s", "-o", "/dev/null", "--max-time", "2",
+                "http://%s:%d/" % (sim_ip(j), port), check=False)
+    return p.returncode
+
+
+SERVE = ("cd /var/run/etcd && python3 -m http.server 2379 >/dev/null 2>&1 & "
+         "cd /var/run/etcd && python3 -m http.server 2380 >/dev/null 2>&1 & " + GOOD)
+
+
+def partition(sim, tmp):
+    """'partition I' drops pod I's traffic both ways (calls time out, nothing refuses);
+    '--peer' only its peer port's; 'heal' ends it."""
+    if not shutil.which("curl") or not shutil.which("clang"):
+        raise Failed("curl and clang are needed (tests/install-deps installs them)")
+    sim.up(write_spec(tmp, "serve", SERVE), 2)
+    sim.ready(0)
+    sim.ready(1)
+    sim.wait("pod 1's servers", lambda: reach(sim, 0, 1, 2379) == 0 and reach(sim, 0, 1, 2380) == 0)
+    sim.run("partition", "1", "--peer")
+    expect(reach(sim, 0, 1, 2380) == 28, "--peer: the peer port still answers")
+    expect(reach(sim, 0, 1, 2379) == 0, "--peer: the client port is cut too")
+    expect(reach(sim, 1, 0, 2380) == 28, "--peer: pod 1 still reaches pod 0's peer port")
+    sim.run("partition", "1")
+    expect(reach(sim, 0, 1, 2379) == 28 and reach(sim, 1, 0, 2379) == 28,
+           "a partition: pod 1 still talks to pod 0")
+    sim.run("heal", "1")
+    expect(reach(sim, 0, 1, 2380) == 0 and reach(sim, 1, 0, 2379) == 0, "heal: still cut")
+
+
+def dns_drop(sim, tmp):
+    """'dns-drop I SECONDS': pod I's name does not resolve for that long, then does."""
+    sim.up(write_spec(tmp, "dns", GOOD), 2)
+    sim.ready(1)
+    name = "etcd-1.etcd.default"
+    resolves = lambda: sim.run("exec", "0", "--", "getent", "hosts", name, check=False).returncode == 0
+    expect(resolves(), "%s does not resolve" % name)
+    t0 = time.monotonic()
+    sim.run("dns-drop", "1", "3")
+    expect(not resolves(), "%s resolves during its dns-drop" % name)
+    sim.wait("%s to resolve again" % name, resolves, 15)
+    expect(time.monotonic() - t0 >= 2.9, "%s back after %.1f s, not 3 s" % (name, time.monotonic() - t0))
+
+
+def kill_hook(sim, tmp):
+    """'kill-hook I': a running postStart SIGKILLed (the container is then killed and
+    restarted, as a failed postStart does)."""
+    sim.up(write_spec(tmp, "slowpost", GOOD, post_start="echo post begins; sleep 30; echo post ends"))
+    sim.run("kill-hook", "0", "--hook", "postStart", "--within", "0.5", "--seed", "1")
+    sim.wait("the container restarted", lambda: sim.pod()["restartCount"] >= 1, 20)
+    expect("postStart exited 137" in sim.log(0, "kubelet.log"), "no killed postStart in the kubelet log")
+    expect("post ends" not in sim.log(), "the postStart hook was not killed")
+
+
+def fill(sim, tmp):
+    """'up --volume-size MIB' gives size-limited volumes; 'fill I' fills one (ENOSPC),
+    'unfill I' frees it; 'delete-pvc' still removes it."""
+    sim.up(write_spec(tmp, "fill", GOOD), 1, "--volume-size", "4")
+    sim.ready()
+    write = ["sh", "-c", "dd if=/dev/zero of=/var/run/etcd/x bs=1k count=64 2>&1"]
+    sim.run("fill", "0")
+    p = sim.run("exec", "0", "--", *write, check=False)
+    expect(p.returncode != 0 and "No space left" in p.stdout + p.stderr, "a full volume took 64 KiB: %r" % p.stdout)
+    sim.run("unfill", "0")
+    p = sim.run("exec", "0", "--", *write, check=False)
+    expect(p.returncode == 0, "the volume is still full after unfill: %r" % p.stdout)
+    sim.run("delete-pvc", "0")
+    sim.delete()
+    expect(not os.path.exists(os.path.join(STATE, "volumes", "0")), "the volume outlived its claim")
+
+
 SCENARIOS = [identity, hooks_and_init, grace_then_sigkill, failed_post_start,
-             hook_dies_with_container, crash_backoff, apiserver]
+             hook_dies_with_container, crash_backoff, apiserver, partition, dns_drop, kill_hook,
+             fill]
 
 
 def leftovers():
@@ -395,7 +470,8 @@ def main():
     sim = Sim(dirs[0], os.path.join(dirs[1], "etcdctl"))
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for scenario in SCENARIOS:
+        only = sys.argv[1:]  # scenario names: run only these
+        for scenario in [f for f in SCENARIOS if not only or f.__name__ in only]:
             t0 = time.monotonic()
             try:
                 scenario(sim, tmp)
