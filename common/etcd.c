@@ -1,6 +1,7 @@
 #include "etcd.h"
 
 #include "settings.h"
+#include "sha1.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,6 +21,52 @@ struct etcd_client {
 	size_t n;
 	size_t current;
 };
+
+static uint64_t be64(const uint8_t *b)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+uint64_t etcd_bootstrap_member_id(const char *peer_url, const char *token)
+{
+	size_t a = strlen(peer_url), b = strlen(token);
+	uint8_t digest[SHA1_DIGEST_SIZE];
+	char *buf = malloc(a + b + 1);
+
+	if (!buf)
+		return 0;
+	memcpy(buf, peer_url, a);
+	memcpy(buf + a, token, b + 1);
+	sha1(buf, a + b, digest);
+	free(buf);
+	return be64(digest);
+}
+
+static int compare_ids(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+uint64_t etcd_bootstrap_cluster_id(uint64_t *ids, size_t n)
+{
+	uint8_t digest[SHA1_DIGEST_SIZE], *buf = malloc(n * 8 + 1);
+
+	if (!buf)
+		return 0;
+	qsort(ids, n, sizeof(*ids), compare_ids);
+	for (size_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < 8; k++)
+			buf[8 * i + k] = (uint8_t)(ids[i] >> (56 - 8 * k));
+	sha1(buf, n * 8, digest);
+	free(buf);
+	return be64(digest);
+}
 
 int etcd_id_parse(const char *s, uint64_t *ret)
 {

@@ -63,6 +63,14 @@ struct etcd_status {
 /* Parse a decimal uint64 ID ("16978214052474010073"); strict, no sign or spaces.
  * Returns 0, -EINVAL or -ERANGE. */
 int etcd_id_parse(const char *s, uint64_t *ret);
+/* The member ID etcd gives a member of a new cluster (--initial-cluster-state new): the
+ * first 8 bytes, big-endian, of the SHA-1 of its peer URLs (sorted, joined) followed by
+ * the cluster token (etcd's computeMemberID). One peer URL per member here. */
+uint64_t etcd_bootstrap_member_id(const char *peer_url, const char *token);
+/* The cluster ID of a new cluster of these members: the first 8 bytes of the SHA-1 of their
+ * IDs, sorted, each 8 bytes big-endian (etcd's genID). Sorts ids in place. */
+uint64_t etcd_bootstrap_cluster_id(uint64_t *ids, size_t n);
+
 /* Write id as decimal into buf (ETCD_ID_STR_MAX bytes); returns buf. */
 char *etcd_id_format(uint64_t id, char *buf);
 

@@ -92,6 +92,27 @@ static const char *env_get(char *const *envp, const char *name)
 	return NULL;
 }
 
+const char *etcdargs_user_value(char *const *extra, size_t n_extra, char *const *envp,
+                                const char *flag)
+{
+	const char *found = NULL;
+	char name[128], env[160];
+
+	/* etcd takes the last of a flag given twice; a flag beats its variable */
+	for (size_t i = 0; i < n_extra; i++) {
+		if (!flag_of(extra[i], name, sizeof(name)) || strcmp(name, flag) != 0)
+			continue;
+		if (strchr(extra[i], '='))
+			found = strchr(extra[i], '=') + 1;
+		else if (i + 1 < n_extra)
+			found = extra[++i];
+	}
+	if (found)
+		return found;
+	etcdargs_env_name(flag, env, sizeof(env));
+	return env_get(envp, env);
+}
+
 /* The flags etcd-join decides: the user may set none of them. */
 static const char *const owned[] = {
         "name",

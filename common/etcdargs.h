@@ -43,6 +43,11 @@ void etcdargs_free(struct etcdargs *a);
  * is -EINVAL with err naming it. */
 int etcdargs_check_extra(char *const *extra, size_t n_extra, struct error *err);
 
+/* The value the user gives etcd's --flag: after "--" ("--flag=v" or "--flag v"; the last
+ * one), else its ETCD_* variable in envp; NULL when neither. */
+const char *etcdargs_user_value(char *const *extra, size_t n_extra, char *const *envp,
+                                const char *flag);
+
 /* Check etcd's environment before anything is done: a variable of a flag etcd-join
  * decides (ETCD_NAME, ETCD_INITIAL_CLUSTER, ETCD_INITIAL_CLUSTER_STATE,
  * ETCD_INITIAL_ADVERTISE_PEER_URLS) is -EINVAL with err naming it, whatever this start

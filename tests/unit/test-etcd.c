@@ -3,6 +3,7 @@
  * HTTP status and Content-Type are in data/RECORDED) and on handcrafted bodies
  * (data/hand-*: 3.6-shaped errors, proxy pages, truncated and mistyped JSON). */
 #include "etcd.h"
+#include "sha1.h"
 
 #include <check.h>
 #include <ctype.h>
@@ -1066,6 +1067,68 @@ START_TEST(test_peer_says_edges)
 }
 END_TEST
 
+/* SHA-1 against FIPS 180 vectors (one and two final blocks, several blocks). */
+START_TEST(test_sha1)
+{
+	static const struct {
+		const char *in;
+		const char *hex;
+	} v[] = {
+	        {"", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+	        {"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
+	        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	         "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
+	        {"The quick brown fox jumps over the lazy dog",
+	         "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12"},
+	};
+	uint8_t d[SHA1_DIGEST_SIZE];
+	char hex[2 * SHA1_DIGEST_SIZE + 1];
+	char *million = malloc(1000000);
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		sha1(v[i].in, strlen(v[i].in), d);
+		for (unsigned k = 0; k < SHA1_DIGEST_SIZE; k++)
+			snprintf(hex + 2 * k, 3, "%02x", d[k]);
+		ck_assert_str_eq(hex, v[i].hex);
+	}
+	ck_assert_ptr_nonnull(million);
+	memset(million, 'a', 1000000);
+	sha1(million, 1000000, d);
+	for (unsigned k = 0; k < SHA1_DIGEST_SIZE; k++)
+		snprintf(hex + 2 * k, 3, "%02x", d[k]);
+	ck_assert_str_eq(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+	free(million);
+}
+END_TEST
+
+/* The IDs etcd gives a new cluster: the recordings' one-member cluster (3.3 to 3.5, token
+ * etcd-hooks-rec), and a StatefulSet etcd of 3 in default as real etcd 3.5 and 3.7
+ * bootstrapped it in the e2e tests (token etcd.default). */
+START_TEST(test_bootstrap_ids)
+{
+	uint64_t one = etcd_bootstrap_member_id(N1_PEER, "etcd-hooks-rec");
+	uint64_t three[3];
+	char url[64];
+
+	ck_assert_uint_eq(one, N1_ID);
+	ck_assert_uint_eq(etcd_bootstrap_cluster_id(&one, 1), CLUSTER_ID);
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(url, sizeof(url), "http://etcd-%u.etcd.default:2380", i);
+		three[i] = etcd_bootstrap_member_id(url, "etcd.default");
+	}
+	ck_assert_uint_eq(three[0], 7012562046425166480ULL);
+	ck_assert_uint_eq(three[1], 17810532293206517906ULL);
+	ck_assert_uint_eq(three[2], 294109718449440895ULL);
+	ck_assert_uint_eq(etcd_bootstrap_cluster_id(three, 3), 0x875c38a22f4141fbULL);
+	/* another token, another cluster: what a restore with etcd's default token makes */
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(url, sizeof(url), "http://etcd-%u.etcd.default:2380", i);
+		three[i] = etcd_bootstrap_member_id(url, "etcd-cluster");
+	}
+	ck_assert_uint_ne(etcd_bootstrap_cluster_id(three, 3), 0x875c38a22f4141fbULL);
+}
+END_TEST
+
 static Suite *etcd_suite(void)
 {
 	Suite *s = suite_create("etcd");
@@ -1073,6 +1136,8 @@ static Suite *etcd_suite(void)
 
 	tcase_add_loop_test(tc, test_id_round_trip, 0, sizeof(ids) / sizeof(ids[0]));
 	tcase_add_test(tc, test_id_format);
+	tcase_add_test(tc, test_sha1);
+	tcase_add_test(tc, test_bootstrap_ids);
 	tcase_add_loop_test(tc, test_id_parse_bad, 0, sizeof(bad_ids) / sizeof(bad_ids[0]));
 	suite_add_tcase(s, tc);
 

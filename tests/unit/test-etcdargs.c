@@ -410,12 +410,31 @@ START_TEST(test_env_name)
 }
 END_TEST
 
+/* The user's value of an etcd flag: the last one after "--" in either form, else its
+ * variable. */
+START_TEST(test_user_value)
+{
+	char *extra[] = {"--initial-cluster-token=a", "--snapshot-count", "5",
+	                 "--initial-cluster-token", "b"};
+	char *envp[] = {"ETCD_INITIAL_CLUSTER_TOKEN=env", "ETCD_SNAPSHOT_COUNT=9", NULL};
+
+	ck_assert_str_eq(etcdargs_user_value(extra, 5, envp, "initial-cluster-token"), "b");
+	ck_assert_str_eq(etcdargs_user_value(extra, 1, envp, "initial-cluster-token"), "a");
+	ck_assert_str_eq(etcdargs_user_value(extra, 0, envp, "initial-cluster-token"), "env");
+	ck_assert_str_eq(etcdargs_user_value(extra, 5, envp, "snapshot-count"), "5");
+	ck_assert_ptr_null(etcdargs_user_value(extra, 5, NULL, "name"));
+	/* the flag last, without its value: none */
+	ck_assert_ptr_null(etcdargs_user_value(extra + 3, 1, NULL, "initial-cluster-token"));
+}
+END_TEST
+
 static Suite *etcdargs_suite(void)
 {
 	Suite *s = suite_create("etcdargs");
 	TCase *tc = tcase_create("build");
 
 	tcase_add_test(tc, test_bootstrap);
+	tcase_add_test(tc, test_user_value);
 	tcase_add_test(tc, test_restart);
 	tcase_add_test(tc, test_extra_passed_through);
 	tcase_add_loop_test(tc, test_owned_flag_after_dashdash, 0,
