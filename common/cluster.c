@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,10 +156,65 @@ static void note(char *buf, size_t size, bool *flag, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* X-Etcd-Cluster-Id: hexadecimal, as etcd writes it; 0 when it is not an ID. */
+static uint64_t header_id(const char *h)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!h[0] || strspn(h, "0123456789abcdefABCDEF") != strlen(h) || strlen(h) > 16)
+		return 0;
+	errno = 0;
+	v = strtoull(h, &end, 16);
+	return errno || *end ? 0 : (uint64_t)v;
+}
+
+/* The IPv4 addresses a URL's host resolves to, at most max; returns how many. */
+static size_t url_addrs(const char *url, uint32_t *addrs, size_t max)
+{
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
+	const char *h = strstr(url, "://");
+	char host[256];
+	size_t n = 0, len;
+
+	h = h ? h + 3 : url;
+	len = strcspn(h, ":/");
+	if (len == 0 || len >= sizeof(host))
+		return 0;
+	memcpy(host, h, len);
+	host[len] = '\0';
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return 0;
+	for (struct addrinfo *a = res; a && n < max; a = a->ai_next)
+		addrs[n++] = ((struct sockaddr_in *)a->ai_addr)->sin_addr.s_addr;
+	freeaddrinfo(res);
+	return n;
+}
+
+/* A client URL whose etcd's peer port said it bootstraps this set's own cluster: a
+ * timeout there is excused when the peer port says so again after it (below). */
+struct excuse {
+	const char *peer_url;
+	uint64_t cluster_id; /* the cluster ID this set's bootstrap gives */
+};
+
+static enum peer_heard ask_peer(struct http_client *http, const char *peer_url, uint64_t timeout_ms,
+                                struct cluster_probe *p, uint64_t *ret_cluster_id);
+
+/* The peer port of ex says, now too, that its etcd bootstraps the cluster of ex. */
+static bool still_bootstrapping(struct http_client *http, const struct excuse *ex,
+                                uint64_t timeout_ms, struct cluster_probe *p)
+{
+	uint64_t cid = 0;
+
+	return ask_peer(http, ex->peer_url, timeout_ms, p, &cid) == PEER_BOOTSTRAPPING &&
+	       cid == ex->cluster_id;
+}
+
 /* Ask one client URL for the member list; fold the outcome into p. Returns true when the
- * URL answered at all (a list or an etcd error). */
+ * URL answered at all (a list or an etcd error). ex, when not NULL, may excuse a timeout. */
 static bool ask_client(struct http_client *http, const char *url, uint64_t timeout_ms,
-                       bool bootstrapping, struct cluster_probe *p)
+                       const struct excuse *ex, struct cluster_probe *p)
 {
 	struct etcd_member_list l = {0};
 	struct etcd_client *c = NULL;
@@ -206,9 +262,12 @@ static bool ask_client(struct http_client *http, const char *url, uint64_t timeo
 	}
 	/* Too slow to answer is not silence: something may be there (a loaded or partitioned
 	 * etcd), and nothing is decided on its silence. Refused, unreachable: nobody there.
-	 * One exception: an etcd whose peer port lists its members and none of them started
-	 * is bootstrapping, and etcd serves its client port only once its cluster formed. */
-	if (r == -ETIMEDOUT && !bootstrapping) {
+	 * One exception: etcd serves its client port only once its cluster formed, so the
+	 * client port of an etcd bootstrapping this very set's cluster is mute. Its peer port
+	 * must say so before and after the timeout, with the cluster ID this set's bootstrap
+	 * gives: data restored from a snapshot has other IDs, or is caught replaying its log
+	 * (a restart on data lists the members unstarted for an instant at most). */
+	if (r == -ETIMEDOUT && !(ex && still_bootstrapping(http, ex, timeout_ms, p))) {
 		if (p->answer == CLUSTER_NONE) {
 			p->answer = CLUSTER_UNREADABLE;
 			snprintf(p->why, sizeof(p->why),
@@ -220,8 +279,10 @@ static bool ask_client(struct http_client *http, const char *url, uint64_t timeo
 	if (silent_error(r)) {
 		if (p->answer == CLUSTER_NONE && !p->why[0])
 			snprintf(p->why, sizeof(p->why), "%s%s", err.msg,
-			         r == -ETIMEDOUT ? " (its peer port says its etcd is bootstrapping)"
-			                         : "");
+			         r == -ETIMEDOUT
+			                 ? " (its peer port says, before and after, that its "
+			                   "etcd bootstraps this set's cluster)"
+			                 : "");
 		return false;
 	}
 	if (p->answer == CLUSTER_NONE) {
@@ -231,9 +292,10 @@ static bool ask_client(struct http_client *http, const char *url, uint64_t timeo
 	return true;
 }
 
-/* Ask one peer port; fold the outcome into p. */
+/* Ask one peer port; fold the outcome into p. *ret_cluster_id: its X-Etcd-Cluster-Id, 0
+ * when none or not an ID. */
 static enum peer_heard ask_peer(struct http_client *http, const char *peer_url, uint64_t timeout_ms,
-                                struct cluster_probe *p)
+                                struct cluster_probe *p, uint64_t *ret_cluster_id)
 {
 	struct http_response resp = {0};
 	char *url = NULL, detail[ERROR_MSG_MAX];
@@ -242,6 +304,7 @@ static enum peer_heard ask_peer(struct http_client *http, const char *peer_url, 
 	struct error err;
 	int r;
 
+	*ret_cluster_id = 0;
 	error_clear(&err);
 	deadline_init(&d, timeout_ms);
 	if (asprintf(&url, "%s/members", peer_url) < 0)
@@ -258,6 +321,7 @@ static enum peer_heard ask_peer(struct http_client *http, const char *peer_url, 
 		                              sizeof(detail));
 		if (resp.etcd_cluster_id[0] && (h == PEER_FORMED || h == PEER_BOOTSTRAPPING))
 			appendf(detail, sizeof(detail), " (cluster %s)", resp.etcd_cluster_id);
+		*ret_cluster_id = header_id(resp.etcd_cluster_id);
 	}
 	http_response_free(&resp);
 	if (h == PEER_UNREADABLE)
@@ -277,12 +341,17 @@ int cluster_probe(struct http_client *http, const struct cluster_probe_opts *o,
 	unsigned hear_below = o->initial_size > o->replicas ? o->initial_size : o->replicas;
 	struct cluster_probe p = {.answer = CLUSTER_NONE};
 	char *copy = o->extra ? strdup(o->extra) : NULL, *save = NULL;
+	/* the pods found bootstrapping this set's cluster: their addresses and peer URLs */
+	struct {
+		uint32_t addr[4];
+		size_t n_addr;
+		char *peer;
+	} booting[16];
+	size_t n_booting = 0;
+	int r = 0;
 
 	if (o->extra && !copy)
 		return -ENOMEM;
-	for (char *u = copy ? strtok_r(copy, ",", &save) : NULL; u; u = strtok_r(NULL, ",", &save))
-		ask_client(http, u, timeout, false, &p);
-	free(copy);
 	for (unsigned i = 0; i < bound; i++) {
 		char *host, *client = NULL, *peer = NULL;
 		bool heard = false, must = i < hear_below;
@@ -291,23 +360,36 @@ int cluster_probe(struct http_client *http, const struct cluster_probe_opts *o,
 			continue;
 		p.must_hear += must;
 		host = endpoints_host(o->ep, i);
-		if (!host)
-			return -ENOMEM;
+		if (!host) {
+			r = -ENOMEM;
+			goto out;
+		}
 		if (host_resolves(host)) {
 			client = endpoints_client_url(o->ep, i);
 			peer = endpoints_peer_url(o->ep, i);
 			if (!client || !peer) {
 				free(host), free(client), free(peer);
-				cluster_probe_free(&p);
-				return -ENOMEM;
+				r = -ENOMEM;
+				goto out;
 			}
 			/* the peer port first: it tells a bootstrapping etcd, whose client port
 			 * takes connections and answers nothing until its cluster formed */
+			uint64_t cid = 0;
 			enum peer_heard h =
-			        o->peers ? ask_peer(http, peer, timeout, &p) : PEER_SILENT;
+			        o->peers ? ask_peer(http, peer, timeout, &p, &cid) : PEER_SILENT;
+			struct excuse ex = {.peer_url = peer,
+			                    .cluster_id = o->bootstrap_cluster_id};
+			bool ours = h == PEER_BOOTSTRAPPING && o->bootstrap_cluster_id &&
+			            cid == o->bootstrap_cluster_id;
 
-			heard = ask_client(http, client, timeout, h == PEER_BOOTSTRAPPING, &p) ||
+			heard = ask_client(http, client, timeout, ours ? &ex : NULL, &p) ||
 			        (h != PEER_SILENT && h != PEER_UNREADABLE);
+			if (ours && n_booting < sizeof(booting) / sizeof(booting[0])) {
+				booting[n_booting].n_addr =
+				        url_addrs(client, booting[n_booting].addr, 4);
+				booting[n_booting++].peer = peer;
+				peer = NULL;
+			}
 		}
 		if (must && heard)
 			p.heard++;
@@ -317,8 +399,30 @@ int cluster_probe(struct http_client *http, const struct cluster_probe_opts *o,
 		free(client);
 		free(peer);
 	}
-	*ret = p;
-	return 0;
+	/* The other client URLs (--endpoints) last: one that leads to a pod found
+	 * bootstrapping gets the same excuse (a Service's address does not: cannot tell). */
+	for (char *u = copy ? strtok_r(copy, ",", &save) : NULL; u;
+	     u = strtok_r(NULL, ",", &save)) {
+		uint32_t addrs[4];
+		size_t n = url_addrs(u, addrs, 4);
+		struct excuse ex = {.cluster_id = o->bootstrap_cluster_id};
+
+		for (size_t b = 0; b < n_booting && !ex.peer_url; b++)
+			for (size_t k = 0; k < booting[b].n_addr && !ex.peer_url; k++)
+				for (size_t a = 0; a < n && !ex.peer_url; a++)
+					if (booting[b].addr[k] == addrs[a])
+						ex.peer_url = booting[b].peer;
+		ask_client(http, u, timeout, ex.peer_url ? &ex : NULL, &p);
+	}
+out:
+	free(copy);
+	for (size_t b = 0; b < n_booting; b++)
+		free(booting[b].peer);
+	if (r < 0)
+		cluster_probe_free(&p);
+	else
+		*ret = p;
+	return r;
 }
 
 void cluster_probe_free(struct cluster_probe *p)

@@ -46,6 +46,10 @@ struct cluster_probe_opts {
 	unsigned replicas;     /* the StatefulSet's spec.replicas, 0: unknown */
 	const char *extra;     /* comma-separated client URLs asked first, may be NULL */
 	bool peers;            /* ask the peer ports too (the bootstrap evidence) */
+	/* The cluster ID this set's bootstrap gives (etcd_bootstrap_cluster_id()), 0: not
+	 * known. Only with it does a timeout of a client URL whose peer port says its etcd
+	 * bootstraps that very cluster count as silence. */
+	uint64_t bootstrap_cluster_id;
 	uint64_t call_timeout_ms;
 };
 

@@ -818,6 +818,40 @@ static void print_dry_run(const struct join_decision *dec, const struct etcdargs
 			printf("unset: %.*s\n", (int)strcspn(*e, "="), *e);
 }
 
+/* The cluster token of a bootstrap: the user's --initial-cluster-token, else ours, which
+ * makes the bootstrap's IDs unique to this StatefulSet. */
+static const char *bootstrap_token(const struct join *j, char *buf, size_t size)
+{
+	const char *user =
+	        etcdargs_user_value(j->extra, j->n_extra, environ, "initial-cluster-token");
+
+	snprintf(buf, size, "%s.%s", j->id.set_name, j->s.namespace);
+	return user ? user : buf;
+}
+
+/* The cluster ID this set's bootstrap gives its initial members; 0 without a size. */
+static uint64_t bootstrap_cluster_id(const struct join *j)
+{
+	unsigned n = j->s.initial_cluster_size;
+	uint64_t *ids = n ? calloc(n, sizeof(*ids)) : NULL, cid = 0;
+	char buf[160];
+	const char *token = bootstrap_token(j, buf, sizeof(buf));
+
+	for (unsigned i = 0; ids && i < n; i++) {
+		char *peer = endpoints_peer_url(&j->ep, i);
+
+		if (!peer)
+			goto out;
+		ids[i] = etcd_bootstrap_member_id(peer, token);
+		free(peer);
+	}
+	if (ids)
+		cid = etcd_bootstrap_cluster_id(ids, n);
+out:
+	free(ids);
+	return cid;
+}
+
 /* Build etcd's argv for the action and exec it (or print it on --dry-run). */
 static int start_etcd(struct join *j, const struct join_decision *dec)
 {
@@ -844,7 +878,7 @@ static int start_etcd(struct join *j, const struct join_decision *dec)
 	         j->ep.client_tls ? "https" : "http", j->s.client_port);
 	in.listen_peer_url = listen_peer;
 	in.listen_client_url = listen_client;
-	/* The token makes the bootstrap's IDs unique to this StatefulSet. */
+	/* The token makes the bootstrap's IDs unique to this StatefulSet (a user's wins). */
 	snprintf(token, sizeof(token), "%s.%s", j->id.set_name, j->s.namespace);
 	if (dec->action == JOIN_BOOTSTRAP) {
 		in.initial_cluster = j->initial_cluster;
@@ -1087,6 +1121,8 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 	bootstrap_question = j->data.state == DATADIR_EMPTY && !j->marker && !j->sts_formed &&
 	                     j->id.ordinal < j->s.initial_cluster_size;
 	o.peers = bootstrap_question && !in->formed;
+	if (o.peers)
+		o.bootstrap_cluster_id = bootstrap_cluster_id(j);
 	if (cluster_probe(j->http, &o, &p) < 0) {
 		log_msg(LOG_FATAL, "out of memory");
 		return EXIT_FAILED;

@@ -75,6 +75,12 @@ Data safety (each failed before its fix; see the scenarios' docstrings):
                            password in argv, environment, logs or helper files
   annotation-keeps-formed  the StatefulSet's mark alone keeps a lost-volume member from
                            bootstrapping while its peers stay silent
+  bootstrap-staggered      Parallel bootstrap with the pods 3 s apart: the first etcd's
+                           mute client port does not hold the others up
+  bootstrap-staggered-endpoints
+                           (own cluster) the same with ETCDCTL_ENDPOINTS naming the pods
+  restore-one-volume       (continues) a backup restored into one volume, another token:
+                           the empty pods wait, they do not bootstrap beside it
 
 After every step: every pod's member is started and voting, there are no other members,
 the keys written at the start are readable, and untouched pods keep their member IDs.
@@ -366,6 +372,66 @@ def bootstrap_staggered(sim, times, ctx):
     check_keys(sim)
     one_cluster(sim, N)
     check_restarts(sim, at_most=0)
+
+
+def bootstrap_staggered_endpoints(sim, times, ctx):
+    """The same, with ETCDCTL_ENDPOINTS naming the pods' own client URLs (an etcdctl habit):
+    the URL of the pod found bootstrapping gets the same excuse, so it still forms."""
+    sim.down()
+    eps = ",".join("http://etcd-%d.etcd.default.svc.cluster.local:2379" % i for i in range(N))
+    times["bootstrap 3, Parallel, pods 3 s apart, --endpoints"] = sim.up(
+        str(N), "--parallel", "--start-delay=1=3", "--start-delay=2=6",
+        "--env", "ETCDCTL_ENDPOINTS=" + eps)
+    ctx["ids"] = check_members(sim)
+    expect("initial_cluster_state=new" in sim.pod_log(2), "etcd-2 did not bootstrap")
+    one_cluster(sim, N)
+    check_restarts(sim, at_most=0)
+
+
+def restore_one_volume(sim, times, ctx):
+    """A backup restored into one volume (etcdutl or etcdctl snapshot restore, another
+    token), the other two empty, nothing that says the set formed: the restored member's
+    peer port lists its members unstarted and its client port is mute until it has
+    quorum, like a bootstrapping etcd; but its cluster ID is not this set's bootstrap's.
+    The empty pods must not bootstrap beside it (a second cluster, the backup stranded)."""
+    if "ids" not in ctx:
+        sim.up(str(N), "--parallel")
+        ctx["ids"] = check_members(sim)
+        write_keys(sim)
+    d = tempfile.mkdtemp(prefix="etcd-hooks-e2e-restore-", dir="/var/tmp")
+    ctx.setdefault("cleanups", []).append(lambda: shutil.rmtree(d, ignore_errors=True))
+    etcdutl = os.path.join(sim.bins["etcd"], "etcdutl")
+    tool = etcdutl if os.access(etcdutl, os.X_OK) else sim.bins["etcdctl"]
+    env = dict(os.environ, ETCDCTL_API="3")
+    subprocess.run(["ip", "netns", "exec", sim.bridge_ns, sim.bins["etcdctl"], "--endpoints",
+                    "http://%s:2379" % sim.ip(0), "snapshot", "save", d + "/backup.db"],
+                   env=env, check=True, capture_output=True, timeout=60)
+    sim.run("scale", "0", "--no-prestop", "--timeout", WAIT)
+    for i in range(N):
+        sim.run("delete-pvc", str(i))
+    if os.path.exists(os.path.join(sim.state, "annotations.json")):
+        os.unlink(os.path.join(sim.state, "annotations.json"))
+    initial = ",".join("etcd-%d=http://etcd-%d.etcd.default:2380" % (i, i) for i in range(N))
+    os.makedirs(sim.volume(1), exist_ok=True)
+    p = subprocess.run([tool, "snapshot", "restore", d + "/backup.db", "--name", "etcd-1",
+                        "--initial-cluster", initial, "--initial-cluster-token", "restored",
+                        "--initial-advertise-peer-urls", "http://etcd-1.etcd.default:2380",
+                        "--data-dir", os.path.join(sim.volume(1), "default.etcd")],
+                       env=env, capture_output=True, text=True, timeout=60)
+    expect(p.returncode == 0, "%s snapshot restore: %s" % (os.path.basename(tool), p.stderr[-500:]))
+    sim.run("scale", str(N), "--no-wait", "--start-delay=0=6", "--start-delay=2=6",
+            "--timeout", WAIT)
+    marks = {i: len(sim.pod_log(i)) for i in (0, 2)}
+    time.sleep(25)  # they start after 6 s; before the fix they bootstrapped at once
+    for i in (0, 2):
+        never_bootstrapped(sim, i, marks[i], "beside a member restored from a backup")
+        expect("cannot tell whether a cluster is there" in since(sim, i, marks[i]),
+               "etcd-%d does not say why it waits: %r" % (i, since(sim, i, marks[i])[-800:]))
+    expect(os.path.isdir(os.path.join(sim.volume(1), "default.etcd", "member", "wal")),
+           "the restored data of etcd-1 is gone")
+    expect("initial_cluster_state=new" not in sim.pod_log(1).split("container etcd start")[-1],
+           "etcd-1 bootstrapped instead of starting on the restored data")
+    ctx.pop("ids", None)
 
 
 def restart_and_kill(sim, times, ctx):
@@ -1432,7 +1498,9 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
      ("policy-auto-api", policy_auto_api), ("forbidden-env", forbidden_env),
      ("sigterm-wait", sigterm_wait), ("wipe-by-hand", wipe_by_hand)],
     [("join-fails-thrice", join_fails_thrice)],
-    [("bootstrap-staggered", bootstrap_staggered)],
+    [("bootstrap-staggered", bootstrap_staggered),
+     ("bootstrap-staggered-endpoints", bootstrap_staggered_endpoints),
+     ("restore-one-volume", restore_one_volume)],
     [("slow-start", slow_start)],
     [("data-dir-not-on-volume", data_dir_not_on_volume)],
     [("auth-on", auth_on)],
