@@ -38,6 +38,11 @@
 #define KUBE_TIMEOUT_MS    3000
 /* How long a leadership transfer may take before we remove anyway (etcd: ~0.1 s). */
 #define TRANSFER_TIMEOUT_MS 3000
+/* A quorum check that fails is made again every SAFE_RETRY_MS, until SAFE_RESERVE_MS before
+ * the deadline: what the snapshot, the transfer and the removal need after it. */
+#define SAFE_RETRY_MS        1000
+#define SAFE_RESERVE_MS      8000
+#define PROGRESS_INTERVAL_MS 5000
 
 enum policy {
 	POLICY_AUTO,
@@ -365,17 +370,20 @@ static const struct etcd_member *find_member(const struct leave *l, uint64_t id)
 }
 
 /* Refuse what would break the cluster: the last member, or quorum. Also find the voter
- * furthest ahead to hand leadership to. Returns 0 or EXIT_REFUSED. */
+ * furthest ahead to hand leadership to. Returns 0, or EXIT_REFUSED with the reason in why
+ * (*ret_final: it will not change by waiting). */
 static int check_safety(struct leave *l, bool me_voter, uint64_t *ret_successor,
-                        uint64_t *ret_leader)
+                        uint64_t *ret_leader, char *why, size_t size, bool *ret_final)
 {
 	unsigned voters = 0, healthy = 0, ordinal;
 	uint64_t best_index = 0;
 
 	*ret_successor = 0;
 	*ret_leader = 0;
+	*ret_final = false;
 	if (l->members.n_members <= 1) {
-		log_msg(LOG_FATAL, "refusing to remove the last member of the cluster");
+		snprintf(why, size, "refusing to remove the last member of the cluster");
+		*ret_final = true;
 		return EXIT_REFUSED;
 	}
 	for (size_t i = 0; i < l->members.n_members; i++) {
@@ -412,13 +420,42 @@ static int check_safety(struct leave *l, bool me_voter, uint64_t *ret_successor,
 	if (!join_remove_keeps_quorum(voters, healthy, me_voter)) {
 		unsigned left = voters - (me_voter ? 1 : 0);
 
-		log_msg(LOG_FATAL,
-		        "refusing to leave: %u of the other %u voters are healthy, and %u of %u "
-		        "would be needed for quorum after the removal",
-		        healthy, voters - (me_voter ? 1 : 0), left / 2 + 1, left);
+		snprintf(why, size,
+		         "refusing to leave: %u of the other %u voters are healthy, and %u of %u "
+		         "would be needed for quorum after the removal",
+		         healthy, voters - (me_voter ? 1 : 0), left / 2 + 1, left);
 		return EXIT_REFUSED;
 	}
 	return 0;
+}
+
+/* check_safety() again while the voters are not healthy enough: a leader election or a
+ * member that just started is over in seconds. Until SAFE_RESERVE_MS before the deadline,
+ * the time the removal itself needs; then the refusal stands. */
+static int wait_safe(struct leave *l, bool me_voter, uint64_t *ret_successor, uint64_t *ret_leader)
+{
+	struct log_progress progress;
+	char why[ERROR_MSG_MAX];
+	bool final;
+	int r;
+
+	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
+	for (bool first = true;; first = false) {
+		r = check_safety(l, me_voter, ret_successor, ret_leader, why, sizeof(why), &final);
+		if (r == 0 || final ||
+		    deadline_left_ms(&l->deadline) < SAFE_RESERVE_MS + SAFE_RETRY_MS)
+			break;
+		if (first || log_progress_due(&progress))
+			log_msg(LOG_INFO,
+			        "not yet: %s; asking again until %.0fs before the deadline "
+			        "waited=%.0fs left=%.0fs",
+			        why, SAFE_RESERVE_MS / 1000.0, log_progress_elapsed(&progress),
+			        deadline_left_ms(&l->deadline) / 1000.0);
+		clock_sleep_ms(SAFE_RETRY_MS);
+	}
+	if (r)
+		log_msg(LOG_FATAL, "%s", why);
+	return r;
 }
 
 /* If this member leads, hand leadership to the successor first: removing the leader costs
@@ -581,7 +618,7 @@ static int run(struct leave *l)
 		}
 		return EXIT_DONE;
 	}
-	r = check_safety(l, !me->is_learner, &successor, &leader);
+	r = wait_safe(l, !me->is_learner, &successor, &leader);
 	if (l->my_leader)
 		leader = l->my_leader;
 	if (r)
