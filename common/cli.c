@@ -3,7 +3,9 @@
 #include "exitcode.h"
 #include "identity.h"
 #include "log.h"
+#include "snapshot.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,4 +107,28 @@ void cli_log_pruned(const char *entry, const char *held, void *ctx)
 	log_msg(LOG_WARNING,
 	        "deleted the quarantine entry '%s' (it held %s): the retention keeps %u", entry,
 	        held, *(const unsigned *)ctx);
+}
+
+void cli_snapshot_first(struct http_client *http, const char *url, const char *data_dir,
+                        uint64_t cluster_id, const struct deadline *run, const char *what)
+{
+	uint64_t left = deadline_left_ms(run), t0 = clock_now_ms(), revision = 0;
+	uint64_t budget = left / 3 < SNAPSHOT_TIMEOUT_MS ? left / 3 : SNAPSHOT_TIMEOUT_MS;
+	struct snapshot_taken t;
+	struct error err;
+
+	error_clear(&err);
+	if (budget < SNAPSHOT_MIN_MS) {
+		log_msg(LOG_WARNING, "no snapshot before %s: too little time left", what);
+		return;
+	}
+	if (snapshot_from(http, url, data_dir, cluster_id, budget, &t, &revision, &err) < 0)
+		log_msg(LOG_WARNING, "no snapshot before %s (skipped): %s", what, err.msg);
+	else if (t.skipped[0])
+		log_msg(LOG_INFO, "no new snapshot before %s: %s", what, t.skipped);
+	else
+		log_msg(LOG_INFO,
+		        "snapshot before %s: '%s' (%" PRIu64 " bytes, revision %" PRIu64
+		        ") took=%.3fs",
+		        what, t.name, t.bytes, revision, (double)(clock_now_ms() - t0) / 1000.0);
 }

@@ -3,6 +3,8 @@
  * ("prog: error: ...\nTry 'prog --help'."). Environment first, then flags. */
 #pragma once
 
+#include "clock.h"
+#include "http.h"
 #include "identity.h"
 #include "settings.h"
 
@@ -38,3 +40,10 @@ int cli_check(struct settings *s, struct identity *ret_id);
 /* A datadir_prune_fn that logs every quarantine entry the retention deleted, with what it
  * held; ctx points to the retention (unsigned, the entries kept). */
 void cli_log_pruned(const char *entry, const char *held, void *ctx);
+
+/* A snapshot of the cluster before a membership change (snapshot.h), from the member at url
+ * onto data_dir's volume, logged: within a third of what is left of run at most
+ * (SNAPSHOT_TIMEOUT_MS), so that it never holds the change up past its deadline; one that
+ * cannot be taken is logged and skipped. what: "the removal", "the replacement". */
+void cli_snapshot_first(struct http_client *http, const char *url, const char *data_dir,
+                        uint64_t cluster_id, const struct deadline *run, const char *what);

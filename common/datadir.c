@@ -304,7 +304,7 @@ char *datadir_helper_dir(const char *data_dir)
 
 /* Create dir (0700) if missing; an existing one must be a real directory, not a symlink:
  * everything written, moved or deleted through it must stay on the volume. */
-static int private_dir(const char *dir, struct error *err)
+int datadir_private_dir(const char *dir, struct error *err)
 {
 	struct stat st;
 
@@ -325,7 +325,7 @@ int datadir_write_atomic(const char *dir, const char *name, const char *content,
 	size_t len = strlen(content), off = 0;
 	int fd = -1, dfd = -1, r = 0;
 
-	r = private_dir(dir, err);
+	r = datadir_private_dir(dir, err);
 	if (r < 0)
 		return r;
 	snprintf(final, sizeof(final), "%s/%s", dir, name);
@@ -670,9 +670,9 @@ int datadir_quarantine(const char *data_dir, const char *tag, const char *reason
 		r = error_set(err, -errno, "cannot quarantine '%s': %s", data_dir, strerror(errno));
 		goto out;
 	}
-	r = private_dir(helper, err);
+	r = datadir_private_dir(helper, err);
 	if (r == 0)
-		r = private_dir(qdir, err);
+		r = datadir_private_dir(qdir, err);
 	if (r < 0)
 		goto out;
 	r = make_entry(qdir, tag, &entry, err);

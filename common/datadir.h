@@ -46,6 +46,9 @@ int datadir_file_locked(const char *path);
 /* The helper folder of a data dir: "<parent of data dir>/.etcd-hooks" (malloc'd; NULL on
  * out of memory). */
 char *datadir_helper_dir(const char *data_dir);
+/* Create dir (0700) if missing; an existing one must be a real directory, not a symlink.
+ * Returns 0, or a negative errno (-ELOOP for a symlink) with the reason in err. */
+int datadir_private_dir(const char *dir, struct error *err);
 
 /* Write content to dir/name atomically with mode 0600: a temp file in dir, fsync, rename,
  * fsync of dir. Creates dir (0700) when missing. Returns 0 or a negative errno. */

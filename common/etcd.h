@@ -57,6 +57,7 @@ struct etcd_status {
 	uint64_t raft_index;
 	uint64_t raft_term;
 	uint64_t db_size;
+	uint64_t revision; /* header.revision, 0 when absent */
 	bool is_learner;
 };
 
@@ -144,6 +145,20 @@ int etcd_parse_peer_members(const char *body, size_t len, struct etcd_member_lis
 /* The "added" member of a member/add response (its ID), plus the full list. Pure. */
 int etcd_parse_member_add(const char *body, size_t len, uint64_t *ret_id,
                           struct etcd_member_list *ret_list, struct error *err);
+
+/* A v3 snapshot of the backend (maintenance/snapshot, streamed through the gateway) from
+ * the client's current endpoint, written to fd: the db followed by its 32-byte SHA-256, as
+ * etcdctl snapshot save writes it. At most max_bytes, within timeout_ms (clipped to d).
+ * Returns 0 and the bytes written, or a negative errno: the stream's own error, -EFBIG,
+ * -ETIMEDOUT, -EBADMSG. Logs in first when a user is set (it needs root with auth on). */
+int etcd_snapshot(struct etcd_client *c, const struct deadline *d, uint64_t timeout_ms, int fd,
+                  uint64_t max_bytes, uint64_t *ret_bytes, struct error *err);
+
+/* The decoding of etcd_snapshot(), pure but for the writes: a whole snapshot stream (body)
+ * written to fd. Returns 0 and the bytes written, or -EBADMSG (not the stream), the stream's
+ * own error (an {"error":...} line), a write's errno. */
+int etcd_snapshot_decode(const char *body, size_t len, int fd, uint64_t *ret_bytes,
+                         struct error *err);
 
 /* member/list through etcd_call(). */
 int etcd_member_list(struct etcd_client *c, const struct deadline *d, struct etcd_member_list *ret,

@@ -23,6 +23,10 @@ struct sink {
 	size_t cap;
 	size_t max;
 	bool too_big;
+	/* streamed (http_request_stream): each piece goes to fn, nothing is kept */
+	http_stream_fn *fn;
+	void *ctx;
+	int fn_error;
 };
 
 int http_global_init(struct error *err)
@@ -160,6 +164,11 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 		s->too_big = true;
 		return 0; /* makes curl fail with CURLE_WRITE_ERROR */
 	}
+	if (s->fn) {
+		s->fn_error = s->fn(data, n, s->ctx);
+		s->len += n;
+		return s->fn_error < 0 ? 0 : n;
+	}
 	if (s->len + n + 1 > s->cap) {
 		size_t cap = s->cap ? s->cap : 4096;
 		char *b;
@@ -260,16 +269,48 @@ int http_request(struct http_client *c, const char *method, const char *url, con
 	return http_request_as(c, method, url, "application/json", NULL, body, d, ret, err);
 }
 
+static int perform(struct http_client *c, const char *method, const char *url,
+                   const char *content_type, const char *const *extra, const char *body,
+                   uint64_t timeout, const struct deadline *d, struct sink *sink,
+                   struct http_response *ret, struct error *err);
+
 int http_request_as(struct http_client *c, const char *method, const char *url,
                     const char *content_type, const char *const *extra, const char *body,
                     const struct deadline *d, struct http_response *ret, struct error *err)
 {
+	struct sink s = {.max = c->o.max_body};
+
+	return perform(c, method, url, content_type, extra, body, c->o.call_timeout_ms, d, &s, ret,
+	               err);
+}
+
+int http_request_stream(struct http_client *c, const char *url, const char *body,
+                        uint64_t timeout_ms, size_t max, const struct deadline *d,
+                        http_stream_fn *fn, void *ctx, long *ret_status, struct error *err)
+{
+	struct sink s = {.max = max, .fn = fn, .ctx = ctx};
+	struct http_response resp = {0};
+	int r;
+
+	r = perform(c, "POST", url, "application/json", NULL, body, timeout_ms, d, &s, &resp, err);
+	if (r == -EIO && s.fn_error < 0)
+		return s.fn_error; /* fn's own error, in err already */
+	http_response_free(&resp);
+	if (r == 0)
+		*ret_status = resp.status;
+	return r;
+}
+
+static int perform(struct http_client *c, const char *method, const char *url,
+                   const char *content_type, const char *const *extra, const char *body,
+                   uint64_t timeout, const struct deadline *d, struct sink *sink,
+                   struct http_response *ret, struct error *err)
+{
 	char type_header[128];
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL;
-	struct sink s = {.max = c->o.max_body};
+	struct sink s = *sink;
 	struct http_response resp = {0};
-	uint64_t timeout = c->o.call_timeout_ms;
 	const char *ctype = NULL;
 	CURL *h = c->curl;
 	CURLcode rc;
@@ -332,7 +373,12 @@ int http_request_as(struct http_client *c, const char *method, const char *url,
 	curl_slist_free_all(headers);
 	/* The header list is gone: never let a later reuse of the handle see it. */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	sink->fn_error = s.fn_error;
 	if (rc != CURLE_OK) {
+		if (s.fn_error < 0) {
+			free(s.buf);
+			return -EIO;
+		}
 		r = map_curl_error(rc, &s, url, errbuf, err);
 		free(s.buf);
 		return r;

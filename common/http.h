@@ -71,4 +71,13 @@ int http_request_as(struct http_client *c, const char *method, const char *url,
                     const char *content_type, const char *const *headers, const char *body,
                     const struct deadline *d, struct http_response *ret, struct error *err);
 
+/* A POST whose response body is streamed: each piece goes to fn as it arrives (fn returns
+ * 0 to go on, or a negative errno, with its reason in err, to stop: that errno is
+ * returned). At most max bytes in all (-EFBIG); the total time is timeout_ms, clipped to d
+ * (the client's call timeout does not apply). 0 and *ret_status once the body is done. */
+typedef int http_stream_fn(const char *data, size_t len, void *ctx);
+int http_request_stream(struct http_client *c, const char *url, const char *body,
+                        uint64_t timeout_ms, size_t max, const struct deadline *d,
+                        http_stream_fn *fn, void *ctx, long *ret_status, struct error *err);
+
 void http_response_free(struct http_response *r);

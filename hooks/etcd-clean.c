@@ -23,6 +23,7 @@
 #include "identity.h"
 #include "log.h"
 #include "settings.h"
+#include "snapshot.h"
 #include "wal.h"
 
 #include <errno.h>
@@ -987,10 +988,51 @@ static const char *format_time(int64_t t, char *buf, size_t size)
 	return buf;
 }
 
+/* The snapshots taken before membership changes (snapshot.h): printed after the
+ * quarantine, or as a JSON array in *ret (c->json). */
+static int list_snapshots(struct clean *c, json_t **ret)
+{
+	char **names = NULL, *dir = snapshot_dir(c->data_dir), size[32], path[4096];
+	struct error err;
+
+	*ret = c->json ? json_array() : NULL;
+	error_clear(&err);
+	if (!dir || snapshot_list(c->data_dir, &names, &err) < 0) {
+		log_msg(LOG_WARNING, "cannot list the snapshots: %s",
+		        dir ? err.msg : "out of memory");
+		free(dir);
+		return -1;
+	}
+	if (!c->json && !names[0])
+		printf("\nno snapshots in '%s'\n", dir);
+	else if (!c->json)
+		printf("\n%-64s %10s\n", "SNAPSHOT", "SIZE");
+	for (size_t i = 0; names[i]; i++) {
+		struct stat st;
+		uint64_t bytes;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		bytes = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+		if (c->json) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "file", json_string(path));
+			json_object_set_new(o, "bytes", json_integer((json_int_t)bytes));
+			json_array_append_new(*ret, o);
+		} else {
+			printf("%-64s %10s\n", names[i], human_size(bytes, size, sizeof(size)));
+		}
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	return 0;
+}
+
 static int run_list(struct clean *c)
 {
 	char **list = NULL, when[32], size[32];
-	json_t *entries = c->json ? json_array() : NULL;
+	json_t *entries = c->json ? json_array() : NULL, *snapshots = NULL;
 	struct error err;
 	int r = refuse_helper(c, "list the quarantine");
 
@@ -1036,6 +1078,8 @@ static int run_list(struct clean *c)
 			       e.reason[0] ? e.reason : "(no reason recorded)");
 		}
 	}
+	if (list_snapshots(c, &snapshots) < 0)
+		r = EXIT_FAILED;
 	if (c->json) {
 		json_t *o = json_object();
 		char *text, *q = NULL;
@@ -1044,6 +1088,7 @@ static int run_list(struct clean *c)
 			q = NULL;
 		json_object_set_new(o, "quarantine", q ? json_string(q) : json_null());
 		json_object_set_new(o, "entries", entries);
+		json_object_set_new(o, "snapshots", snapshots ? snapshots : json_array());
 		text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (text)
 			printf("%s\n", text);

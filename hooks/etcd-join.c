@@ -463,12 +463,17 @@ static int remove_guarded(struct join *j, uint64_t target, const char *what)
 	return 0;
 }
 
-/* Remove this member's old entry (its volume was lost), guarded by quorum. */
+/* Remove this member's old entry (its volume was lost), guarded by quorum; a snapshot
+ * first. */
 static int replace_member(struct join *j)
 {
 	const struct etcd_member *old = etcd_member_find_peer_url(&j->members, j->my_peer_url);
 
-	return old ? remove_guarded(j, old->id, "this member's old entry") : 0;
+	if (!old)
+		return 0;
+	cli_snapshot_first(j->http, etcd_client_current(j->cluster), j->s.data_dir,
+	                   j->members.cluster_id, &j->deadline, "the replacement");
+	return remove_guarded(j, old->id, "this member's old entry");
 }
 
 static bool getaddrinfo_ok(const char *host)

@@ -629,6 +629,9 @@ static int run(struct leave *l)
 		                          : "another");
 		return EXIT_DONE;
 	}
+	/* a snapshot first, from this member: a third of the time left at most */
+	cli_snapshot_first(l->http, l->local_client, l->s.data_dir, l->cluster_id, &l->deadline,
+	                   "the removal");
 	transfer_leadership(l, leader, successor);
 	r = remove_self(l);
 	if (r)

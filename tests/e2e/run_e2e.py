@@ -468,6 +468,26 @@ def scale_up_ordered(sim, times, ctx):
     scale_up(sim, times, ctx, "OrderedReady")
 
 
+def check_snapshot(sim, i, what):
+    """A snapshot taken before a membership change is on pod i's volume, and etcd's own
+    tool opens it (etcdutl from 3.6, etcdctl before) with the keys written at the start."""
+    d = os.path.join(sim.volume(i), ".etcd-hooks", "snapshots")
+    names = sorted(n for n in os.listdir(d) if n.endswith(".db")) if os.path.isdir(d) else []
+    expect(names, "no snapshot on etcd-%d's volume before %s (log: %r)"
+           % (i, what, [l for l in sim.pod_log(i).splitlines() if "snapshot" in l][-3:]))
+    etcdutl = os.path.join(sim.bins["etcd"], "etcdutl")
+    tool = etcdutl if os.access(etcdutl, os.X_OK) else sim.bins["etcdctl"]
+    p = subprocess.run([tool, "snapshot", "status", os.path.join(d, names[-1]), "-w", "json"],
+                       env=dict(os.environ, ETCDCTL_API="3"), capture_output=True, text=True,
+                       timeout=60)
+    expect(p.returncode == 0, "%s snapshot status %s: %s" % (os.path.basename(tool), names[-1],
+                                                             (p.stderr or p.stdout)[-400:]))
+    status = json.loads(p.stdout)
+    expect(status.get("totalKey", 0) >= len(KEYS), "the snapshot %s holds %s keys, want %d or more"
+           % (names[-1], status.get("totalKey"), len(KEYS)))
+    expect("-cluster" in names[-1] and "-rev" in names[-1], "snapshot name %s" % names[-1])
+
+
 def volume_lost(sim, times, ctx, i):
     """delete-pvc i and restart it: the member is replaced (new ID), the rest unchanged."""
     old = ctx["ids"]["etcd-%d" % i]
@@ -477,6 +497,7 @@ def volume_lost(sim, times, ctx, i):
     expect(ids["etcd-%d" % i] != old, "etcd-%d kept its old member ID %x" % (i, old))
     expect(log_has(sim, i, "decision: replace"), "etcd-%d did not decide 'replace'" % i)
     expect(log_has(sim, i, "removed this member's old entry"), "etcd-%d did not remove its old member" % i)
+    check_snapshot(sim, i, "the replacement")
     expect(pod(sim, i)["restartCount"] == 0, "etcd-%d crash-looped: restartCount %d"
            % (i, pod(sim, i)["restartCount"]))
     ctx["ids"] = ids
@@ -625,6 +646,7 @@ def leave_5_3(sim, times, ctx):
         expect(log_has(sim, i, "scale-down, this member leaves"),
                "etcd-%d's preStop did not see the scale-down" % i)
         expect_left(sim, i)
+        check_snapshot(sim, i, "the removal")
 
 
 class Writer(threading.Thread):

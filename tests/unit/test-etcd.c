@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CLUSTER_ID 10989635900113264563ULL /* of every recording: > INT64_MAX */
 #define N1_ID      535341091170716344ULL   /* the recorded clusters' first member */
@@ -1129,6 +1130,55 @@ START_TEST(test_bootstrap_ids)
 }
 END_TEST
 
+/* The snapshot stream: blobs in order (the last one the hash), in pieces of any size;
+ * errors in mid-stream, lines that are not base64 or not JSON. */
+START_TEST(test_snapshot_stream)
+{
+	static const char good[] =
+	        "{\"result\":{\"remaining_bytes\":\"3\",\"blob\":\"aGVsbG8g\"}}\n"
+	        "{\"result\":{\"blob\":\"d29ybGQ=\"}}\n"
+	        "{\"result\":{\"blob\":\"IQ==\"}}\n";
+	static const char *const bad[] = {
+	        "{\"result\":{\"blob\":\"aGVsbG8g\"}}\n{\"error\":{\"grpc_code\":2,\"http_code\":"
+	        "500,"
+	        "\"message\":\"auth: user name is empty\",\"http_status\":\"Internal Server "
+	        "Error\"}}\n",
+	        "{\"result\":{\"blob\":\"a$Vs\"}}\n",
+	        "{\"result\":{\"blob\":\"aGV\"}}\n",
+	        "{\"result\":{\"blob\":\"aG=s\"}}\n",
+	        "<html>oops</html>\n",
+	        "{\"result\":{}}\n",
+	};
+	char path[] = "/tmp/etcd-hooks-test-snapshot-XXXXXX", buf[64];
+	int fd = mkstemp(path);
+	struct error err;
+	uint64_t n = 0;
+	ssize_t got;
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(etcd_snapshot_decode(good, strlen(good), fd, &n, &err), 0);
+	ck_assert_uint_eq(n, 12);
+	got = pread(fd, buf, sizeof(buf), 0);
+	ck_assert_int_eq(got, 12);
+	ck_assert_int_eq(memcmp(buf, "hello world!", 12), 0);
+	/* without the last newline */
+	ck_assert_int_eq(ftruncate(fd, 0), 0);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	ck_assert_int_eq(etcd_snapshot_decode(good, strlen(good) - 1, fd, &n, &err), 0);
+	ck_assert_uint_eq(n, 12);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		error_clear(&err);
+		ck_assert_int_lt(etcd_snapshot_decode(bad[i], strlen(bad[i]), fd, &n, &err), 0);
+		ck_assert_msg(err.msg[0], "no reason for bad stream %zu", i);
+	}
+	error_clear(&err);
+	ck_assert_int_eq(etcd_snapshot_decode(bad[0], strlen(bad[0]), fd, &n, &err), -EREMOTEIO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "user name is empty"));
+	close(fd);
+}
+END_TEST
+
 static Suite *etcd_suite(void)
 {
 	Suite *s = suite_create("etcd");
@@ -1138,6 +1188,7 @@ static Suite *etcd_suite(void)
 	tcase_add_test(tc, test_id_format);
 	tcase_add_test(tc, test_sha1);
 	tcase_add_test(tc, test_bootstrap_ids);
+	tcase_add_test(tc, test_snapshot_stream);
 	tcase_add_loop_test(tc, test_id_parse_bad, 0, sizeof(bad_ids) / sizeof(bad_ids[0]));
 	suite_add_tcase(s, tc);
 
