@@ -291,7 +291,8 @@ static int read_members(struct leave *l)
 	}
 	urls = more;
 	n++;
-	call_deadline(l, 2 * CALL_TIMEOUT_MS, &d);
+	/* Time for every endpoint once: hung members first must not hide the healthy ones. */
+	call_deadline(l, (n + 1) * CALL_TIMEOUT_MS, &d);
 	/* With a user set, the first call logs in (etcd.h): a failed login fails it. */
 	r = etcd_client_new(l->http, (const char *const *)urls, n, &l->cluster, &err);
 	if (r == 0)
