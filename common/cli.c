@@ -110,25 +110,29 @@ void cli_log_pruned(const char *entry, const char *held, void *ctx)
 }
 
 void cli_snapshot_first(struct http_client *http, const char *url, const char *data_dir,
-                        uint64_t cluster_id, const struct deadline *run, const char *what)
+                        uint64_t cluster_id, const struct deadline *run, uint64_t reserve_ms,
+                        bool member_room, const char *what)
 {
 	uint64_t left = deadline_left_ms(run), t0 = clock_now_ms(), revision = 0;
-	uint64_t budget = left / 3 < SNAPSHOT_TIMEOUT_MS ? left / 3 : SNAPSHOT_TIMEOUT_MS;
+	uint64_t budget = left > reserve_ms ? (left - reserve_ms) / 2 : 0;
 	struct snapshot_taken t;
 	struct error err;
 
 	error_clear(&err);
+	if (budget > SNAPSHOT_TIMEOUT_MS)
+		budget = SNAPSHOT_TIMEOUT_MS;
 	if (budget < SNAPSHOT_MIN_MS) {
 		log_msg(LOG_WARNING, "no snapshot before %s: too little time left", what);
 		return;
 	}
-	if (snapshot_from(http, url, data_dir, cluster_id, budget, &t, &revision, &err) < 0)
+	if (snapshot_from(http, url, data_dir, cluster_id, budget, member_room, &t, &revision,
+	                  &err) < 0)
 		log_msg(LOG_WARNING, "no snapshot before %s (skipped): %s", what, err.msg);
 	else if (t.skipped[0])
 		log_msg(LOG_INFO, "no new snapshot before %s: %s", what, t.skipped);
 	else
 		log_msg(LOG_INFO,
 		        "snapshot before %s: '%s' (%" PRIu64 " bytes, revision %" PRIu64
-		        ") took=%.3fs",
+		        ", its hash checked) took=%.3fs",
 		        what, t.name, t.bytes, revision, (double)(clock_now_ms() - t0) / 1000.0);
 }

@@ -42,8 +42,10 @@ int cli_check(struct settings *s, struct identity *ret_id);
 void cli_log_pruned(const char *entry, const char *held, void *ctx);
 
 /* A snapshot of the cluster before a membership change (snapshot.h), from the member at url
- * onto data_dir's volume, logged: within a third of what is left of run at most
- * (SNAPSHOT_TIMEOUT_MS), so that it never holds the change up past its deadline; one that
- * cannot be taken is logged and skipped. what: "the removal", "the replacement". */
+ * onto data_dir's volume, logged: within half of what is left of run beyond reserve_ms (the
+ * time the change itself needs), SNAPSHOT_TIMEOUT_MS at most, so that it never holds the
+ * change up past its deadline; member_room: as snapshot_before_change() takes it.
+ * One that cannot be taken is logged and skipped. what: "the removal", "the replacement". */
 void cli_snapshot_first(struct http_client *http, const char *url, const char *data_dir,
-                        uint64_t cluster_id, const struct deadline *run, const char *what);
+                        uint64_t cluster_id, const struct deadline *run, uint64_t reserve_ms,
+                        bool member_room, const char *what);

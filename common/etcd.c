@@ -2,6 +2,7 @@
 
 #include "settings.h"
 #include "sha1.h"
+#include "sha256.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -676,23 +677,73 @@ static ssize_t base64_decode(const char *in, size_t len, uint8_t *out)
 	return (ssize_t)n;
 }
 
-/* The snapshot stream: newline-delimited JSON objects, {"result":{"blob":"<base64>"}} or
- * {"error":{...}}, their blobs written to fd in order. */
+/* The snapshot stream: newline-delimited JSON objects, {"result":{"remaining_bytes":"N",
+ * "blob":"<base64>"}} or {"error":{...}}. The blobs make the db, in order; the message after
+ * the one that leaves nothing remaining is the db's SHA-256, and it ends the stream. Each
+ * blob is written to fd, the hash too (as etcdctl snapshot save does). */
 struct snapshot_stream {
 	int fd;
 	char *line;
 	size_t len, cap;
-	uint64_t bytes;
+	uint64_t bytes, max, unsynced;
+	const struct deadline *d; /* may be NULL */
+	struct sha256 sum;
+	bool db_done, hash_done;
 	struct error err;
 };
 
+/* A blob's remaining_bytes (3.3 to 3.5: snake_case; camelCase accepted too): 0 when absent. */
+static int remaining_of(json_t *result, uint64_t *ret)
+{
+	json_t *v = json_object_get(result, "remaining_bytes");
+
+	if (!v)
+		v = json_object_get(result, "remainingBytes");
+	if (!v) {
+		*ret = 0;
+		return 0;
+	}
+	return get_u64(result,
+	               json_object_get(result, "remaining_bytes") ? "remaining_bytes"
+	                                                          : "remainingBytes",
+	               ret, NULL);
+}
+
+static int write_all(struct snapshot_stream *s, const uint8_t *buf, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(s->fd, buf + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return error_set(&s->err, -errno, "cannot write the snapshot: %s",
+			                 strerror(errno));
+		off += (size_t)w;
+	}
+	s->unsynced += n;
+	/* Sync as it comes: the final sync then has little left, and a slow disk shows
+	 * before the deadline, not after it. */
+	if (s->unsynced >= (8u << 20)) {
+		if (fdatasync(s->fd) < 0)
+			return error_set(&s->err, -errno, "cannot sync the snapshot: %s",
+			                 strerror(errno));
+		s->unsynced = 0;
+		if (s->d && deadline_passed(s->d))
+			return error_set(&s->err, -ETIMEDOUT,
+			                 "the snapshot was not written in time");
+	}
+	return 0;
+}
+
 static int snapshot_line(struct snapshot_stream *s, const char *line, size_t len)
 {
-	json_t *root = json_loadb(line, len, 0, NULL), *blob;
-	const char *b64;
-	uint8_t *buf;
+	json_t *root = json_loadb(line, len, 0, NULL), *result, *blob;
+	uint8_t *buf, digest[SHA256_DIGEST_SIZE];
+	uint64_t remaining = 0;
 	ssize_t n;
 	size_t blen;
+	int r;
 
 	if (!root || !json_is_object(root)) {
 		json_decref(root);
@@ -701,43 +752,58 @@ static int snapshot_line(struct snapshot_stream *s, const char *line, size_t len
 		                 "a JSON object");
 	}
 	if (json_object_get(root, "error")) {
-		int r = etcd_parse_error(500, "application/json", line, len, &s->err);
-
+		r = etcd_parse_error(500, "application/json", line, len, &s->err);
 		json_decref(root);
 		return r < 0 ? r : -EREMOTEIO;
 	}
-	blob = json_object_get(json_object_get(root, "result"), "blob");
-	if (!json_is_string(blob)) {
+	result = json_object_get(root, "result");
+	blob = json_object_get(result, "blob");
+	if (!json_is_string(blob) || remaining_of(result, &remaining) < 0) {
 		json_decref(root);
-		return error_set(&s->err, -EBADMSG, "a snapshot message without a blob");
+		return error_set(&s->err, -EBADMSG,
+		                 "a snapshot message without a blob, or with a "
+		                 "remaining_bytes that is not a count");
 	}
-	b64 = json_string_value(blob);
+	if (s->hash_done) {
+		json_decref(root);
+		return error_set(&s->err, -EBADMSG, "a snapshot message after the db's hash");
+	}
 	blen = json_string_length(blob);
 	buf = malloc(blen / 4 * 3 + 3);
 	if (!buf) {
 		json_decref(root);
 		return error_set(&s->err, -ENOMEM, "out of memory");
 	}
-	n = base64_decode(b64, blen, buf);
+	n = base64_decode(json_string_value(blob), blen, buf);
 	json_decref(root);
 	if (n < 0) {
 		free(buf);
 		return error_set(&s->err, -EBADMSG, "a snapshot blob that is not base64");
 	}
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = write(s->fd, buf + off, (size_t)(n - off));
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			int e = errno;
-
+	if (s->db_done) {
+		/* the hash: 32 bytes, the SHA-256 of everything before */
+		sha256_final(&s->sum, digest);
+		if (n != SHA256_DIGEST_SIZE || memcmp(buf, digest, SHA256_DIGEST_SIZE) != 0) {
 			free(buf);
-			return error_set(&s->err, -e, "cannot write the snapshot: %s", strerror(e));
+			return error_set(&s->err, -EBADMSG,
+			                 "the snapshot's hash does not match its db (%" PRIu64
+			                 " bytes): a broken stream",
+			                 s->bytes);
 		}
-		off += w;
+		s->hash_done = true;
+	} else {
+		if (s->bytes + (uint64_t)n > s->max) {
+			free(buf);
+			return error_set(&s->err, -EFBIG,
+			                 "the snapshot is larger than %" PRIu64 " bytes", s->max);
+		}
+		sha256_update(&s->sum, buf, (size_t)n);
+		s->db_done = remaining == 0;
 	}
+	r = write_all(s, buf, (size_t)n);
 	free(buf);
+	if (r < 0)
+		return r;
 	s->bytes += (uint64_t)n;
 	return 0;
 }
@@ -769,16 +835,29 @@ static int snapshot_piece(const char *data, size_t len, void *ctx)
 	return 0;
 }
 
-int etcd_snapshot_decode(const char *body, size_t len, int fd, uint64_t *ret_bytes,
-                         struct error *err)
+/* The end of the stream: the last line, then the db and its hash must both be there. */
+static int snapshot_end(struct snapshot_stream *s)
 {
-	struct snapshot_stream s = {.fd = fd};
+	int r = s->len ? snapshot_line(s, s->line, s->len) : 0;
+
+	if (r == 0 && !s->hash_done)
+		r = error_set(&s->err, -EBADMSG,
+		              "the snapshot stream ended after %" PRIu64 " bytes, before %s",
+		              s->bytes, s->db_done ? "the db's hash" : "the end of the db");
+	return r;
+}
+
+int etcd_snapshot_decode(const char *body, size_t len, int fd, uint64_t max_bytes,
+                         uint64_t *ret_bytes, struct error *err)
+{
+	struct snapshot_stream s = {.fd = fd, .max = max_bytes};
 	int r;
 
 	error_clear(&s.err);
+	sha256_init(&s.sum);
 	r = snapshot_piece(body, len, &s);
-	if (r == 0 && s.len)
-		r = snapshot_line(&s, s.line, s.len);
+	if (r == 0)
+		r = snapshot_end(&s);
 	free(s.line);
 	if (r < 0) {
 		if (err)
@@ -792,13 +871,14 @@ int etcd_snapshot_decode(const char *body, size_t len, int fd, uint64_t *ret_byt
 int etcd_snapshot(struct etcd_client *c, const struct deadline *d, uint64_t timeout_ms, int fd,
                   uint64_t max_bytes, uint64_t *ret_bytes, struct error *err)
 {
-	struct snapshot_stream s = {.fd = fd};
+	struct snapshot_stream s = {.fd = fd, .max = max_bytes, .d = d};
 	size_t i = c->current;
 	char *url = NULL;
 	long status = 0;
 	int r;
 
 	error_clear(&s.err);
+	sha256_init(&s.sum);
 	r = ensure_token(c, d, err);
 	if (r < 0)
 		return r;
@@ -814,25 +894,22 @@ int etcd_snapshot(struct etcd_client *c, const struct deadline *d, uint64_t time
 	}
 	if (asprintf(&url, "%s%s/maintenance/snapshot", c->urls[i], c->prefixes[i]) < 0)
 		return error_set(err, -ENOMEM, "out of memory");
-	/* the stream's JSON is about 4/3 of the db, plus framing */
+	/* The stream is about 4/3 of the db plus the JSON around each 32 KiB: twice the db
+	 * is ample; the db itself is held to max_bytes as it is decoded. */
 	r = http_request_stream(c->http, url, "{}", timeout_ms,
-	                        max_bytes > SIZE_MAX / 2 ? SIZE_MAX
-	                                                 : (size_t)(max_bytes / 3 * 4 + 65536),
+	                        max_bytes > SIZE_MAX / 4 ? SIZE_MAX
+	                                                 : (size_t)(2 * max_bytes + (1u << 20)),
 	                        d, snapshot_piece, &s, &status, err);
 	free(url);
-	if (r == 0 && s.len)
-		r = snapshot_line(&s, s.line, s.len);
+	if (r == 0 && status != 200)
+		r = error_set(err, -EREMOTEIO, "the snapshot call answered HTTP %ld", status);
+	else if (r == 0)
+		r = snapshot_end(&s);
 	free(s.line);
 	if (r < 0 && s.err.msg[0])
 		*err = s.err;
 	if (r < 0)
 		return r;
-	if (status != 200)
-		return error_set(err, -EREMOTEIO, "the snapshot call answered HTTP %ld", status);
-	/* the db, then its 32-byte SHA-256 */
-	if (s.bytes <= 32)
-		return error_set(err, -EBADMSG, "the snapshot stream ended after %" PRIu64 " bytes",
-		                 s.bytes);
 	*ret_bytes = s.bytes;
 	return 0;
 }

@@ -148,17 +148,20 @@ int etcd_parse_member_add(const char *body, size_t len, uint64_t *ret_id,
 
 /* A v3 snapshot of the backend (maintenance/snapshot, streamed through the gateway) from
  * the client's current endpoint, written to fd: the db followed by its 32-byte SHA-256, as
- * etcdctl snapshot save writes it. At most max_bytes, within timeout_ms (clipped to d).
- * Returns 0 and the bytes written, or a negative errno: the stream's own error, -EFBIG,
- * -ETIMEDOUT, -EBADMSG. Logs in first when a user is set (it needs root with auth on). */
+ * etcdctl snapshot save writes it, the hash checked against the db as it came. A db of at
+ * most max_bytes, within timeout_ms (clipped to d; the writes are synced every 8 MiB and
+ * the deadline checked then). Returns 0 and the bytes written, or a negative errno: the
+ * stream's own error, -EFBIG, -ETIMEDOUT, -EBADMSG (cut short, a hash that does not
+ * match). Logs in first when a user is set (it needs root with auth on). */
 int etcd_snapshot(struct etcd_client *c, const struct deadline *d, uint64_t timeout_ms, int fd,
                   uint64_t max_bytes, uint64_t *ret_bytes, struct error *err);
 
 /* The decoding of etcd_snapshot(), pure but for the writes: a whole snapshot stream (body)
- * written to fd. Returns 0 and the bytes written, or -EBADMSG (not the stream), the stream's
- * own error (an {"error":...} line), a write's errno. */
-int etcd_snapshot_decode(const char *body, size_t len, int fd, uint64_t *ret_bytes,
-                         struct error *err);
+ * written to fd; its db at most max_bytes. Returns 0 and the bytes written (the db and its
+ * hash), or -EBADMSG (not the stream; cut short before the db's end or its hash; a hash that
+ * does not match), -EFBIG, the stream's own error (an {"error":...} line), a write's errno. */
+int etcd_snapshot_decode(const char *body, size_t len, int fd, uint64_t max_bytes,
+                         uint64_t *ret_bytes, struct error *err);
 
 /* member/list through etcd_call(). */
 int etcd_member_list(struct etcd_client *c, const struct deadline *d, struct etcd_member_list *ret,

@@ -57,7 +57,11 @@ int snapshot_list(const char *data_dir, char ***ret, struct error *err)
 	}
 	free(dir);
 	while (d && (de = readdir(d))) {
-		if (!is_snapshot(de->d_name))
+		struct stat st;
+
+		if (!is_snapshot(de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
 		if (n + 2 > cap) {
 			char **nv = realloc(v, (cap = cap ? 2 * cap : 8) * sizeof(*v));
@@ -118,20 +122,27 @@ static void remove_partial(const char *dir)
 
 int snapshot_before_change(struct etcd_client *c, const char *data_dir, uint64_t cluster_id,
                            const struct etcd_status *st, uint64_t timeout_ms,
-                           const struct deadline *d, struct snapshot_taken *ret, struct error *err)
+                           const struct deadline *d, bool member_room, struct snapshot_taken *ret,
+                           struct error *err)
 {
-	char *dir = snapshot_dir(data_dir), **names = NULL, tmp[4096], final[4096], stamp[32];
+	char *helper = datadir_helper_dir(data_dir), *dir = snapshot_dir(data_dir);
+	char **names = NULL, tmp[4096], final[4096], stamp[32];
 	struct snapshot_taken t = {0};
 	struct statvfs vfs;
-	uint64_t room, need, max, bytes = 0;
+	uint64_t room, need, keep, bytes = 0;
 	size_t n = 0;
 	time_t now = time(NULL);
 	struct tm tm;
 	int fd = -1, r;
 
-	if (!dir)
-		return error_set(err, -ENOMEM, "out of memory");
-	r = datadir_private_dir(dir, err);
+	if (!dir || !helper) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* both real directories, not links: what is written and deleted stays on the volume */
+	r = datadir_private_dir(helper, err);
+	if (r == 0)
+		r = datadir_private_dir(dir, err);
 	if (r < 0)
 		goto out;
 	remove_partial(dir);
@@ -140,6 +151,7 @@ int snapshot_before_change(struct etcd_client *c, const char *data_dir, uint64_t
 		goto out;
 	while (names[n])
 		n++;
+	/* a name stamped in the future (a clock that was ahead) is no recent snapshot */
 	if (n && age_of(names[n - 1]) >= 0 && age_of(names[n - 1]) < SNAPSHOT_RECENT_S) {
 		snprintf(t.skipped, sizeof(t.skipped), "'%s' is %" PRId64 " s old", names[n - 1],
 		         age_of(names[n - 1]));
@@ -151,15 +163,14 @@ int snapshot_before_change(struct etcd_client *c, const char *data_dir, uint64_t
 		goto out;
 	}
 	room = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	/* the db as its member counts it, plus its hash; a db that grew since gets 1 MiB
-	 * more before the stream is cut */
 	need = st->db_size + 32;
-	max = need + (1u << 20);
-	if (room < need + SNAPSHOT_RESERVE) {
+	keep = SNAPSHOT_RESERVE + (member_room ? st->db_size + SNAPSHOT_WAL_ROOM : 0);
+	if (room < need + keep) {
 		snprintf(t.skipped, sizeof(t.skipped),
 		         "the volume has %" PRIu64 " MiB free, and a snapshot of %" PRIu64
-		         " MiB must leave %u MiB",
-		         room >> 20, need >> 20, SNAPSHOT_RESERVE >> 20);
+		         " MiB must leave %" PRIu64 " MiB%s",
+		         room >> 20, need >> 20, keep >> 20,
+		         member_room ? " (for this member's own data and WAL too)" : "");
 		goto done;
 	}
 	gmtime_r(&now, &tm);
@@ -173,7 +184,8 @@ int snapshot_before_change(struct etcd_client *c, const char *data_dir, uint64_t
 		r = error_set(err, -errno, "cannot create '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
-	r = etcd_snapshot(c, d, timeout_ms, fd, max, &bytes, err);
+	/* the db as its member counts it; one that grew since gets 1 MiB more */
+	r = etcd_snapshot(c, d, timeout_ms, fd, st->db_size + (1u << 20), &bytes, err);
 	if (r == 0 && fsync(fd) < 0)
 		r = error_set(err, -errno, "cannot sync '%s': %s", tmp, strerror(errno));
 	if (close(fd) < 0 && r == 0)
@@ -183,7 +195,6 @@ int snapshot_before_change(struct etcd_client *c, const char *data_dir, uint64_t
 		r = error_set(err, -errno, "cannot rename '%s': %s", tmp, strerror(errno));
 	if (r < 0) {
 		unlink(tmp);
-		t.name[0] = '\0';
 		goto out;
 	}
 	t.bytes = bytes;
@@ -195,15 +206,20 @@ int snapshot_before_change(struct etcd_client *c, const char *data_dir, uint64_t
 			close(dfd);
 		}
 	}
-	/* the new one is in place: only now the oldest beyond the bound go */
+	/* the new one is in place: only now the oldest beyond the bound go, by name; the
+	 * new one never, whatever other stamps say */
 	free_list(names);
 	names = NULL;
 	if (snapshot_list(data_dir, &names, NULL) == 0) {
 		for (n = 0; names[n]; n++)
 			;
-		for (size_t i = 0; n > SNAPSHOT_KEEP && i < n - SNAPSHOT_KEEP; i++) {
+		for (size_t i = 0, gone = 0; n > SNAPSHOT_KEEP && i < n && gone < n - SNAPSHOT_KEEP;
+		     i++) {
+			if (strcmp(names[i], t.name) == 0)
+				continue;
 			snprintf(tmp, sizeof(tmp), "%s/%s", dir, names[i]);
-			unlink(tmp);
+			if (unlink(tmp) == 0)
+				gone++;
 		}
 	}
 done:
@@ -214,12 +230,13 @@ out:
 		close(fd);
 	free_list(names);
 	free(dir);
+	free(helper);
 	return r;
 }
 
 int snapshot_from(struct http_client *http, const char *url, const char *data_dir,
-                  uint64_t cluster_id, uint64_t budget_ms, struct snapshot_taken *ret,
-                  uint64_t *ret_revision, struct error *err)
+                  uint64_t cluster_id, uint64_t budget_ms, bool member_room,
+                  struct snapshot_taken *ret, uint64_t *ret_revision, struct error *err)
 {
 	struct etcd_client *c = NULL;
 	struct etcd_status st;
@@ -233,7 +250,8 @@ int snapshot_from(struct http_client *http, const char *url, const char *data_di
 	if (r == 0)
 		r = etcd_client_new(http, &url, 1, &c, err);
 	if (r == 0)
-		r = snapshot_before_change(c, data_dir, cluster_id, &st, budget_ms, &d, ret, err);
+		r = snapshot_before_change(c, data_dir, cluster_id, &st, budget_ms, &d, member_room,
+		                           ret, err);
 	etcd_client_free(c);
 	if (r == 0)
 		*ret_revision = st.revision;

@@ -48,7 +48,9 @@
 #define CONNECT_TIMEOUT_MS 500
 /* member/add and member/remove can hang without quorum: bound each call, then re-read. */
 #define CHANGE_CALL_TIMEOUT_MS 2000
-#define PROGRESS_INTERVAL_MS   5000
+/* What a replacement's removal and add need after its snapshot. */
+#define REPLACE_RESERVE_MS   (20 * 1000)
+#define PROGRESS_INTERVAL_MS 5000
 /* Waits re-probe with this backoff. */
 #define WAIT_FIRST_MS 250
 #define WAIT_MAX_MS   2000
@@ -471,8 +473,10 @@ static int replace_member(struct join *j)
 
 	if (!old)
 		return 0;
+	/* the new member needs room for its own copy of the db and its WAL besides */
 	cli_snapshot_first(j->http, etcd_client_current(j->cluster), j->s.data_dir,
-	                   j->members.cluster_id, &j->deadline, "the replacement");
+	                   j->members.cluster_id, &j->deadline, REPLACE_RESERVE_MS, true,
+	                   "the replacement");
 	return remove_guarded(j, old->id, "this member's old entry");
 }
 

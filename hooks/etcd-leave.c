@@ -430,10 +430,28 @@ static int check_safety(struct leave *l, bool me_voter, uint64_t *ret_successor,
 	return 0;
 }
 
+/* The member list and this member's leader read again. Returns 0 or an exit code. */
+static int reread(struct leave *l)
+{
+	struct etcd_status st;
+	struct deadline d;
+
+	etcd_client_free(l->cluster);
+	l->cluster = NULL;
+	etcd_member_list_free(&l->members);
+	call_deadline(l, CALL_TIMEOUT_MS, &d);
+	if (etcd_status_get(l->http, l->local_client, &d, &st, NULL) == 0 &&
+	    st.cluster_id == l->cluster_id)
+		l->my_leader = st.leader;
+	else
+		l->my_leader = 0;
+	return read_members(l);
+}
+
 /* check_safety() again while the voters are not healthy enough: a leader election or a
  * member that just started is over in seconds. Until SAFE_RESERVE_MS before the deadline,
  * the time the removal itself needs; then the refusal stands. */
-static int wait_safe(struct leave *l, bool me_voter, uint64_t *ret_successor, uint64_t *ret_leader)
+static int wait_safe(struct leave *l, uint64_t *ret_successor, uint64_t *ret_leader)
 {
 	struct log_progress progress;
 	char why[ERROR_MSG_MAX];
@@ -442,9 +460,21 @@ static int wait_safe(struct leave *l, bool me_voter, uint64_t *ret_successor, ui
 
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
 	for (bool first = true;; first = false) {
-		r = check_safety(l, me_voter, ret_successor, ret_leader, why, sizeof(why), &final);
+		const struct etcd_member *me = find_member(l, l->my_id);
+		uint64_t t0 = clock_now_ms();
+
+		if (!me) {
+			log_msg(LOG_FATAL,
+			        "this member is not in the member list read again: nothing "
+			        "done");
+			return EXIT_FAILED;
+		}
+		r = check_safety(l, !me->is_learner, ret_successor, ret_leader, why, sizeof(why),
+		                 &final);
+		/* Another round only if it still leaves the reserve, as long as this one took. */
 		if (r == 0 || final ||
-		    deadline_left_ms(&l->deadline) < SAFE_RESERVE_MS + SAFE_RETRY_MS)
+		    deadline_left_ms(&l->deadline) <
+		            SAFE_RESERVE_MS + SAFE_RETRY_MS + (clock_now_ms() - t0))
 			break;
 		if (first || log_progress_due(&progress))
 			log_msg(LOG_INFO,
@@ -453,6 +483,11 @@ static int wait_safe(struct leave *l, bool me_voter, uint64_t *ret_successor, ui
 			        why, SAFE_RESERVE_MS / 1000.0, log_progress_elapsed(&progress),
 			        deadline_left_ms(&l->deadline) / 1000.0);
 		clock_sleep_ms(SAFE_RETRY_MS);
+		/* The members and the leader as they are now: others may have left or joined
+		 * meanwhile (a Parallel scale-down), and a new leader may be this member. */
+		r = reread(l);
+		if (r)
+			return r;
 	}
 	if (r)
 		log_msg(LOG_FATAL, "%s", why);
@@ -619,7 +654,14 @@ static int run(struct leave *l)
 		}
 		return EXIT_DONE;
 	}
-	r = wait_safe(l, !me->is_learner, &successor, &leader);
+	/* A snapshot first, from this member, before the quorum check: its verdict must be
+	 * fresh when the removal follows. Never more than half of what the check, the
+	 * transfer and the removal leave it. */
+	if (!l->s.dry_run)
+		cli_snapshot_first(l->http, l->local_client, l->s.data_dir, l->cluster_id,
+		                   &l->deadline, SAFE_RESERVE_MS + 2 * SAFE_RETRY_MS, false,
+		                   "the removal");
+	r = wait_safe(l, &successor, &leader);
 	if (l->my_leader)
 		leader = l->my_leader;
 	if (r)
@@ -630,9 +672,6 @@ static int run(struct leave *l)
 		                          : "another");
 		return EXIT_DONE;
 	}
-	/* a snapshot first, from this member: a third of the time left at most */
-	cli_snapshot_first(l->http, l->local_client, l->s.data_dir, l->cluster_id, &l->deadline,
-	                   "the removal");
 	transfer_leadership(l, leader, successor);
 	r = remove_self(l);
 	if (r)

@@ -16,6 +16,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0 && (fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
 		abort();
 	error_clear(&err);
-	(void)etcd_snapshot_decode((const char *)data, size, fd, &n, &err);
+	(void)etcd_snapshot_decode((const char *)data, size, fd, 1u << 20, &n, &err);
 	return 0;
 }

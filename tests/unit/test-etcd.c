@@ -4,6 +4,7 @@
  * (data/hand-*: 3.6-shaped errors, proxy pages, truncated and mistyped JSON). */
 #include "etcd.h"
 #include "sha1.h"
+#include "sha256.h"
 
 #include <check.h>
 #include <ctype.h>
@@ -1130,52 +1131,173 @@ START_TEST(test_bootstrap_ids)
 }
 END_TEST
 
-/* The snapshot stream: blobs in order (the last one the hash), in pieces of any size;
- * errors in mid-stream, lines that are not base64 or not JSON. */
+/* SHA-256 against FIPS 180 vectors, fed in one piece and byte by byte. */
+START_TEST(test_sha256)
+{
+	static const struct {
+		const char *in;
+		const char *hex;
+	} v[] = {
+	        {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	        {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+	        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+	};
+	uint8_t d[SHA256_DIGEST_SIZE];
+	char hex[2 * SHA256_DIGEST_SIZE + 1];
+	struct sha256 h;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		for (int bytewise = 0; bytewise < 2; bytewise++) {
+			sha256_init(&h);
+			if (bytewise)
+				for (size_t k = 0; v[i].in[k]; k++)
+					sha256_update(&h, v[i].in + k, 1);
+			else
+				sha256_update(&h, v[i].in, strlen(v[i].in));
+			sha256_final(&h, d);
+			for (unsigned k = 0; k < SHA256_DIGEST_SIZE; k++)
+				snprintf(hex + 2 * k, 3, "%02x", d[k]);
+			ck_assert_str_eq(hex, v[i].hex);
+		}
+	}
+}
+END_TEST
+
+static void b64(const uint8_t *in, size_t n, char *out)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
+		             (i + 2 < n ? in[i + 2] : 0);
+
+		out[o++] = a[v >> 18 & 63];
+		out[o++] = a[v >> 12 & 63];
+		out[o++] = i + 1 < n ? a[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? a[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/* A snapshot stream as etcd sends it: the db in messages of at most 32 KiB, each with what
+ * remains after it, then the db's SHA-256. `cut`: stop after that many messages (-1: all);
+ * `flip`: spoil the hash; `extra`: a message after the hash. Returns a malloc'd body. */
+static char *stream_of(const uint8_t *db, size_t n, int cut, bool flip, bool extra)
+{
+	size_t cap = n * 2 + 4096, len = 0;
+	char *out = malloc(cap), *enc = malloc(2 * 32768 + 8);
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	struct sha256 h;
+	int msgs = 0;
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(enc);
+	out[0] = '\0';
+	for (size_t off = 0; off < n && msgs != cut; off += 32768, msgs++) {
+		size_t take = n - off < 32768 ? n - off : 32768;
+
+		b64(db + off, take, enc);
+		len += (size_t)snprintf(
+		        out + len, cap - len,
+		        "{\"result\":{\"remaining_bytes\":\"%zu\",\"blob\":\"%s\"}}\n",
+		        n - off - take, enc);
+	}
+	if (msgs != cut) {
+		sha256_init(&h);
+		sha256_update(&h, db, n);
+		sha256_final(&h, digest);
+		digest[5] ^= flip ? 1 : 0;
+		b64(digest, sizeof(digest), enc);
+		len += (size_t)snprintf(out + len, cap - len, "{\"result\":{\"blob\":\"%s\"}}\n",
+		                        enc);
+		if (extra)
+			snprintf(out + len, cap - len, "{\"result\":{\"blob\":\"AAAA\"}}\n");
+	}
+	free(enc);
+	return out;
+}
+
+/* The snapshot stream: the db and its hash written, in order; cut short, without its
+ * hash, with a wrong hash, with more after the hash, over the size, an error in
+ * mid-stream, lines that are not base64 or not JSON: all refused. */
 START_TEST(test_snapshot_stream)
 {
-	static const char good[] =
-	        "{\"result\":{\"remaining_bytes\":\"3\",\"blob\":\"aGVsbG8g\"}}\n"
-	        "{\"result\":{\"blob\":\"d29ybGQ=\"}}\n"
-	        "{\"result\":{\"blob\":\"IQ==\"}}\n";
 	static const char *const bad[] = {
-	        "{\"result\":{\"blob\":\"aGVsbG8g\"}}\n{\"error\":{\"grpc_code\":2,\"http_code\":"
-	        "500,"
-	        "\"message\":\"auth: user name is empty\",\"http_status\":\"Internal Server "
-	        "Error\"}}\n",
 	        "{\"result\":{\"blob\":\"a$Vs\"}}\n",
 	        "{\"result\":{\"blob\":\"aGV\"}}\n",
 	        "{\"result\":{\"blob\":\"aG=s\"}}\n",
 	        "<html>oops</html>\n",
 	        "{\"result\":{}}\n",
+	        "{\"result\":{\"remaining_bytes\":\"x\",\"blob\":\"aGVs\"}}\n",
+	        "",
 	};
-	char path[] = "/tmp/etcd-hooks-test-snapshot-XXXXXX", buf[64];
+	char path[] = "/tmp/etcd-hooks-test-snapshot-XXXXXX", *body;
+	size_t n = 70000;
+	uint8_t *db = malloc(n), *back = malloc(n + 64);
 	int fd = mkstemp(path);
 	struct error err;
-	uint64_t n = 0;
-	ssize_t got;
+	uint64_t got = 0;
 
 	ck_assert_int_ge(fd, 0);
 	unlink(path);
-	ck_assert_int_eq(etcd_snapshot_decode(good, strlen(good), fd, &n, &err), 0);
-	ck_assert_uint_eq(n, 12);
-	got = pread(fd, buf, sizeof(buf), 0);
-	ck_assert_int_eq(got, 12);
-	ck_assert_int_eq(memcmp(buf, "hello world!", 12), 0);
-	/* without the last newline */
-	ck_assert_int_eq(ftruncate(fd, 0), 0);
-	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
-	ck_assert_int_eq(etcd_snapshot_decode(good, strlen(good) - 1, fd, &n, &err), 0);
-	ck_assert_uint_eq(n, 12);
+	ck_assert_ptr_nonnull(db);
+	ck_assert_ptr_nonnull(back);
+	for (size_t i = 0; i < n; i++)
+		db[i] = (uint8_t)(i * 7 + i / 251);
+
+	body = stream_of(db, n, -1, false, false);
+	ck_assert_int_eq(etcd_snapshot_decode(body, strlen(body), fd, n, &got, &err), 0);
+	ck_assert_uint_eq(got, n + SHA256_DIGEST_SIZE);
+	ck_assert_int_eq(pread(fd, back, n + 64, 0), (ssize_t)(n + SHA256_DIGEST_SIZE));
+	ck_assert_int_eq(memcmp(back, db, n), 0);
+	/* the last newline missing is fine; a db over the bound is not */
+	ck_assert_int_eq(etcd_snapshot_decode(body, strlen(body) - 1, fd, n, &got, &err), 0);
+	error_clear(&err);
+	ck_assert_int_eq(etcd_snapshot_decode(body, strlen(body), fd, n - 1, &got, &err), -EFBIG);
+	free(body);
+
+	for (int cut = 0; cut < 4; cut++) { /* 3 messages of db: each cut is short */
+		body = stream_of(db, n, cut, false, false);
+		error_clear(&err);
+		ck_assert_int_eq(etcd_snapshot_decode(body, strlen(body), fd, n, &got, &err),
+		                 -EBADMSG);
+		ck_assert_msg(strstr(err.msg, "ended after"), "cut %d: %s", cut, err.msg);
+		free(body);
+	}
+	body = stream_of(db, n, -1, true, false);
+	error_clear(&err);
+	ck_assert_int_eq(etcd_snapshot_decode(body, strlen(body), fd, n, &got, &err), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "hash does not match"));
+	free(body);
+	body = stream_of(db, n, -1, false, true);
+	error_clear(&err);
+	ck_assert_int_eq(etcd_snapshot_decode(body, strlen(body), fd, n, &got, &err), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "after the db's hash"));
+	free(body);
+
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		error_clear(&err);
-		ck_assert_int_lt(etcd_snapshot_decode(bad[i], strlen(bad[i]), fd, &n, &err), 0);
+		ck_assert_int_lt(etcd_snapshot_decode(bad[i], strlen(bad[i]), fd, n, &got, &err),
+		                 0);
 		ck_assert_msg(err.msg[0], "no reason for bad stream %zu", i);
 	}
-	error_clear(&err);
-	ck_assert_int_eq(etcd_snapshot_decode(bad[0], strlen(bad[0]), fd, &n, &err), -EREMOTEIO);
-	ck_assert_ptr_nonnull(strstr(err.msg, "user name is empty"));
+	{
+		static const char mid[] =
+		        "{\"result\":{\"remaining_bytes\":\"9\",\"blob\":\"aGVsbG8g\"}}\n"
+		        "{\"error\":{\"grpc_code\":2,\"http_code\":500,\"message\":\"auth: user "
+		        "name "
+		        "is empty\",\"http_status\":\"Internal Server Error\"}}\n";
+
+		error_clear(&err);
+		ck_assert_int_eq(etcd_snapshot_decode(mid, strlen(mid), fd, n, &got, &err),
+		                 -EREMOTEIO);
+		ck_assert_ptr_nonnull(strstr(err.msg, "user name is empty"));
+	}
 	close(fd);
+	free(db);
+	free(back);
 }
 END_TEST
 
@@ -1188,6 +1310,7 @@ static Suite *etcd_suite(void)
 	tcase_add_test(tc, test_id_format);
 	tcase_add_test(tc, test_sha1);
 	tcase_add_test(tc, test_bootstrap_ids);
+	tcase_add_test(tc, test_sha256);
 	tcase_add_test(tc, test_snapshot_stream);
 	tcase_add_loop_test(tc, test_id_parse_bad, 0, sizeof(bad_ids) / sizeof(bad_ids[0]));
 	suite_add_tcase(s, tc);
