@@ -967,6 +967,42 @@ int etcd_member_list(struct etcd_client *c, const struct deadline *d, struct etc
 	return r;
 }
 
+/* The IDs of a peer /members body, exactly: etcd writes them as bare numbers, above
+ * INT64_MAX too, which jansson cannot hold. Its "id" keys, in order, one per member (a
+ * quote inside a string is escaped, so '"id":' only ever starts a key); when their count
+ * is not the members', the IDs stay 0 (unknown). */
+static void peer_member_ids(const char *body, size_t len, struct etcd_member_list *l)
+{
+	uint64_t *ids = calloc(l->n_members + 1, sizeof(*ids));
+	size_t n = 0;
+
+	if (!ids)
+		return;
+	for (size_t i = 0; i + 5 < len; i++) {
+		char digits[ETCD_ID_STR_MAX];
+		size_t k = i + 5, d = 0;
+
+		if (memcmp(body + i, "\"id\":", 5) != 0)
+			continue;
+		while (k < len && body[k] == ' ')
+			k++;
+		while (k < len && body[k] >= '0' && body[k] <= '9' && d + 1 < sizeof(digits))
+			digits[d++] = body[k++];
+		digits[d] = '\0';
+		/* the whole number and nothing else: no more digits, no fraction or exponent */
+		if (n >= l->n_members || k >= len || !body[k] || !strchr(",} \t\r\n", body[k]) ||
+		    etcd_id_parse(digits, &ids[n]) < 0) {
+			n = 0;
+			break;
+		}
+		n++;
+	}
+	if (n == l->n_members)
+		for (size_t i = 0; i < n; i++)
+			l->members[i].id = ids[i];
+	free(ids);
+}
+
 int etcd_parse_peer_members(const char *body, size_t len, struct etcd_member_list *ret,
                             struct error *err)
 {
@@ -1013,6 +1049,8 @@ int etcd_parse_peer_members(const char *body, size_t len, struct etcd_member_lis
 		if (r < 0)
 			break;
 	}
+	if (r == 0)
+		peer_member_ids(body, len, &l);
 	if (r < 0)
 		etcd_member_list_free(&l);
 	else

@@ -26,6 +26,7 @@
 #include "kube.h"
 #include "log.h"
 #include "settings.h"
+#include "wal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -225,6 +226,27 @@ static bool hand_over(struct promote *p, const char *state)
 	return false;
 }
 
+/* This member in a member list: by the member ID of its own data once its WAL says it,
+ * for a restarted etcd replaying its log may list an earlier member with this peer URL for
+ * a moment (a voter, where this member is a learner); by its peer URL before, or when the
+ * list's IDs could not be read. */
+static const struct etcd_member *find_me(const struct promote *p, const struct etcd_member_list *l)
+{
+	struct wal_metadata md;
+	bool ids = l->n_members > 0;
+
+	for (size_t i = 0; i < l->n_members; i++)
+		if (!l->members[i].id)
+			ids = false;
+	if (ids && wal_read_metadata(p->s.data_dir, &md, NULL) == 0 && md.member_id) {
+		for (size_t i = 0; i < l->n_members; i++)
+			if (l->members[i].id == md.member_id)
+				return &l->members[i];
+		return NULL;
+	}
+	return etcd_member_find_peer_url(l, p->my_peer_url);
+}
+
 /* Wait until this pod's etcd answers on its peer port and lists this member. Returns 0,
  * an exit code, or -1 when the watch was handed over to the background (the caller exits
  * 0). */
@@ -244,7 +266,7 @@ static int wait_for_local_member(struct promote *p, bool *ret_learner)
 		error_clear(&err);
 		deadline_init(&d, CALL_TIMEOUT_MS);
 		if (etcd_peer_members(p->http, p->local_peer, &d, &l, &err) == 0 &&
-		    (m = etcd_member_find_peer_url(&l, p->my_peer_url))) {
+		    (m = find_me(p, &l))) {
 			*ret_learner = m->is_learner;
 			etcd_member_list_free(&l);
 			log_msg(LOG_INFO, "this member's etcd answers waited=%.1fs learner=%s",
@@ -346,7 +368,7 @@ static bool learner_per_voters(struct promote *p, bool local_view)
 		if (!voters && voter_client(p, &voters) < 0)
 			break;
 		if (etcd_member_list(voters, &d, &l, &err) == 0) {
-			me = etcd_member_find_peer_url(&l, p->my_peer_url);
+			me = find_me(p, &l);
 			if (me) {
 				learner = me->is_learner;
 				etcd_member_list_free(&l);

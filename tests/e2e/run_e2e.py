@@ -28,6 +28,8 @@ them); --series takes any version tests/fetch-etcd knows (or a series: 3.5 = 3.5
                       dangle) and their volumes lost, then 3 -> 5: replaced, not dangling
   whole-restart       (continues) every pod deleted and created again with its data: the
                       same cluster comes back, nothing moved aside, no member changed
+  poststart-killed    3 -> 4 with etcd-promote SIGKILLed half-way, four times: the
+                      learner is promoted all the same
   crash-after-add     3 pods (Parallel) whose etcd crashes once right after a member add
                       (a wrapper first on PATH); scale to 4: the restarted container
                       reuses the unstarted member
@@ -432,6 +434,28 @@ def restore_one_volume(sim, times, ctx):
     expect("initial_cluster_state=new" not in sim.pod_log(1).split("container etcd start")[-1],
            "etcd-1 bootstrapped instead of starting on the restored data")
     ctx.pop("ids", None)
+
+
+def poststart_killed(sim, times, ctx):
+    """3 -> 4 with etcd-3's postStart (etcd-promote) SIGKILLed within 0.5 s, four times:
+    the kubelet kills the container, etcd restarts on the learner's data, and the new
+    postStart must still find the learner (a restarted etcd replaying its log lists the
+    earlier etcd-3 with its peer URL for a moment) and promote it. The chaos soak found it
+    stuck as a learner on 3.5.30."""
+    if "ids" not in ctx:
+        sim.up(str(N))
+        ctx["ids"] = check_members(sim)
+        write_keys(sim)
+    for k in range(4):
+        sim.run("scale", "4", "--no-wait", "--timeout", WAIT)
+        sim.run("kill-hook", "3", "--hook", "postStart", "--within", "0.5", "--seed", str(k),
+                "--timeout", "60", check=False)
+        times["scale 3 -> 4, postStart killed (%d)" % (k + 1)] = sim.timed(
+            "scale", "4", "--timeout", WAIT)
+        check_members(sim, without(ctx["ids"], "etcd-3"), 4)
+        check_keys(sim)
+        sim.run("scale", "3", "--timeout", WAIT)
+    ctx["ids"] = check_members(sim, ctx["ids"], N)
 
 
 def restart_and_kill(sim, times, ctx):
@@ -1508,6 +1532,7 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
      ("volume-lost-initial", volume_lost_initial), ("removed-returns", removed_returns),
      ("stale-members", stale_members), ("whole-restart", whole_restart)],
     [("crash-after-add", crash_after_add)],
+    [("poststart-killed", poststart_killed)],
     [("leave-5-3", leave_5_3), ("leader-leaves", leader_leaves), ("leave-3-1", leave_3_1),
      ("quorum-refused", quorum_refused), ("no-churn", no_churn), ("wipe-refused", wipe_refused),
      ("scale-cycles", scale_cycles)],

@@ -527,7 +527,13 @@ START_TEST(test_peer_members)
 
 		ck_assert_msg(m != NULL, "%s: no member with peer URL %s", peer_lists[_i].file,
 		              e->peer);
-		ck_assert_uint_eq(m->id, 0); /* not decoded: bare numbers beyond INT64_MAX */
+		/* bare numbers, beyond INT64_MAX too: read exactly from the text */
+		if (strcmp(e->peer, N1_PEER) == 0)
+			ck_assert_uint_eq(m->id, N1_ID);
+		else if (strcmp(e->peer, "http://10.0.0.2:2380") == 0)
+			ck_assert_uint_eq(m->id, 16978214052474010073ULL);
+		else
+			ck_assert_uint_ne(m->id, 0);
 		ck_assert_str_eq(m->name, e->name);
 		ck_assert(m->is_learner == e->learner);
 		ck_assert_uint_eq(m->n_client_urls, e->client ? 1 : 0);
@@ -580,6 +586,43 @@ START_TEST(test_peer_members_bad_late)
 		ck_assert_int_eq(etcd_parse_peer_members(bodies[i], strlen(bodies[i]), &l, &err),
 		                 -EBADMSG);
 		ck_assert_uint_eq(l.n_members, 77);
+	}
+}
+END_TEST
+
+/* IDs that cannot be read exactly stay 0 (unknown) for every member, and the list itself
+ * still decodes: a string, a missing key, more digits than a uint64 has, a number with a
+ * fraction; a name that holds the text "id": counts for nothing. */
+START_TEST(test_peer_members_ids_unknown)
+{
+	static const struct {
+		const char *body;
+		uint64_t id0;
+	} cases[] = {
+	        {"[{\"id\":\"12\",\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]}]", 0},
+	        {("[{\"id\":1,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]},"
+	          "{\"name\":\"b\",\"peerURLs\":[\"http://b:2380\"]}]"),
+	         0},
+	        {"[{\"id\":184467440737095516150,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]}]",
+	         0},
+	        {"[{\"id\": 18446744073709551615,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]}]",
+	         18446744073709551615ULL},
+	        {"[{\"id\":1.5,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]}]", 0},
+	        {"[{\"id\":1e3,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]}]", 0},
+	        {"[{\"id\":7,\"name\":\"x\\\"id\\\":9\",\"peerURLs\":[\"http://a:2380\"]}]", 7},
+	};
+	struct etcd_member_list l;
+	struct error err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		error_clear(&err);
+		ck_assert_msg(etcd_parse_peer_members(cases[i].body, strlen(cases[i].body), &l,
+		                                      &err) == 0,
+		              "case %zu: %s", i, err.msg);
+		ck_assert_uint_eq(l.members[0].id, cases[i].id0);
+		for (size_t k = 1; k < l.n_members; k++)
+			ck_assert_uint_eq(l.members[k].id, 0);
+		etcd_member_list_free(&l);
 	}
 }
 END_TEST
@@ -1340,6 +1383,7 @@ static Suite *etcd_suite(void)
 	tcase_add_loop_test(tc, test_peer_members_bad, 0,
 	                    sizeof(bad_peer_lists) / sizeof(bad_peer_lists[0]));
 	tcase_add_test(tc, test_peer_members_bad_late);
+	tcase_add_test(tc, test_peer_members_ids_unknown);
 	tcase_add_loop_test(tc, test_peer_says, 0, sizeof(peer_says) / sizeof(peer_says[0]));
 	tcase_add_test(tc, test_peer_says_edges);
 	suite_add_tcase(s, tc);
