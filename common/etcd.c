@@ -505,6 +505,24 @@ int etcd_version_get(struct http_client *http, const char *url, const struct dea
 	return r;
 }
 
+/* The API prefix of endpoint i (v3, v3beta or v3alpha), from its /version once. */
+static int ensure_prefix(struct etcd_client *c, size_t i, const struct deadline *d,
+                         struct error *err)
+{
+	struct etcd_version v;
+	int r;
+
+	if (c->prefixes[i])
+		return 0;
+	r = etcd_version_get(c->http, c->urls[i], d, &v, err);
+	if (r < 0)
+		return r;
+	c->prefixes[i] = strdup(etcd_api_prefix(&v));
+	if (!c->prefixes[i])
+		return error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
 /* One call at endpoint i: the prefix first if unknown, then the POST. */
 static int call_one(struct etcd_client *c, size_t i, const char *path, const char *body,
                     const struct deadline *d, char **ret_body, struct error *err)
@@ -513,16 +531,9 @@ static int call_one(struct etcd_client *c, size_t i, const char *path, const cha
 	char *url = NULL;
 	int r;
 
-	if (!c->prefixes[i]) {
-		struct etcd_version v;
-
-		r = etcd_version_get(c->http, c->urls[i], d, &v, err);
-		if (r < 0)
-			return r;
-		c->prefixes[i] = strdup(etcd_api_prefix(&v));
-		if (!c->prefixes[i])
-			return error_set(err, -ENOMEM, "out of memory");
-	}
+	r = ensure_prefix(c, i, d, err);
+	if (r < 0)
+		return r;
 	if (asprintf(&url, "%s%s/%s", c->urls[i], c->prefixes[i], path) < 0)
 		return error_set(err, -ENOMEM, "out of memory");
 	r = http_request(c->http, "POST", url, body, d, &resp, err);
@@ -882,16 +893,9 @@ int etcd_snapshot(struct etcd_client *c, const struct deadline *d, uint64_t time
 	r = ensure_token(c, d, err);
 	if (r < 0)
 		return r;
-	if (!c->prefixes[i]) {
-		struct etcd_version v;
-
-		r = etcd_version_get(c->http, c->urls[i], d, &v, err);
-		if (r < 0)
-			return r;
-		c->prefixes[i] = strdup(etcd_api_prefix(&v));
-		if (!c->prefixes[i])
-			return error_set(err, -ENOMEM, "out of memory");
-	}
+	r = ensure_prefix(c, i, d, err);
+	if (r < 0)
+		return r;
 	if (asprintf(&url, "%s%s/maintenance/snapshot", c->urls[i], c->prefixes[i]) < 0)
 		return error_set(err, -ENOMEM, "out of memory");
 	/* The stream is about 4/3 of the db plus the JSON around each 32 KiB: twice the db
