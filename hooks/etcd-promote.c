@@ -591,8 +591,10 @@ out:
 	/* The background watcher belongs to the container's PID 1 now, which is etcd, and etcd
 	 * reaps no children: an exited watcher would stay a zombie until the container ends.
 	 * It sleeps until then instead. */
+	if (p.background)
+		log_msg(LOG_INFO, "the background watch is done (exit %d)", r);
 	if (p.background && getppid() == 1) {
-		log_msg(LOG_DEBUG, "watch done (exit %d); asleep until the container ends", r);
+		log_msg(LOG_DEBUG, "asleep until the container ends");
 		fflush(NULL);
 		for (;;)
 			pause();
