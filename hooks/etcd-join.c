@@ -718,6 +718,10 @@ static int add_member(struct join *j)
 				        "%s blocks this add: etcd refuses every add while "
 				        "a voter is down",
 				        what);
+				cli_snapshot_first(j->http, etcd_client_current(j->cluster),
+				                   j->s.data_dir, j->members.cluster_id,
+				                   &j->deadline, REPLACE_RESERVE_MS, true,
+				                   "the stale member's removal");
 				r = remove_guarded(j, stale->id, what);
 				if (r)
 					return r;

@@ -579,6 +579,11 @@ def stale_members(sim, times, ctx):
     expect(log_has(sim, 4, "decision: replace")
            or log_has(sim, 3, "removed the stale member 'etcd-4'"),
            "etcd-4's stale member was neither replaced by etcd-4 nor removed by etcd-3")
+    if log_has(sim, 3, "removed the stale member 'etcd-4'"):
+        # a snapshot first: a new one, or the replacement's a moment ago (one per 10 min)
+        expect(log_has(sim, 3, "snapshot before the stale member's removal"),
+               "etcd-3 removed the stale member without a snapshot first")
+        check_snapshot(sim, 3, "the stale member's removal")
     ctx["ids"] = ids
 
 
