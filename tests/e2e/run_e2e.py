@@ -2,13 +2,17 @@
 """End-to-end tests of etcd-hooks: real etcd servers in the StatefulSet simulator.
 
     tests/e2e/run_e2e.py --series 3.5.30 [--hooks-bin build/hooks] [--keep] [--only NAME...]
-                         [--keep-going]
+                         [--keep-going] [--sanitizer-log DIR]
     tests/e2e/run_e2e.py --list-versions
 
 Fetches the etcd server of that version and its etcdctl with tests/fetch-etcd, then runs
 scenarios against pods built by sim/sim with the programs of --hooks-bin. The versions of
 the matrix are in tests/e2e/versions (meson makes one test of each, run-tests fetches
 them); --series takes any version tests/fetch-etcd knows (or a series: 3.5 = 3.5.16).
+With --sanitizer-log DIR the programs must be an ASan and UBSan build (build-fuzz of
+run-tests): every container and hook gets ASAN_OPTIONS and UBSAN_OPTIONS that write each
+report to DIR (leaks included), and after each group, once its pods are gone, any report
+fails it (result "sanitizers(FIRST-SCENARIO)").
 
   bootstrap-parallel  3 pods, podManagementPolicy Parallel; write keys
   restart-and-kill    (continues the cluster above) restart every pod gracefully in turn,
@@ -158,6 +162,7 @@ class Sim:
         # the bridge's own address: what the tests start beside the pods listens there
         self.host_ip = "198.18.%d.1" % subnet
         self.helpers = []  # processes the scenarios started in the bridge namespace
+        self.env = []  # KEY=VALUE for every container and hook of every 'up'
 
     def ip(self, i):
         return "198.18.%d.%d" % (self.subnet, 10 + i)
@@ -186,7 +191,8 @@ class Sim:
         return p.stdout
 
     def up(self, *args):
-        return self.timed("up", *args, "--timeout", WAIT, "--subnet", str(self.subnet),
+        env = [x for kv in self.env for x in ("--env", kv)]
+        return self.timed("up", *args, *env, "--timeout", WAIT, "--subnet", str(self.subnet),
                           "--hooks-bin", self.bins["hooks"], "--etcd-bin", self.bins["etcd"],
                           "--etcdctl", self.bins["etcdctl"])
 
@@ -1627,6 +1633,40 @@ def run_group(sim, scenarios, version, results, times, keep_going=False):
         cleanup()
 
 
+PROGRAMS = ("etcd-join", "etcd-promote", "etcd-leave", "etcd-clean")
+SANITIZER_MARKS = {"AddressSanitizer": b"__asan_init", "UndefinedBehaviorSanitizer":
+                   b"__ubsan_handle_"}
+
+
+def sanitizer_setup(sim, hooks, log_dir):
+    """Every program of hooks must be built with ASan and UBSan (a plain build would make
+    the check below one that cannot fail); their reports go to log_dir, which the pods see
+    (the host's file system, not /run), one file per process."""
+    for prog in PROGRAMS:
+        with open(os.path.join(hooks, prog), "rb") as f:
+            data = f.read()
+        for name, mark in SANITIZER_MARKS.items():
+            if mark not in data:
+                raise Failed("--sanitizer-log: %s is not built with %s (meson setup "
+                             "-Db_sanitize=address,undefined)" % (prog, name))
+    os.makedirs(log_dir, exist_ok=True)
+    for f in os.listdir(log_dir):
+        os.unlink(os.path.join(log_dir, f))
+    sim.env += ["ASAN_OPTIONS=log_path=%s/asan:detect_leaks=1:halt_on_error=1" % log_dir,
+                "UBSAN_OPTIONS=log_path=%s/ubsan:halt_on_error=1:print_stacktrace=1" % log_dir]
+
+
+def sanitizer_findings(log_dir):
+    """What the sanitizers reported since the last call (each report file read, removed)."""
+    found = []
+    for f in sorted(os.listdir(log_dir)):
+        path = os.path.join(log_dir, f)
+        with open(path, errors="replace") as fh:
+            found.append("%s:\n%s" % (f, fh.read()[-6000:]))
+        os.unlink(path)
+    return found
+
+
 def skip(reason):
     say("\n*** SKIPPED: %s ***\n" % reason)
     sys.exit(SKIP)
@@ -1675,6 +1715,9 @@ def main():
     ap.add_argument("--only", nargs="+", metavar="NAME", help="run only these scenarios")
     ap.add_argument("--keep-going", action="store_true",
                     help="after a failure, run the rest of its group anyway")
+    ap.add_argument("--sanitizer-log", metavar="DIR",
+                    help="the programs are an ASan and UBSan build: their reports go to DIR "
+                    "(not under /run), and any report fails the group it came from")
     a = ap.parse_args()
     if a.list_versions:
         print("\n".join(MATRIX))
@@ -1703,12 +1746,27 @@ def main():
         % (version, etcd_bin, etcdctl, hooks, cluster, net))
 
     results, times = [], {}
+    if a.sanitizer_log:
+        try:
+            sanitizer_setup(sim, hooks, os.path.realpath(a.sanitizer_log))
+        except (Failed, OSError) as e:
+            say("FAIL: %s" % e)
+            return 1
     try:
         for group in GROUPS:
             scenarios = [(n, f) for n, f in group if not a.only or n in a.only]
             if scenarios:
                 sim.down()  # the previous group's cluster, or leftovers of an interrupted run
                 run_group(sim, scenarios, version, results, times, a.keep_going)
+                if a.sanitizer_log:
+                    sim.down()  # every program has exited: its leaks are reported
+                    found = sanitizer_findings(os.path.realpath(a.sanitizer_log))
+                    results.append(("sanitizers(%s)" % scenarios[0][0],
+                                    "\n".join(found) if found else None))
+                    say("=== sanitizers after %s: %s" % (
+                        ", ".join(n for n, _ in scenarios),
+                        "%d report(s)\n%s" % (len(found), "\n".join(found)) if found
+                        else "no report"))
     finally:
         if not a.keep:
             sim.down()
