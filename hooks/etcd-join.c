@@ -377,17 +377,15 @@ static void change_deadline(const struct join *j, struct deadline *d)
 	deadline_init(d, left < CHANGE_CALL_TIMEOUT_MS ? left : CHANGE_CALL_TIMEOUT_MS);
 }
 
-/* Remove member `id` (`what` names it for the log), guarded by quorum: the healthy voters
- * other than it must stay a majority of the voters left. Returns 0 (removed, or gone
- * already) or an exit code. */
-static int remove_guarded(struct join *j, uint64_t target, const char *what)
+/* The quorum guard of a removal: the healthy voters other than member `target` must stay
+ * a majority of the voters left. Returns 0 (allowed: *ret_found says whether it is listed
+ * at all, ret_voters and ret_healthy what was counted) or EXIT_REFUSED, said. */
+static int removal_allowed(struct join *j, uint64_t target, const char *what, bool *ret_found,
+                           unsigned *ret_voters, unsigned *ret_healthy)
 {
 	unsigned voters = 0, healthy = 0;
-	struct log_progress progress;
 	char id[ETCD_ID_STR_MAX];
 	bool target_voter = false, found = false;
-	struct backoff b;
-	struct error err;
 
 	etcd_id_format(target, id);
 	for (size_t i = 0; i < j->members.n_members; i++) {
@@ -407,6 +405,9 @@ static int remove_guarded(struct join *j, uint64_t target, const char *what)
 		if (etcd_health(j->http, m->client_urls[0], &d, NULL) == 1)
 			healthy++;
 	}
+	*ret_found = found;
+	*ret_voters = voters;
+	*ret_healthy = healthy;
 	if (!found)
 		return 0;
 	if (!join_remove_keeps_quorum(voters, healthy, target_voter)) {
@@ -418,6 +419,36 @@ static int remove_guarded(struct join *j, uint64_t target, const char *what)
 		        what, id, healthy, left / 2 + 1, left);
 		return EXIT_REFUSED;
 	}
+	return 0;
+}
+
+/* Remove member `id` (`what` names it for the log), guarded by quorum (removal_allowed).
+ * With snapshot_for, a snapshot first, once the guard allows the removal (a refusal spends
+ * no time on it), and the guard asked again after it. Returns 0 (removed, or gone
+ * already) or an exit code. */
+static int remove_guarded(struct join *j, uint64_t target, const char *what,
+                          const char *snapshot_for)
+{
+	struct log_progress progress;
+	char id[ETCD_ID_STR_MAX];
+	struct backoff b;
+	struct error err;
+	unsigned voters, healthy;
+	bool found;
+	int r = removal_allowed(j, target, what, &found, &voters, &healthy);
+
+	if (r || !found)
+		return r;
+	if (snapshot_for) {
+		/* the new member needs room for its own copy of the db and its WAL besides */
+		cli_snapshot_first(j->http, etcd_client_current(j->cluster), j->s.data_dir,
+		                   j->members.cluster_id, &j->deadline, REPLACE_RESERVE_MS, true,
+		                   snapshot_for);
+		r = removal_allowed(j, target, what, &found, &voters, &healthy);
+		if (r || !found)
+			return r;
+	}
+	etcd_id_format(target, id);
 	log_msg(LOG_INFO, "removing %s id=%s (healthy voters besides it: %u of %u)", what, id,
 	        healthy, voters);
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
@@ -425,7 +456,6 @@ static int remove_guarded(struct join *j, uint64_t target, const char *what)
 	for (;;) {
 		struct deadline d;
 		bool gone;
-		int r;
 
 		error_clear(&err);
 		change_deadline(j, &d);
@@ -473,11 +503,7 @@ static int replace_member(struct join *j)
 
 	if (!old)
 		return 0;
-	/* the new member needs room for its own copy of the db and its WAL besides */
-	cli_snapshot_first(j->http, etcd_client_current(j->cluster), j->s.data_dir,
-	                   j->members.cluster_id, &j->deadline, REPLACE_RESERVE_MS, true,
-	                   "the replacement");
-	return remove_guarded(j, old->id, "this member's old entry");
+	return remove_guarded(j, old->id, "this member's old entry", "the replacement");
 }
 
 static bool getaddrinfo_ok(const char *host)
@@ -718,11 +744,8 @@ static int add_member(struct join *j)
 				        "%s blocks this add: etcd refuses every add while "
 				        "a voter is down",
 				        what);
-				cli_snapshot_first(j->http, etcd_client_current(j->cluster),
-				                   j->s.data_dir, j->members.cluster_id,
-				                   &j->deadline, REPLACE_RESERVE_MS, true,
+				r = remove_guarded(j, stale->id, what,
 				                   "the stale member's removal");
-				r = remove_guarded(j, stale->id, what);
 				if (r)
 					return r;
 				blocked_since = suspect = 0;

@@ -45,6 +45,9 @@ fails it (result "sanitizers(FIRST-SCENARIO)").
   leave-3-1           (continues) 3 -> 1: members 2 and 1 leave one by one, then 1 -> 3
   quorum-refused      (continues) etcd-1 frozen, 3 -> 2: removing etcd-2 would break
                       quorum, so etcd-leave refuses (exit 3) and the member stays
+  replace-refused     (continues) etcd-1 frozen, etcd-2's volume lost: etcd-join refuses
+                      to remove its old member (exit 3) before any snapshot; thawed,
+                      the next start replaces it, a snapshot first
   no-churn            (continues) 3 -> 5; etcd-leave run twice by hand in etcd-4, restarts of
                       etcd-4 (above the initial size), one after a preStop killed after its
                       intent: the member is kept, not churned; then 5 -> 3
@@ -761,6 +764,41 @@ def quorum_refused(sim, times, ctx):
     expect(len(sim.members()) == 3, "etcd-2's member was removed despite the quorum guard")
     sim.run("scale", "3", "--timeout", WAIT)
     ctx["ids"] = check_all(sim, ctx["ids"], 3)
+
+
+def replace_refused(sim, times, ctx):
+    """etcd-1 frozen, etcd-2's volume lost and its pod created again: removing etcd-2's old
+    member would leave 1 healthy voter of the 2 needed, so etcd-join refuses (exit 3), and
+    spends no time on a snapshot first. Once etcd-1 is thawed, the container's next start
+    replaces the member, a snapshot first."""
+    mark = len(sim.pod_log(2))
+    snaps = os.path.join(sim.volume(2), ".etcd-hooks", "snapshots")
+    old = ctx["ids"]["etcd-2"]
+    frozen = pod(sim, 1)["containerPid"]
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        sim.run("delete-pvc", "2")
+        sim.run("restart", "2", "--no-wait", "--no-ready", "--timeout", WAIT)
+        deadline = time.monotonic() + 90
+        refusal = "refusing to remove this member's old entry"
+        while refusal not in since(sim, 2, mark):
+            expect(time.monotonic() < deadline, "etcd-2 did not refuse the replacement: %r"
+                   % since(sim, 2, mark)[-800:])
+            time.sleep(0.5)
+    finally:
+        os.kill(frozen, signal.SIGCONT)
+    before = since(sim, 2, mark).split(refusal)[0]
+    expect("snapshot before the replacement" not in before,
+           "etcd-2 took a snapshot for a replacement it then refused: %r" % before[-800:])
+    sim.run("scale", "3", "--timeout", WAIT)
+    ids = check_members(sim, without(ctx["ids"], "etcd-2"), 3)
+    check_keys(sim)
+    expect(ids["etcd-2"] != old, "etcd-2 kept its old member ID")
+    expect(log_has(sim, 2, "removed this member's old entry"), "etcd-2 was not replaced")
+    check_snapshot(sim, 2, "the replacement")
+    ctx["ids"] = ids
+    sim.run("restart", "2", "--timeout", WAIT)  # the refusals' restarts forgotten
+    check_all(sim, ids, 3)
 
 
 def no_churn(sim, times, ctx):
@@ -1578,7 +1616,8 @@ GROUPS = [  # scenarios in a group share one cluster; 'sim down' between groups
     [("crash-after-add", crash_after_add)],
     [("poststart-killed", poststart_killed)],
     [("leave-5-3", leave_5_3), ("leader-leaves", leader_leaves), ("leave-3-1", leave_3_1),
-     ("quorum-refused", quorum_refused), ("no-churn", no_churn), ("wipe-refused", wipe_refused),
+     ("quorum-refused", quorum_refused), ("replace-refused", replace_refused),
+     ("no-churn", no_churn), ("wipe-refused", wipe_refused),
      ("scale-cycles", scale_cycles)],
     [("bad-config", bad_config)],
     [("volume-lost-size1", volume_lost_size1)],
