@@ -972,10 +972,11 @@ int etcd_member_list(struct etcd_client *c, const struct deadline *d, struct etc
 }
 
 /* The IDs of a peer /members body, exactly: etcd writes them as bare numbers, above
- * INT64_MAX too, which jansson cannot hold. Its "id" keys, in order, one per member (a
- * quote inside a string is escaped, so '"id":' only ever starts a key); when their count
- * is not the members', the IDs stay 0 (unknown). */
-static void peer_member_ids(const char *body, size_t len, struct etcd_member_list *l)
+ * INT64_MAX too, which jansson holds only as a double. The text's '"id":' keys, in order,
+ * are read as whole numbers; each must then be, as a double, the "id" that jansson read
+ * for the member of its place (root, the array). Any other count, a nested or repeated
+ * "id", or one inside a string, and the IDs all stay 0 (unknown). */
+static void peer_member_ids(const char *body, size_t len, json_t *root, struct etcd_member_list *l)
 {
 	uint64_t *ids = calloc(l->n_members + 1, sizeof(*ids));
 	size_t n = 0;
@@ -1001,7 +1002,14 @@ static void peer_member_ids(const char *body, size_t len, struct etcd_member_lis
 		}
 		n++;
 	}
-	if (n == l->n_members)
+	/* both sides rounded to the nearest double from the same integer: equal if it is */
+	for (size_t i = 0; i < n; i++) {
+		json_t *id = json_object_get(json_array_get(root, i), "id");
+
+		if (!json_is_number(id) || json_number_value(id) != (double)ids[i])
+			n = 0;
+	}
+	if (n && n == l->n_members)
 		for (size_t i = 0; i < n; i++)
 			l->members[i].id = ids[i];
 	free(ids);
@@ -1054,7 +1062,7 @@ int etcd_parse_peer_members(const char *body, size_t len, struct etcd_member_lis
 			break;
 	}
 	if (r == 0)
-		peer_member_ids(body, len, &l);
+		peer_member_ids(body, len, root, &l);
 	if (r < 0)
 		etcd_member_list_free(&l);
 	else

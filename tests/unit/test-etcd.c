@@ -592,7 +592,8 @@ END_TEST
 
 /* IDs that cannot be read exactly stay 0 (unknown) for every member, and the list itself
  * still decodes: a string, a missing key, more digits than a uint64 has, a number with a
- * fraction; a name that holds the text "id": counts for nothing. */
+ * fraction, a nested or repeated "id", a key ending in id"; a name that holds the text
+ * "id": counts for nothing. */
 START_TEST(test_peer_members_ids_unknown)
 {
 	static const struct {
@@ -607,6 +608,15 @@ START_TEST(test_peer_members_ids_unknown)
 	         0},
 	        {"[{\"id\": 18446744073709551615,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]}]",
 	         18446744073709551615ULL},
+	        /* an "id" nested in a member, or one given twice: not one per member */
+	        {("[{\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]},"
+	          "{\"id\":5,\"name\":\"b\",\"peerURLs\":[\"http://b:2380\"],\"x\":{\"id\":7}}]"),
+	         0},
+	        {("[{\"id\":1,\"id\":2,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]},"
+	          "{\"name\":\"b\",\"peerURLs\":[\"http://b:2380\"]}]"),
+	         0},
+	        /* a key that ends in id": inside a name */
+	        {("[{\"name\":\"a\",\"x\\\"id\":9,\"peerURLs\":[\"http://a:2380\"]}]"), 0},
 	        {"[{\"id\":1.5,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]}]", 0},
 	        {"[{\"id\":1e3,\"name\":\"a\",\"peerURLs\":[\"http://a:2380\"]}]", 0},
 	        {"[{\"id\":7,\"name\":\"x\\\"id\\\":9\",\"peerURLs\":[\"http://a:2380\"]}]", 7},
