@@ -51,6 +51,7 @@
 struct promote {
 	struct settings s;
 	bool background;         /* handed over: no more handing over */
+	bool forked;             /* this is the background watch */
 	struct timespec started; /* CLOCK_REALTIME at our start, against the join state's mtime */
 	struct identity id;
 	struct endpoints ep;
@@ -190,25 +191,28 @@ static bool hand_over(struct promote *p, const char *state)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", PROMOTE_LOG);
-	log_msg(LOG_INFO,
-	        "etcd-join is %s: returning so that the pod can become Ready, and "
-	        "watching in the background (until the deadline) in case this member "
-	        "joins as a learner; its log: '%s'",
-	        state, path);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		log_msg(LOG_WARNING, "cannot fork: %s; waiting here", strerror(errno));
+		log_msg(LOG_WARNING,
+		        "etcd-join is %s, and cannot fork a background watch: %s; "
+		        "waiting here",
+		        state, strerror(errno));
 		p->background = true;
 		free(dir);
 		return false;
 	}
 	if (pid > 0) {
+		log_msg(LOG_INFO,
+		        "etcd-join is %s: returning so that the pod can become Ready, and "
+		        "watching in the background (pid %d, until the deadline) in case this "
+		        "member joins as a learner; its log: '%s'",
+		        state, (int)pid, path);
 		free(dir);
 		return true;
 	}
 	setsid();
-	p->background = true;
+	p->background = p->forked = true;
 	/* The hook's output goes away with the hook (a write would then kill us with
 	 * SIGPIPE): log to a file in the helper folder instead. */
 	signal(SIGPIPE, SIG_IGN);
@@ -226,25 +230,39 @@ static bool hand_over(struct promote *p, const char *state)
 	return false;
 }
 
-/* This member in a member list: by the member ID of its own data once its WAL says it,
- * for a restarted etcd replaying its log may list an earlier member with this peer URL for
- * a moment (a voter, where this member is a learner); by its peer URL before, or when the
- * list's IDs could not be read. */
+/* This member in a member list: by the member ID of its own data, for a restarted etcd
+ * replaying its log may list an earlier member with this peer URL for a moment (a voter,
+ * where this member is a learner). An etcd that answers has its WAL in place (it renames
+ * it there before it serves): a WAL that cannot be read then (a segment cut or purged at
+ * that moment) is "not yet", asked again. By its peer URL only when the list's IDs could
+ * not be read, or while this pod's data dir has no WAL dir at all (etcd not started). */
 static const struct etcd_member *find_me(const struct promote *p, const struct etcd_member_list *l)
 {
 	struct wal_metadata md;
+	struct error err;
+	struct stat st;
+	char wal_dir[4096];
 	bool ids = l->n_members > 0;
+	int r;
 
 	for (size_t i = 0; i < l->n_members; i++)
 		if (!l->members[i].id)
 			ids = false;
-	if (ids && wal_read_metadata(p->s.data_dir, &md, NULL) == 0 && md.member_id) {
-		for (size_t i = 0; i < l->n_members; i++)
-			if (l->members[i].id == md.member_id)
-				return &l->members[i];
+	if (!ids)
+		return etcd_member_find_peer_url(l, p->my_peer_url);
+	snprintf(wal_dir, sizeof(wal_dir), "%s/member/wal", p->s.data_dir);
+	if (stat(wal_dir, &st) < 0 && errno == ENOENT)
+		return etcd_member_find_peer_url(l, p->my_peer_url);
+	error_clear(&err);
+	r = wal_read_metadata(p->s.data_dir, &md, &err);
+	if (r < 0 || !md.member_id) {
+		log_msg(LOG_DEBUG, "this member's WAL cannot be read yet: %s", err.msg);
 		return NULL;
 	}
-	return etcd_member_find_peer_url(l, p->my_peer_url);
+	for (size_t i = 0; i < l->n_members; i++)
+		if (l->members[i].id == md.member_id)
+			return &l->members[i];
+	return NULL;
 }
 
 /* Wait until this pod's etcd answers on its peer port and lists this member. Returns 0,
@@ -591,8 +609,9 @@ out:
 	/* The background watcher belongs to the container's PID 1 now, which is etcd, and etcd
 	 * reaps no children: an exited watcher would stay a zombie until the container ends.
 	 * It sleeps until then instead. */
-	if (p.background)
-		log_msg(LOG_INFO, "the background watch is done (exit %d)", r);
+	if (p.forked)
+		log_msg(LOG_INFO, "the background watch pid %d is done (exit %d)", (int)getpid(),
+		        r);
 	if (p.background && getppid() == 1) {
 		log_msg(LOG_DEBUG, "asleep until the container ends");
 		fflush(NULL);

@@ -106,6 +106,7 @@ import base64
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -1410,16 +1411,16 @@ def log_marks(sim, ordinals):
 
 def background_watches_done(sim, marks, timeout=60):
     """Wait until every etcd-promote that handed its watch over to the background since
-    marks (log_marks) says, in its own log, that it is done."""
+    marks (log_marks) says, in its own log, that it is done: each by its pid."""
     for i, (mark, promote_mark) in marks.items():
-        if "watching in the background" not in since(sim, i, mark):
-            continue
         deadline = time.monotonic() + timeout
-        while "the background watch is done" not in promote_log(sim, i)[promote_mark:]:
-            expect(time.monotonic() < deadline, "etcd-%d's background etcd-promote is not "
-                   "done after %d s; its log ends with: %r"
-                   % (i, timeout, promote_log(sim, i)[-600:]))
-            time.sleep(0.5)
+        for pid in re.findall(r"watching in the background \(pid (\d+),", since(sim, i, mark)):
+            done = "the background watch pid %s is done" % pid
+            while done not in promote_log(sim, i)[promote_mark:]:
+                expect(time.monotonic() < deadline, "etcd-%d's background etcd-promote pid %s "
+                       "is not done after %d s; its log ends with: %r"
+                       % (i, pid, timeout, promote_log(sim, i)[-600:]))
+                time.sleep(0.5)
 
 
 def annotation_keeps_formed(sim, times, ctx):
