@@ -439,16 +439,26 @@ static int remove_guarded(struct join *j, uint64_t target, const char *what,
 
 	if (r || !found)
 		return r;
+	etcd_id_format(target, id);
 	if (snapshot_for) {
 		/* the new member needs room for its own copy of the db and its WAL besides */
 		cli_snapshot_first(j->http, etcd_client_current(j->cluster), j->s.data_dir,
 		                   j->members.cluster_id, &j->deadline, REPLACE_RESERVE_MS, true,
 		                   snapshot_for);
+		/* the list as it is now: the snapshot took seconds */
+		error_clear(&err);
+		r = reread_members(j, &err);
+		if (r < 0) {
+			log_msg(LOG_FATAL,
+			        "not removing %s id=%s: the member list cannot be read "
+			        "again after the snapshot: %s",
+			        what, id, err.msg);
+			return EXIT_REFUSED;
+		}
 		r = removal_allowed(j, target, what, &found, &voters, &healthy);
 		if (r || !found)
 			return r;
 	}
-	etcd_id_format(target, id);
 	log_msg(LOG_INFO, "removing %s id=%s (healthy voters besides it: %u of %u)", what, id,
 	        healthy, voters);
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
@@ -728,9 +738,16 @@ static int add_member(struct join *j)
 			const struct etcd_member *stale = stale_member(j);
 
 			/* Down and gone now, and still so STALE_CONFIRM_MS later without a break:
-			 * the suspicion ends whenever it is not stale. */
+			 * the suspicion ends whenever it is not stale. The snapshot before its
+			 * removal is taken when the suspicion starts, so that the confirmation
+			 * comes after it: a pod that returned meanwhile keeps its member. */
 			if (!stale || stale->id != suspect) {
 				suspect = stale ? stale->id : 0;
+				if (stale)
+					cli_snapshot_first(j->http, etcd_client_current(j->cluster),
+					                   j->s.data_dir, j->members.cluster_id,
+					                   &j->deadline, REPLACE_RESERVE_MS, true,
+					                   "the stale member's removal");
 				suspect_since = clock_now_ms();
 			}
 			if (stale && clock_now_ms() - suspect_since >= STALE_CONFIRM_MS) {
@@ -744,8 +761,7 @@ static int add_member(struct join *j)
 				        "%s blocks this add: etcd refuses every add while "
 				        "a voter is down",
 				        what);
-				r = remove_guarded(j, stale->id, what,
-				                   "the stale member's removal");
+				r = remove_guarded(j, stale->id, what, NULL);
 				if (r)
 					return r;
 				blocked_since = suspect = 0;
