@@ -22,6 +22,7 @@
 #include "http.h"
 #include "identity.h"
 #include "kube.h"
+#include "leakcheck.h"
 #include "log.h"
 #include "settings.h"
 #include "wal.h"
@@ -966,6 +967,7 @@ static int start_etcd(struct join *j, const struct join_decision *dec)
 	http_client_free(j->http);
 	j->http = NULL;
 	fflush(NULL);
+	leak_check_now();
 	execv(args.argv[0], args.argv);
 	r = errno;
 	log_msg(LOG_FATAL, "cannot exec '%s': %s", args.argv[0], strerror(r));

@@ -24,6 +24,7 @@
 #include "http.h"
 #include "identity.h"
 #include "kube.h"
+#include "leakcheck.h"
 #include "log.h"
 #include "settings.h"
 #include "wal.h"
@@ -615,6 +616,7 @@ out:
 	if (p.background && getppid() == 1) {
 		log_msg(LOG_DEBUG, "asleep until the container ends");
 		fflush(NULL);
+		leak_check_now();
 		for (;;)
 			pause();
 	}
