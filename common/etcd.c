@@ -592,15 +592,16 @@ static int call_any(struct etcd_client *c, const char *path, const char *body,
 
 static const char LOGIN_PATH[] = "auth/authenticate";
 
-/* etcd says the call needs a (new) token: it expired (code 16, "invalid auth token"), or
- * auth was turned on since ("user name is empty": code 3 from the cluster API, code 2 from
- * the maintenance API). */
+/* etcd says the call needs a (new) token: it expired (code 16 "invalid auth token"; the
+ * maintenance API of 3.4 says "auth: invalid auth token" with code 2), or auth was turned
+ * on since ("user name is empty": code 3 from the cluster API, code 2 from the maintenance
+ * API). */
 static bool token_problem(const struct error *err)
 {
 	return err->etcd_code == ETCD_CODE_UNAUTHENTICATED ||
 	       ((err->etcd_code == ETCD_CODE_INVALID_ARGUMENT ||
 	         err->etcd_code == ETCD_CODE_UNKNOWN) &&
-	        strstr(err->msg, "user name is empty"));
+	        (strstr(err->msg, "user name is empty") || strstr(err->msg, "invalid auth token")));
 }
 
 /* Log in with the HTTP client's user, unless it has a token or the cluster has no auth.
@@ -879,8 +880,9 @@ int etcd_snapshot_decode(const char *body, size_t len, int fd, uint64_t max_byte
 	return 0;
 }
 
-int etcd_snapshot(struct etcd_client *c, const struct deadline *d, uint64_t timeout_ms, int fd,
-                  uint64_t max_bytes, uint64_t *ret_bytes, struct error *err)
+/* One snapshot stream from the current endpoint into fd. */
+static int snapshot_once(struct etcd_client *c, const struct deadline *d, uint64_t timeout_ms,
+                         int fd, uint64_t max_bytes, uint64_t *ret_bytes, struct error *err)
 {
 	struct snapshot_stream s = {.fd = fd, .max = max_bytes, .d = d};
 	size_t i = c->current;
@@ -905,16 +907,42 @@ int etcd_snapshot(struct etcd_client *c, const struct deadline *d, uint64_t time
 	                                                 : (size_t)(2 * max_bytes + (1u << 20)),
 	                        d, snapshot_piece, &s, &status, err);
 	free(url);
-	if (r == 0 && status != 200)
-		r = error_set(err, -EREMOTEIO, "the snapshot call answered HTTP %ld", status);
-	else if (r == 0)
+	if (r == 0 && status != 200) {
+		/* an error before any data: etcd's error line, without its newline */
+		r = s.len ? etcd_parse_error(status, "application/json", s.line, s.len, err) : 0;
+		if (r >= 0)
+			r = error_set(err, -EREMOTEIO, "the snapshot call answered HTTP %ld",
+			              status);
+	} else if (r == 0) {
 		r = snapshot_end(&s);
+	}
 	free(s.line);
 	if (r < 0 && s.err.msg[0])
 		*err = s.err;
+	*ret_bytes = s.bytes;
+	return r;
+}
+
+int etcd_snapshot(struct etcd_client *c, const struct deadline *d, uint64_t timeout_ms, int fd,
+                  uint64_t max_bytes, uint64_t *ret_bytes, struct error *err)
+{
+	uint64_t bytes = 0;
+	int r = snapshot_once(c, d, timeout_ms, fd, max_bytes, &bytes, err);
+
+	/* The token expired (a hook that waited longer than --auth-token-ttl), or auth was
+	 * turned on since: once more with a new one, into the file from its start. */
+	if (r < 0 && http_client_login(c->http, NULL) && token_problem(err)) {
+		if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+			return error_set(err, -errno, "cannot truncate the snapshot file: %s",
+			                 strerror(errno));
+		http_client_set_auth(c->http, NULL);
+		http_client_set_login_unneeded(c->http, false);
+		error_clear(err);
+		r = snapshot_once(c, d, timeout_ms, fd, max_bytes, &bytes, err);
+	}
 	if (r < 0)
 		return r;
-	*ret_bytes = s.bytes;
+	*ret_bytes = bytes;
 	return 0;
 }
 
