@@ -1530,15 +1530,11 @@ END_TEST
 
 START_TEST(test_real_etcd)
 {
-	const char *bin = getenv("ETCD_BIN");
+	const char *bin = test_etcd_bin();
 	char wal[4096];
 	struct datadir_info info;
 	struct test_etcd e;
 
-	ck_assert_msg(bin && access(bin, X_OK) == 0,
-	              "no etcd at ETCD_BIN='%s': this test needs a real etcd 3.4; run "
-	              "tests/fetch-etcd 3.4 (it fills $ETCD_CACHE, default /var/cache/etcd-hooks)",
-	              bin ? bin : "");
 	start_etcd(bin, &e, NULL);
 	at(wal, sizeof(wal), "d/member/wal/" WAL_NAME);
 	info = inspect("d");

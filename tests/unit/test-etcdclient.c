@@ -59,7 +59,7 @@ static void post(struct http_client *h, const char *url, const char *path, const
 START_TEST(test_token_expired)
 {
 	static const char *const ttl[] = {"--auth-token-ttl", "1", NULL};
-	const char *bin = getenv("ETCD_BIN");
+	const char *bin = test_etcd_bin();
 	struct http_options ho = {.call_timeout_ms = 10000};
 	struct http_client *h = NULL;
 	struct etcd_client *c = NULL;
@@ -73,10 +73,6 @@ START_TEST(test_token_expired)
 	const char *urls[1] = {url};
 	int fd;
 
-	ck_assert_msg(bin && access(bin, X_OK) == 0,
-	              "no etcd at ETCD_BIN='%s': this test needs a real etcd 3.4; run "
-	              "tests/fetch-etcd 3.4 (it fills $ETCD_CACHE, default /var/cache/etcd-hooks)",
-	              bin ? bin : "");
 	start_etcd(bin, &e, ttl);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", e.port[0]);
 	error_clear(&err);

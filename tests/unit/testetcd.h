@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -23,6 +24,18 @@
 
 /* How often start_etcd tries other ports when etcd finds its own taken. */
 #define ETCD_START_ATTEMPTS 5
+
+/* The etcd of ETCD_BIN (set by meson); a missing one fails the test, it does not skip. */
+static inline const char *test_etcd_bin(void)
+{
+	const char *bin = getenv("ETCD_BIN");
+
+	ck_assert_msg(bin && access(bin, X_OK) == 0,
+	              "no etcd at ETCD_BIN='%s': this test needs a real etcd 3.4; run "
+	              "tests/fetch-etcd 3.4 (it fills $ETCD_CACHE, default /var/cache/etcd-hooks)",
+	              bin ? bin : "");
+	return bin;
+}
 
 /* A test's etcd: its process and the two loopback ports it listens on, held by this test. */
 struct test_etcd {
