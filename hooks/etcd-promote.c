@@ -46,7 +46,9 @@
 #define CALL_TIMEOUT_MS 1000
 #define KUBE_TIMEOUT_MS 2000
 /* How long the voters get to say whether this member is a learner. */
-#define CONFIRM_TIMEOUT_MS   3000
+#define CONFIRM_TIMEOUT_MS 3000
+/* How long a configuration error is held before exit 2 (see config_error()). */
+#define CONFIG_ERROR_HOLD_MS 5000
 #define PROGRESS_INTERVAL_MS 5000
 
 struct promote {
@@ -544,6 +546,20 @@ static void write_marker(struct promote *p)
 		mark_statefulset(p, st.cluster_id);
 }
 
+/* A configuration error in the environment: the container's command, etcd-join, reads the
+ * same settings and meets the same error. A failed postStart makes the kubelet kill the
+ * container, so if this hook exited first, the container's exit code and termination
+ * message (what kubectl describe shows; a hook's own output is only in an event) would be
+ * a SIGTERM's, not etcd-join's. Said at once, the exit waits a little. */
+static int config_error(void)
+{
+	log_msg(LOG_INFO, "exit 2 in %d s, so that the container's own error comes first",
+	        CONFIG_ERROR_HOLD_MS / 1000);
+	fflush(NULL);
+	clock_sleep_ms(CONFIG_ERROR_HOLD_MS);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	struct promote p = {0};
@@ -563,11 +579,14 @@ int main(int argc, char **argv)
 		goto out;
 	log_init("etcd-promote", NULL, p.s.debug);
 	r = cli_check(&p.s, &p.id);
-	if (r)
+	if (r) {
+		if (r == EXIT_USAGE)
+			r = config_error();
 		goto out;
+	}
 	if (datadir_check_volume(p.s.data_dir, NULL, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);
-		r = EXIT_USAGE;
+		r = config_error();
 		goto out;
 	}
 	deadline_init(&p.deadline, p.s.timeout_ms ? p.s.timeout_ms : DEFAULT_TIMEOUT_MS);

@@ -54,9 +54,9 @@ fails it (result "sanitizers(FIRST-SCENARIO)").
   wipe-refused        (continues) etcd-clean --wipe --force while etcd runs: refused
   scale-cycles        (continues) 3 -> 5 -> 3 three times: no leftovers, the quarantine
                       stays bounded
-  bad-config          1 pod whose SET_NAME does not match its hostname: the container
-                      exits 2, says why in one line (log and termination message) and
-                      creates no data dir
+  bad-config          1 pod whose SET_NAME does not match its hostname, etcd-join 1 s
+                      later than its postStart: the container exits 2, says why in one
+                      line (log and termination message) and creates no data dir
 
 Data safety (each failed before its fix; see the scenarios' docstrings):
 
@@ -652,8 +652,20 @@ def bootstrap_ordered(sim, times, ctx):
     check_restarts(sim, at_most=0)
 
 
+SLOW_JOIN_WRAPPER = """#!/bin/sh
+# e2e: etcd-join starts 1 s late (a loaded node), after its postStart hook
+sleep 1
+exec %s "$@"
+"""
+
+
 def bad_config(sim, times, ctx):
-    sim.up("1", "--env", "SET_NAME=wrong", "--no-wait")
+    """etcd-promote (postStart) meets the same error as etcd-join and would fail first when
+    etcd-join starts late: the kubelet would then kill the container, exit 143, no message
+    (seen on a loaded CI machine). The wrapper makes etcd-join 1 s late every time."""
+    wrap = wrapper(ctx, SLOW_JOIN_WRAPPER % os.path.join(sim.bins["hooks"], "etcd-join"),
+                   "etcd-join")
+    sim.up("1", "--env", "SET_NAME=wrong", "--no-wait", "--path-prepend", wrap)
     deadline = time.monotonic() + 30
     while True:
         pod = sim.pods()[0]
@@ -1195,13 +1207,14 @@ exec %s "$@"
 """
 
 
-def wrapper(ctx, text):
-    """A folder with an 'etcd' wrapper script, for --path-prepend; removed after the group."""
+def wrapper(ctx, text, name="etcd"):
+    """A folder with a wrapper script called name (etcd unless told), for --path-prepend;
+    removed after the group."""
     wrap = tempfile.mkdtemp(prefix="etcd-hooks-e2e-", dir="/var/tmp")
     ctx.setdefault("cleanups", []).append(lambda: shutil.rmtree(wrap, ignore_errors=True))
-    with open(os.path.join(wrap, "etcd"), "w") as f:
+    with open(os.path.join(wrap, name), "w") as f:
         f.write(text)
-    os.chmod(os.path.join(wrap, "etcd"), 0o755)
+    os.chmod(os.path.join(wrap, name), 0o755)
     return wrap
 
 
