@@ -261,8 +261,6 @@ static int set_value(struct settings *s, const struct setting_def *d, const char
 	switch (d->kind) {
 	case KIND_STRING:
 		field = string_field(s, d->key);
-		if (!*value)
-			return error_set(err, -EINVAL, "%s: empty value", where);
 		free(*field);
 		*field = strdup(value);
 		if (!*field)
@@ -290,8 +288,8 @@ static int set_value(struct settings *s, const struct setting_def *d, const char
 		return 0;
 	case KIND_API:
 		if (strcmp(value, "2") != 0 && strcmp(value, "3") != 0)
-			return error_set(err, -EINVAL, "%s: '%s' is not an API version (2 or 3)",
-			                 where, value);
+			return error_set(err, -EINVAL, "%s: '%s' is not an API version (3)", where,
+			                 value);
 		s->api = (unsigned)(value[0] - '0');
 		return 0;
 	case KIND_DURATION:
@@ -388,6 +386,10 @@ int settings_set(struct settings *s, enum setting_key key, const char *value, st
 
 	if (!d)
 		return error_set(err, -EINVAL, "unknown option");
+	/* One rule for flags and variables: an empty value counts as unset (scripts and
+	 * manifests template them), so what was there before stays. */
+	if (value && !*value)
+		return 0;
 	snprintf(where, sizeof(where), "--%s", flag_name(key));
 	r = set_value(s, d, value, where, err);
 	if (r == 0)
@@ -515,6 +517,11 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 		        "cluster domain '%s' (CLUSTER_DOMAIN, --cluster-domain) is not a DNS "
 		        "name",
 		        s->cluster_domain);
+	if (s->api != 3)
+		return error_set(err, -EINVAL,
+		                 "ETCDAPI_VERSION=%u (--api) is not supported: etcd-hooks speaks "
+		                 "etcd's v3 API only; use 3 or leave it unset",
+		                 s->api);
 	if (s->client_port == s->peer_port)
 		return error_set(err, -EINVAL, "client port and peer port are both %u",
 		                 s->client_port);

@@ -60,7 +60,7 @@ struct settings {
 	char *data_dir;
 	unsigned client_port;
 	unsigned peer_port;
-	unsigned api; /* 3 (JSON gateway) or 2 (v2 members API) */
+	unsigned api; /* 3 (JSON gateway); 2 is read, then refused by settings_validate() */
 	char *user;
 	char *password; /* never printed; wiped by settings_free() */
 	char *password_file;

@@ -155,7 +155,7 @@ static void usage(FILE *f)
 	        "  --debug                     debug log lines [ETCD_HOOKS_DEBUG]\n"
 	        "  -h, --help                  this help\n"
 	        "  -V, --version               the version\n"
-	        "  (--api and --etcd are accepted and not used.)\n"
+	        "  (--api, which must be 3, and --etcd are accepted and not used.)\n"
 	        "\n"
 	        "Exit: 0 done (the data dir is usable), 1 failed, 2 usage or configuration,\n"
 	        "3 refused for safety (in use, a member of its cluster, nothing says it was\n"

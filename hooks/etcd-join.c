@@ -1546,11 +1546,6 @@ int main(int argc, char **argv)
 	if (r)
 		goto out;
 	/* All of the configuration is checked before the first change, dry runs included. */
-	if (j.s.api != 3) {
-		log_msg(LOG_FATAL, "ETCDAPI_VERSION=%u is not supported yet; use 3", j.s.api);
-		r = EXIT_USAGE;
-		goto out;
-	}
 	if (etcdargs_check_env(environ, &err) < 0 ||
 	    datadir_check_volume(j.s.data_dir, NULL, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);

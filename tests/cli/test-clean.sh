@@ -69,8 +69,10 @@ run --data-dir //
 expect "data dir '//': exit 2" 2 err "root directory"
 run --data-dir relative
 expect "data dir 'relative': exit 2" 2 err "'relative'" "absolute"
-run --data-dir ''
-expect "an empty data dir: exit 2" 2 err "--data-dir" "empty"
+# an empty value counts as unset, as an empty ETCD_DATA_DIR does: the default
+run --data-dir '' --status
+expect "--data-dir '' is unset: the default data dir" 0 out \
+	"data dir:       /var/run/etcd/default.etcd"
 run ETCD_DATA_DIR=relative/dir
 expect "ETCD_DATA_DIR=relative/dir: exit 2" 2 err "'relative/dir'" "absolute"
 run --data-dir "$tmp/vol/.."

@@ -113,6 +113,12 @@ for p in etcd-promote etcd-leave etcd-clean; do
 	expect "$p: an argument that is not an option: exit 2" 2 err "'stray'" "Try '$p --help'."
 done
 
+# ETCDAPI_VERSION=2: there is no v2 mode, and every program says so before anything else
+for p in "${programs[@]}"; do
+	run ETCDAPI_VERSION=2 "$p" --name etcd-0 --data-dir "$nodata"
+	expect "$p: ETCDAPI_VERSION=2: exit 2" 2 err "ETCDAPI_VERSION=2" "v3 API only"
+done
+
 # ---- the termination log: written only when it exists, never created ----
 
 if $termination_log_existed; then
