@@ -152,6 +152,11 @@ static int check_refused(char *const *extra, size_t n_extra, char *const *envp, 
 	return 0;
 }
 
+int etcdargs_check_unsupported_env(char *const *envp, struct error *err)
+{
+	return check_refused(NULL, 0, envp, err);
+}
+
 int etcdargs_check_env(char *const *envp, struct error *err)
 {
 	char env[160];

@@ -54,5 +54,10 @@ const char *etcdargs_user_value(char *const *extra, size_t n_extra, char *const 
  * would decide: found only when etcd is exec'd, it would strand a member just added. */
 int etcdargs_check_env(char *const *envp, struct error *err);
 
+/* Only the variables of the flags etcd-hooks does not support (ETCD_WAL_DIR,
+ * ETCD_CONFIG_FILE): -EINVAL with err naming the first. For etcd-clean, which would
+ * otherwise take a data dir whose WAL is elsewhere for a partial one. */
+int etcdargs_check_unsupported_env(char *const *envp, struct error *err);
+
 /* "ETCD_" + upper-case flag name with '-' as '_' (etcd's own rule), into buf. */
 void etcdargs_env_name(const char *flag, char *buf, size_t size);

@@ -18,6 +18,7 @@
 #include "endpoints.h"
 #include "error.h"
 #include "etcd.h"
+#include "etcdargs.h"
 #include "exitcode.h"
 #include "http.h"
 #include "identity.h"
@@ -36,6 +37,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define DEFAULT_TIMEOUT_MS (60 * 1000)
 /* --wipe asks the cluster whether this member is still in it: a live cluster answers a
@@ -1221,7 +1224,9 @@ int main(int argc, char **argv)
 	}
 	log_init("etcd-clean", "/dev/termination-log", c.s.debug);
 	/* --status and --list only read; every other mode may write beside the data dir. */
-	if (settings_validate(&c.s, 0, &err) < 0 || check_data_dir(c.s.data_dir, &err) < 0 ||
+	if (settings_validate(&c.s, 0, &err) < 0 ||
+	    etcdargs_check_unsupported_env(environ, &err) < 0 ||
+	    check_data_dir(c.s.data_dir, &err) < 0 ||
 	    (c.mode != MODE_STATUS && c.mode != MODE_LIST &&
 	     datadir_check_volume(c.s.data_dir, NULL, &err) < 0)) {
 		log_msg(LOG_FATAL, "%s", err.msg);

@@ -135,7 +135,13 @@ run --data-dir "$p/default.etcd" --status
 expect "--status, partial: exit 0" 0 out "state:          partial" "no WAL file"
 run --data-dir "$p/default.etcd" --status --json
 expect "--status --json, partial: exit 0" 0 out '"state": "partial"' '"wal_files": 0'
+# its WAL elsewhere, the data dir would look partial: refused before anything is moved
 before=$(snapshot "$p")
+run ETCD_WAL_DIR=/var/lib/etcd-wal --data-dir "$p/default.etcd"
+expect "ETCD_WAL_DIR: exit 2" 2 err "ETCD_WAL_DIR" "not supported"
+check "... and nothing is moved" test "$before" = "$(snapshot "$p")"
+run ETCD_CONFIG_FILE=/etc/etcd.yaml --data-dir "$p/default.etcd" --status
+expect "--status with ETCD_CONFIG_FILE: exit 2" 2 err "ETCD_CONFIG_FILE" "not supported"
 run --data-dir "$p/default.etcd" --dry-run
 expect "default mode --dry-run, partial: exit 0, says what it would do" 0 out "dry run" \
 	"would move"
