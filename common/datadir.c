@@ -27,6 +27,14 @@ const char *datadir_state_name(enum datadir_state s)
 	return names[s];
 }
 
+void datadir_wal_unreadable(struct datadir_info *info, const char *why)
+{
+	if (info->state != DATADIR_VALID)
+		return;
+	info->state = DATADIR_PARTIAL;
+	snprintf(info->reason, sizeof(info->reason), "the WAL's metadata is unreadable: %s", why);
+}
+
 int datadir_file_locked(const char *path)
 {
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};

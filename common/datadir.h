@@ -28,6 +28,11 @@ struct datadir_info {
  * path cannot be read at all (permissions, I/O), with the reason in err. */
 int datadir_inspect(const char *path, struct datadir_info *ret, struct error *err);
 
+/* A valid data dir whose WAL metadata cannot be read (why) is partial: the one
+ * classification that etcd-join, etcd-clean's modes and --status share. Any other state
+ * is left as it is. */
+void datadir_wal_unreadable(struct datadir_info *info, const char *why);
+
 /* Is the data dir on a volume, with its helper folder? Refuses, with a message that says what
  * to fix: a data dir that is itself a mount point (-EXDEV: the helper folder beside it, its
  * parent, would be on the container's throw-away root, and every move aside would fail),

@@ -358,6 +358,8 @@ static int gather(struct clean *c)
 	if (c->info.n_wal > 0) {
 		error_clear(&err);
 		seen_set(&c->wal_seen, wal_read_metadata(c->data_dir, &c->wal, &err), &err);
+		if (c->wal_seen.r < 0)
+			datadir_wal_unreadable(&c->info, c->wal_seen.error);
 	}
 	error_clear(&err);
 	seen_set(&c->marker_seen,
@@ -632,10 +634,6 @@ static int run_check(struct clean *c)
 	if (c->info.state == DATADIR_PARTIAL) {
 		tag = "partial";
 		snprintf(reason, sizeof(reason), "partial data: %s", c->info.reason);
-	} else if (c->info.state == DATADIR_VALID && c->wal_seen.r < 0) {
-		tag = "partial";
-		snprintf(reason, sizeof(reason), "the WAL's metadata is unreadable: %s",
-		         c->wal_seen.error);
 	} else if (c->info.state == DATADIR_VALID && tombstoned(c)) {
 		tag = "removed";
 		snprintf(reason, sizeof(reason),
@@ -1174,8 +1172,11 @@ static int run_restore(struct clean *c)
 
 	/* Say so when the default mode (the initContainer) would move it aside again. */
 	error_clear(&err);
-	if (datadir_inspect(c->data_dir, &after, NULL) == 0 && after.state == DATADIR_VALID &&
-	    wal_read_metadata(c->data_dir, &wal, &err) == 0) {
+	if (datadir_inspect(c->data_dir, &after, NULL) < 0)
+		return EXIT_DONE;
+	if (after.state == DATADIR_VALID && wal_read_metadata(c->data_dir, &wal, &err) < 0)
+		datadir_wal_unreadable(&after, err.msg);
+	if (after.state == DATADIR_VALID) {
 		if (c->tomb_seen.r == 0 && c->tomb.removed && c->tomb.member_id == wal.member_id)
 			log_msg(LOG_WARNING,
 			        "the tombstone says member %s was removed: etcd-clean's default "

@@ -1016,7 +1016,7 @@ static void read_local_state(struct join *j)
 			        etcd_id_format(j->wal.cluster_id, cid));
 		} else {
 			log_msg(LOG_WARNING, "cannot read the WAL's metadata: %s", err.msg);
-			j->data.state = DATADIR_PARTIAL;
+			datadir_wal_unreadable(&j->data, err.msg);
 		}
 	}
 	error_clear(&err);

@@ -226,8 +226,11 @@ done
 printf 'not a WAL at all' | dd of="$(ls "$tmp/c/default.etcd/member/wal/"*.wal)" conv=notrunc \
 	status=none
 run --data-dir "$tmp/c/default.etcd" --status --json
-expect "--status --json, an unreadable WAL: wal_error" 0 out '"state": "valid"' \
+expect "--status --json, an unreadable WAL: partial, wal_error" 0 out '"state": "partial"' \
 	'"member_id": null' '"wal_error": "'
+run --data-dir "$tmp/c/default.etcd" --status
+expect "--status, an unreadable WAL: partial, as the default mode sees it" 0 out \
+	"state:          partial: the WAL's metadata is unreadable"
 run --data-dir "$tmp/c/default.etcd"
 expect "default mode, an unreadable WAL: exit 0, moved aside as partial" 0 all \
 	"move aside (partial)" "metadata is unreadable" "usable (empty)"
