@@ -47,6 +47,8 @@
 #define KUBE_TIMEOUT_MS 2000
 /* How long the voters get to say whether this member is a learner. */
 #define CONFIRM_TIMEOUT_MS 3000
+/* How long a dry run waits for this member's etcd before it says what a run would do. */
+#define DRY_RUN_WAIT_MS 3000
 /* How long a configuration error is held before exit 2 (see config_error()). */
 #define CONFIG_ERROR_HOLD_MS 5000
 #define PROGRESS_INTERVAL_MS 5000
@@ -270,11 +272,21 @@ static const struct etcd_member *find_me(const struct promote *p, const struct e
 	return NULL;
 }
 
+/* A dry run does not wait as a run would, nor fork a watch: it says what a run would do.
+ * Returns -1 (the caller exits 0). */
+static int dry_run_wait(const char *reason)
+{
+	printf("decision: wait\nreason: %s\n(dry run: nothing changed)\n", reason);
+	return -1;
+}
+
 /* Wait until this pod's etcd answers on its peer port and lists this member. Returns 0,
- * an exit code, or -1 when the watch was handed over to the background (the caller exits
- * 0). */
+ * an exit code, or -1 when the watch was handed over to the background or a dry run
+ * stopped (the caller exits 0). */
 static int wait_for_local_member(struct promote *p, bool *ret_learner)
 {
+	char why[ERROR_MSG_MAX + 512];
+
 	struct log_progress progress;
 	struct backoff b;
 
@@ -300,6 +312,13 @@ static int wait_for_local_member(struct promote *p, bool *ret_learner)
 		if (!p->background) {
 			char state[32];
 
+			if (join_is_waiting(p, state, sizeof(state)) && p->s.dry_run) {
+				snprintf(why, sizeof(why),
+				         "etcd-join is %s: a run returns 0 and watches in the "
+				         "background",
+				         state);
+				return dry_run_wait(why);
+			}
 			if (join_is_waiting(p, state, sizeof(state)) && hand_over(p, state))
 				return -1;
 		}
@@ -313,6 +332,15 @@ static int wait_for_local_member(struct promote *p, bool *ret_learner)
 				        code);
 				return EXIT_FAILED;
 			}
+		}
+		if (p->s.dry_run && log_progress_elapsed(&progress) * 1000 >= DRY_RUN_WAIT_MS) {
+			snprintf(why, sizeof(why),
+			         "this member's etcd does not answer at '%s' yet (%s): a run waits "
+			         "for it until its deadline (%llus)",
+			         p->local_peer,
+			         err.msg[0] ? err.msg : "this member is not in its list",
+			         (unsigned long long)(p->s.timeout_ms / 1000));
+			return dry_run_wait(why);
 		}
 		if (deadline_passed(&p->deadline)) {
 			log_msg(LOG_FATAL,
@@ -611,7 +639,7 @@ int main(int argc, char **argv)
 	}
 	r = wait_for_local_member(&p, &learner);
 	if (r < 0) {
-		r = EXIT_DONE; /* handed over: the background child goes on */
+		r = EXIT_DONE; /* handed over (the background child goes on), or a dry run */
 		goto out;
 	}
 	if (r)

@@ -148,6 +148,17 @@ run etcd-promote --name etcd-0 --data-dir "$nodata" --timeout 1 \
 	--client-port "$none_client_port" --peer-port "$none_peer_port"
 expect "etcd-promote without etcd, --timeout 1: exit 4 naming 127.0.0.1" 4 err "127.0.0.1" \
 	"etcd-promote: error: "
+# a dry run says what a run would do within seconds, not after its whole --timeout (run
+# stops it after 60 s)
+run etcd-promote --name etcd-0 --data-dir "$nodata" --timeout 120 --dry-run \
+	--client-port "$none_client_port" --peer-port "$none_peer_port"
+expect "etcd-promote --dry-run without etcd, --timeout 120: exit 0 at once, decision: wait" \
+	0 out "decision: wait" "127.0.0.1:$none_peer_port" "(dry run: nothing changed)"
+if [ -e "$tmp/nowhere" ]; then
+	fail "etcd-promote --dry-run creates nothing" "$(ls -la "$tmp/nowhere")"
+else
+	ok "etcd-promote --dry-run creates nothing"
+fi
 
 # etcd-leave: the policy decides before anything is asked of etcd
 run etcd-leave --name etcd-0 --data-dir "$nodata" --policy never
