@@ -1,5 +1,6 @@
 #include "kube.h"
 
+#include "fsutil.h"
 #include "http.h"
 
 #include <errno.h>
@@ -89,26 +90,6 @@ int kube_parse_replicas(long http_status, const char *body, size_t len, unsigned
 	return r;
 }
 
-/* The first line of dir/name (trailing newline dropped), malloc'd; NULL if unreadable. */
-static char *read_first_line(const char *dir, const char *name)
-{
-	char path[4096], buf[8192];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return buf[0] ? strdup(buf) : NULL;
-}
-
 /* One request about the StatefulSet: GET it, or PATCH it with patch (a merge patch), for
  * real or as a dry run (?dryRun=All: authorized and admitted, never stored). Returns 0 with
  * *ret filled, or a negative errno. */
@@ -127,12 +108,12 @@ static int statefulset_request(const char *sa_dir, const char *namespace, const 
 		return error_set(err, -ENXIO,
 		                 "not in a Kubernetes pod: KUBERNETES_SERVICE_HOST "
 		                 "is not set");
-	token = read_first_line(sa_dir, "token");
+	token = fsutil_first_line(sa_dir, "token");
 	if (!token) {
 		r = error_set(err, -ENXIO, "no service account token in '%s'", sa_dir);
 		goto out;
 	}
-	ns = namespace ? strdup(namespace) : read_first_line(sa_dir, "namespace");
+	ns = namespace ? strdup(namespace) : fsutil_first_line(sa_dir, "namespace");
 	snprintf(ca, sizeof(ca), "%s/ca.crt", sa_dir);
 	o.cacert = ca;
 	if (!ns || asprintf(&auth, "Bearer %s", token) < 0 ||

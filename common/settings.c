@@ -1,5 +1,7 @@
 #include "settings.h"
 
+#include "fsutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,6 +28,8 @@ struct setting_def {
 };
 
 #define IDX(k) ((k)-SETTING_SET_NAME)
+/* The origin of a namespace read from the service account's file. */
+#define NAMESPACE_FROM_SA "service account"
 
 static const struct setting_def defs[] = {
         {SETTING_SET_NAME, KIND_STRING, {"SET_NAME"}},
@@ -506,6 +510,22 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 		return error_set(err, -EINVAL,
 		                 "Service name '%s' (SERVICE_NAME, --service) is not a DNS label",
 		                 s->service);
+	/* Not set: the namespace the pod runs in, from its service account; else "default". */
+	if (strcmp(s->origin[IDX(SETTING_NAMESPACE)], "default") == 0) {
+		char *ns = fsutil_first_line(s->sa_dir, "namespace");
+
+		if (ns) {
+			free(s->namespace);
+			s->namespace = ns;
+			s->origin[IDX(SETTING_NAMESPACE)] = NAMESPACE_FROM_SA;
+		}
+	}
+	if (!dns_label_valid(s->namespace) &&
+	    strcmp(s->origin[IDX(SETTING_NAMESPACE)], NAMESPACE_FROM_SA) == 0)
+		return error_set(err, -EINVAL,
+		                 "namespace '%s' (the service account's file '%s/namespace') is "
+		                 "not a DNS label; set CLUSTER_NAMESPACE",
+		                 s->namespace, s->sa_dir);
 	if (!dns_label_valid(s->namespace))
 		return error_set(
 		        err, -EINVAL,

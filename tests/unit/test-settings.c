@@ -423,6 +423,72 @@ static void assert_invalid(enum setting_key key, const char *value, const char *
 	settings_free(&s);
 }
 
+/* A service account dir whose namespace file holds text. */
+static void sa_dir_with(char *dir, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	strcpy(dir, "/tmp/test-settings-sa-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/namespace", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void sa_dir_remove(const char *dir)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/namespace", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* The namespace: CLUSTER_NAMESPACE or --namespace, else the service account's, else
+ * "default". */
+START_TEST(test_validate_namespace_from_service_account)
+{
+	struct settings s;
+	struct error err;
+	char dir[64];
+
+	sa_dir_with(dir, "prod\n");
+	settings_init(&s);
+	error_clear(&err);
+	ck_assert_int_eq(settings_set(&s, SETTING_SA_DIR, dir, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	ck_assert_str_eq(s.namespace, "prod");
+	ck_assert_str_eq(ORIGIN(&s, SETTING_NAMESPACE), "service account");
+	settings_free(&s);
+
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_SA_DIR, dir, &err), 0);
+	ck_assert_int_eq(settings_set(&s, SETTING_NAMESPACE, "etcd", &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	ck_assert_str_eq(s.namespace, "etcd");
+	settings_free(&s);
+	sa_dir_remove(dir);
+
+	sa_dir_with(dir, "Not_A_Label\n");
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_SA_DIR, dir, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "'Not_A_Label'") && strstr(err.msg, dir), "%s", err.msg);
+	settings_free(&s);
+	sa_dir_remove(dir);
+
+	/* no file there: the default */
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_SA_DIR, "/nonexistent", &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
+	ck_assert_str_eq(s.namespace, "default");
+	settings_free(&s);
+}
+END_TEST
+
 START_TEST(test_validate_defaults)
 {
 	struct settings s;
@@ -743,6 +809,7 @@ static Suite *settings_suite(void)
 	tc = tcase_create("validate");
 	tcase_add_checked_fixture(tc, clear_env, NULL);
 	tcase_add_test(tc, test_validate_defaults);
+	tcase_add_test(tc, test_validate_namespace_from_service_account);
 	tcase_add_test(tc, test_validate_errors);
 	tcase_add_test(tc, test_validate_endpoints_ok);
 	tcase_add_test(tc, test_validate_cert_needs_key);
