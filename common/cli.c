@@ -34,7 +34,7 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 	int r = -1, opt;
 
 	error_clear(&err);
-	if (settings_load_env(s, &err) < 0) {
+	if (settings_load_env(s, &err) < 0 || settings_load_program_env(s, c->program, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);
 		return EXIT_USAGE;
 	}

@@ -343,6 +343,34 @@ static const struct setting_def *find_def(enum setting_key key)
 	return NULL;
 }
 
+int settings_load_program_env(struct settings *s, const char *program, struct error *err)
+{
+	/* the origin points at it: one program per process */
+	static char name[64];
+	const char *value, *short_name = strncmp(program, "etcd-", 5) == 0 ? program + 5 : program;
+	char where[128];
+	size_t n = 0;
+	int r;
+
+	n = (size_t)snprintf(name, sizeof(name), "ETCD_HOOKS_");
+	for (const char *p = short_name; *p && n + 1 < sizeof(name); p++)
+		name[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+	snprintf(name + n, sizeof(name) - n, "_TIMEOUT");
+	value = getenv(name);
+	if (!value || !*value)
+		return 0;
+	snprintf(where, sizeof(where), "environment variable %s", name);
+	r = set_value(s, find_def(SETTING_TIMEOUT), value, where, err);
+	if (r == 0)
+		s->origin[IDX(SETTING_TIMEOUT)] = name;
+	return r;
+}
+
+const char *settings_origin(const struct settings *s, enum setting_key key)
+{
+	return key >= SETTING_SET_NAME && key < SETTING_KEY_END ? s->origin[IDX(key)] : "?";
+}
+
 int settings_load_env(struct settings *s, struct error *err)
 {
 	char where[128];

@@ -88,6 +88,16 @@ void settings_init(struct settings *s);
  * variable and what is wrong with its value. Environment values override defaults. */
 int settings_load_env(struct settings *s, struct error *err);
 
+/* The program's own deadline variable, ETCD_HOOKS_<PROGRAM>_TIMEOUT ("etcd-leave":
+ * ETCD_HOOKS_LEAVE_TIMEOUT), read after settings_load_env(): it wins over the shared
+ * ETCD_HOOKS_TIMEOUT, which a container's hooks inherit; a flag wins over both. Returns 0
+ * or -EINVAL with err naming the variable. */
+int settings_load_program_env(struct settings *s, const char *program, struct error *err);
+
+/* Where the setting came from: "default", "flag", "service account" (the namespace) or
+ * the name of the variable. */
+const char *settings_origin(const struct settings *s, enum setting_key key);
+
 /* Set one setting from a command-line flag (value NULL for flags without argument).
  * Returns 0 or -EINVAL with a specific message. */
 int settings_set(struct settings *s, enum setting_key key, const char *value, struct error *err);

@@ -99,7 +99,8 @@ static void usage(FILE *f)
 	        "  --quarantine-keep N         quarantine entries kept\n"
 	        "                              [ETCD_HOOKS_QUARANTINE_KEEP] (3)\n"
 	        "  --timeout DURATION          overall deadline, below the grace period\n"
-	        "                              [ETCD_HOOKS_TIMEOUT] (20s)\n"
+	        "                              [ETCD_HOOKS_LEAVE_TIMEOUT; ETCD_HOOKS_TIMEOUT,\n"
+	        "                              capped at 20s] (20s)\n"
 	        "  --dry-run                   say what would be done; change nothing\n"
 	        "and the shared settings of etcd-hooks(7): --name, --set-name, --service,\n"
 	        "--namespace, --cluster-domain, --initial-cluster-size, --data-dir,\n"
@@ -723,6 +724,17 @@ int main(int argc, char **argv)
 		log_msg(LOG_FATAL, "%s", err.msg);
 		r = EXIT_USAGE;
 		goto out;
+	}
+	/* The container's ETCD_HOOKS_TIMEOUT is meant for etcd-join (300 s, say): past the
+	 * grace period, the kubelet would kill this hook half-way. */
+	if (l.s.timeout_ms > DEFAULT_TIMEOUT_MS &&
+	    strcmp(settings_origin(&l.s, SETTING_TIMEOUT), "ETCD_HOOKS_TIMEOUT") == 0) {
+		log_msg(LOG_INFO,
+		        "ETCD_HOOKS_TIMEOUT=%.0fs, which the container's command reads too, is "
+		        "capped at %us here, below the grace period; ETCD_HOOKS_LEAVE_TIMEOUT or "
+		        "--timeout sets etcd-leave's own",
+		        l.s.timeout_ms / 1000.0, DEFAULT_TIMEOUT_MS / 1000);
+		l.s.timeout_ms = DEFAULT_TIMEOUT_MS;
 	}
 	deadline_init(&l.deadline, l.s.timeout_ms ? l.s.timeout_ms : DEFAULT_TIMEOUT_MS);
 	endpoints_init(&l.ep, &l.s, l.id.set_name);

@@ -181,6 +181,24 @@ run etcd-leave --name etcd-3 --data-dir "$nodata" --initial-cluster-size 3 --tim
 	--client-port "$none_client_port" --peer-port "$none_peer_port"
 expect "etcd-leave above the initial size with no etcd and no data: exit 1" 1 err \
 	"cannot tell this member's ID"
+# the container's ETCD_HOOKS_TIMEOUT, meant for etcd-join, is capped below the grace period;
+# etcd-leave's own variable is not
+run ETCD_HOOKS_TIMEOUT=300s etcd-leave --name etcd-3 --data-dir "$nodata" \
+	--initial-cluster-size 3 --client-port "$none_client_port" --peer-port "$none_peer_port"
+expect "etcd-leave with ETCD_HOOKS_TIMEOUT=300s: capped at 20s" 1 err \
+	"ETCD_HOOKS_TIMEOUT=300s" "capped at 20s"
+run ETCD_HOOKS_TIMEOUT=300s ETCD_HOOKS_LEAVE_TIMEOUT=25s etcd-leave --name etcd-3 \
+	--data-dir "$nodata" --initial-cluster-size 3 --client-port "$none_client_port" \
+	--peer-port "$none_peer_port" --debug
+expect "etcd-leave with ETCD_HOOKS_LEAVE_TIMEOUT=25s: not capped" 1 err \
+	"cannot tell this member's ID"
+if grep -q "capped" "$tmp/err"; then
+	fail "ETCD_HOOKS_LEAVE_TIMEOUT is not capped" "$(printed)"
+else
+	ok "ETCD_HOOKS_LEAVE_TIMEOUT is not capped"
+fi
+run ETCD_HOOKS_JOIN_TIMEOUT=soon etcd-join --name etcd-0 --data-dir "$nodata"
+expect "ETCD_HOOKS_JOIN_TIMEOUT=soon: exit 2 naming it" 2 err "ETCD_HOOKS_JOIN_TIMEOUT" "'soon'"
 
 # ---- etcd-join on a REAL data dir ----
 

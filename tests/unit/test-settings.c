@@ -34,6 +34,10 @@ static const char *const variables[] = {
         "ETCDCTL_KEY",
         "ETCDCTL_ENDPOINTS",
         "ETCD_HOOKS_TIMEOUT",
+        "ETCD_HOOKS_JOIN_TIMEOUT",
+        "ETCD_HOOKS_PROMOTE_TIMEOUT",
+        "ETCD_HOOKS_LEAVE_TIMEOUT",
+        "ETCD_HOOKS_CLEAN_TIMEOUT",
         "ETCD_HOOKS_DEBUG",
         "ETCD_HOOKS_SERVICEACCOUNT_DIR",
         "ETCD_HOOKS_BOOTSTRAP_WAIT",
@@ -338,6 +342,40 @@ START_TEST(test_env_pod_name_first)
 	ck_assert_str_eq(s.name, "other-2");
 	ck_assert_str_eq(ORIGIN(&s, SETTING_NAME), "HOSTNAME");
 	settings_free(&s);
+}
+END_TEST
+
+/* A program's own deadline variable wins over the shared one; a flag over both. */
+START_TEST(test_program_timeout)
+{
+	struct settings s;
+	struct error err;
+
+	settings_init(&s);
+	error_clear(&err);
+	setenv("ETCD_HOOKS_TIMEOUT", "300s", 1);
+	setenv("ETCD_HOOKS_LEAVE_TIMEOUT", "15s", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_uint_eq(s.timeout_ms, 300000);
+	ck_assert_str_eq(settings_origin(&s, SETTING_TIMEOUT), "ETCD_HOOKS_TIMEOUT");
+	ck_assert_int_eq(settings_load_program_env(&s, "etcd-join", &err), 0);
+	ck_assert_uint_eq(s.timeout_ms, 300000);
+	ck_assert_int_eq(settings_load_program_env(&s, "etcd-leave", &err), 0);
+	ck_assert_uint_eq(s.timeout_ms, 15000);
+	ck_assert_str_eq(settings_origin(&s, SETTING_TIMEOUT), "ETCD_HOOKS_LEAVE_TIMEOUT");
+	ck_assert_int_eq(settings_set(&s, SETTING_TIMEOUT, "5", &err), 0);
+	ck_assert_uint_eq(s.timeout_ms, 5000);
+	settings_free(&s);
+
+	settings_init(&s);
+	setenv("ETCD_HOOKS_PROMOTE_TIMEOUT", "soon", 1);
+	ck_assert_int_eq(settings_load_program_env(&s, "etcd-promote", &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "ETCD_HOOKS_PROMOTE_TIMEOUT") && strstr(err.msg, "'soon'"),
+	              "%s", err.msg);
+	settings_free(&s);
+	unsetenv("ETCD_HOOKS_TIMEOUT");
+	unsetenv("ETCD_HOOKS_LEAVE_TIMEOUT");
+	unsetenv("ETCD_HOOKS_PROMOTE_TIMEOUT");
 }
 END_TEST
 
@@ -801,6 +839,7 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, test_env_values);
 	tcase_add_test(tc, test_env_pod_name_first);
 	tcase_add_test(tc, test_env_empty_is_unset);
+	tcase_add_test(tc, test_program_timeout);
 	tcase_add_test(tc, test_flag_overrides_env);
 	tcase_add_test(tc, test_flag_bad_values);
 	tcase_add_test(tc, test_flag_empty_is_unset);
