@@ -12,13 +12,15 @@
 
 int cli_usage_error(const char *program, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "%s: error: ", program);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", program);
+	/* fatal: a bad flag in the manifest's command is the container's reason too */
+	log_msg(LOG_FATAL, "%s", msg);
+	fprintf(stderr, "Try '%s --help'.\n", program);
 	return EXIT_USAGE;
 }
 
@@ -34,6 +36,19 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 	int r = -1, opt;
 
 	error_clear(&err);
+	/* A dry run never writes the termination log, not even for an error met before its
+	 * flag is parsed. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0)
+			log_no_termination();
+		for (const char *const *f = c->by_hand; f && *f; f++) {
+			size_t n = strlen(*f);
+
+			if (strncmp(argv[i], "--", 2) == 0 && strncmp(argv[i] + 2, *f, n) == 0 &&
+			    (argv[i][2 + n] == '\0' || argv[i][2 + n] == '='))
+				log_no_termination();
+		}
+	}
 	if (settings_load_env(s, &err) < 0 || settings_load_program_env(s, c->program, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);
 		return EXIT_USAGE;

@@ -22,6 +22,9 @@ struct cli {
 	int (*on_option)(int c, const char *arg, void *ctx, const char **ret_msg);
 	void *ctx;
 	bool allow_extra; /* arguments after "--" are allowed (etcd-join) */
+	/* Flags (without "--", NULL-terminated, may be NULL) that mark a run by hand: with one
+	 * of them, or --dry-run, before "--", no error goes to the termination log. */
+	const char *const *by_hand;
 };
 
 /* Load the environment into s, then parse argv. Returns -1 to go on (with *ret_optind the

@@ -24,6 +24,11 @@ void log_init(const char *prog, const char *termination, bool debug)
 	debug_enabled = debug;
 }
 
+void log_no_termination(void)
+{
+	termination_log = NULL;
+}
+
 const char *log_program(void)
 {
 	return program;

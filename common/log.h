@@ -19,6 +19,10 @@ enum log_level {
  * LOG_DEBUG lines are printed. */
 void log_init(const char *program, const char *termination_log, bool debug);
 
+/* From now on LOG_FATAL writes no termination log: a dry run, whose error must not take
+ * the place of the container's real termination message. */
+void log_no_termination(void);
+
 /* Print one line. Quote values that came from input ('%s'); never pass a password. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

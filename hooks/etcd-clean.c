@@ -74,6 +74,10 @@ enum clean_option {
 	OPT_KEEP,
 };
 
+/* The modes of a run by hand (kubectl exec into the etcd container, say): its errors must
+ * not take the place of that container's termination message. */
+static const char *const by_hand[] = {"status", "quarantine", "wipe", "list", "restore", NULL};
+
 static const struct option own_options[] = {
         {"status", no_argument, NULL, OPT_STATUS},
         {"quarantine", no_argument, NULL, OPT_QUARANTINE},
@@ -1212,7 +1216,8 @@ int main(int argc, char **argv)
 	                            .own = own_options,
 	                            .n_own = sizeof(own_options) / sizeof(own_options[0]),
 	                            .on_option = on_option,
-	                            .ctx = &c},
+	                            .ctx = &c,
+	                            .by_hand = by_hand},
 	              &c.s, argc, argv, &first);
 	if (r >= 0)
 		goto out;
@@ -1224,7 +1229,9 @@ int main(int argc, char **argv)
 		r = cli_usage_error("etcd-clean", "--force goes with --wipe only");
 		goto out;
 	}
-	log_init("etcd-clean", "/dev/termination-log", c.s.debug);
+	/* Only the initContainer's mode, for real, writes the termination log. */
+	log_init("etcd-clean", c.mode == MODE_CHECK && !c.s.dry_run ? "/dev/termination-log" : NULL,
+	         c.s.debug);
 	/* --status and --list only read; every other mode may write beside the data dir. */
 	if (settings_validate(&c.s, 0, &err) < 0 ||
 	    etcdargs_check_unsupported_env(environ, &err) < 0 ||

@@ -1542,7 +1542,7 @@ int main(int argc, char **argv)
 		r = cli_usage_error("etcd-join", "%s", err.msg);
 		goto out;
 	}
-	log_init("etcd-join", "/dev/termination-log", j.s.debug);
+	log_init("etcd-join", j.s.dry_run ? NULL : "/dev/termination-log", j.s.debug);
 	r = cli_check(&j.s, &j.id);
 	if (r)
 		goto out;

@@ -1,7 +1,9 @@
 /* Unit tests of common/log: the line grammar on stderr and the termination log, which is
  * written on a fatal error only when it exists (the kubelet makes it; we never do). */
 #include "testdir.h"
+#include "cli.h"
 #include "log.h"
+#include "settings.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -155,6 +157,62 @@ START_TEST(test_termination_log_not_created)
 }
 END_TEST
 
+/* A bad flag in the manifest's command is the container's reason too. */
+START_TEST(test_usage_error_to_termination_log)
+{
+	char buf[4096];
+
+	create_file(termination_log(), "old\n");
+	log_init("etcd-join", termination_log(), false);
+	ck_assert_int_eq(cli_usage_error("etcd-join", "unknown option '%s'", "--x"), 2);
+	ck_assert(read_file(termination_log(), buf, sizeof(buf)));
+	ck_assert_str_eq(buf, "etcd-join: error: unknown option '--x'\n");
+	read_stderr(buf, sizeof(buf));
+	ck_assert_str_eq(buf, "etcd-join: error: unknown option '--x'\nTry 'etcd-join --help'.\n");
+}
+END_TEST
+
+static void no_usage(FILE *f)
+{
+	(void)f;
+}
+
+/* cli_parse() on argv; the termination log must keep "old". */
+static void assert_not_written(const char *program, const char *const *by_hand, char **argv,
+                               int argc)
+{
+	struct settings s;
+	char buf[64];
+	int first;
+
+	create_file(termination_log(), "old\n");
+	log_init(program, termination_log(), false);
+	settings_init(&s);
+	ck_assert_int_eq(
+	        cli_parse(&(struct cli){.program = program, .usage = no_usage, .by_hand = by_hand},
+	                  &s, argc, argv, &first),
+	        2);
+	settings_free(&s);
+	log_msg(LOG_FATAL, "a later error of the same run");
+	ck_assert(read_file(termination_log(), buf, sizeof(buf)));
+	ck_assert_str_eq(buf, "old\n");
+}
+
+/* A dry run, or a mode run by hand, never writes it: the error would take the place of
+ * the container's real termination message. */
+START_TEST(test_no_termination_log_by_hand)
+{
+	static const char *const by_hand[] = {"status", "restore", NULL};
+
+	assert_not_written("etcd-join", NULL, (char *[]){"etcd-join", "--bad", "--dry-run", NULL},
+	                   3);
+	assert_not_written("etcd-clean", by_hand,
+	                   (char *[]){"etcd-clean", "--status", "--bad", NULL}, 3);
+	assert_not_written("etcd-clean", by_hand,
+	                   (char *[]){"etcd-clean", "--restore=x", "--bad", NULL}, 3);
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
 	Suite *s = suite_create("log");
@@ -166,6 +224,8 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_long_message);
 	tcase_add_test(tc, test_termination_log_written);
 	tcase_add_test(tc, test_termination_log_not_created);
+	tcase_add_test(tc, test_usage_error_to_termination_log);
+	tcase_add_test(tc, test_no_termination_log_by_hand);
 	suite_add_tcase(s, tc);
 	return s;
 }
