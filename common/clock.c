@@ -20,6 +20,13 @@ void deadline_init(struct deadline *d, uint64_t timeout_ms)
 	d->end_ms = d->start_ms + timeout_ms;
 }
 
+void deadline_init_within(struct deadline *d, uint64_t timeout_ms, const struct deadline *run)
+{
+	uint64_t left = deadline_left_ms(run);
+
+	deadline_init(d, left < timeout_ms ? left : timeout_ms);
+}
+
 uint64_t deadline_left_ms(const struct deadline *d)
 {
 	uint64_t now = clock_now_ms();

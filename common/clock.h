@@ -15,6 +15,8 @@ struct deadline {
 
 /* A deadline `timeout_ms` from now. */
 void deadline_init(struct deadline *d, uint64_t timeout_ms);
+/* A deadline for one step of a run: timeout_ms from now, but never past run's end. */
+void deadline_init_within(struct deadline *d, uint64_t timeout_ms, const struct deadline *run);
 /* Milliseconds left, 0 once passed. */
 uint64_t deadline_left_ms(const struct deadline *d);
 bool deadline_passed(const struct deadline *d);

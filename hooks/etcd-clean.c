@@ -804,9 +804,7 @@ static int wipe_evidence(struct clean *c)
 	case CLUSTER_ANSWERS:
 		break;
 	}
-	deadline_init(&d, PROBE_TIMEOUT_MS);
-	if (deadline_left_ms(&c->deadline) < PROBE_TIMEOUT_MS)
-		d = c->deadline;
+	deadline_init_within(&d, PROBE_TIMEOUT_MS, &c->deadline);
 	if (cluster_leader_view(http, &p.members, p.answered_at, &d, &st, &l, &err) < 0) {
 		log_msg(LOG_FATAL,
 		        "refusing to wipe '%s': the cluster at '%s' has no leader that answers "

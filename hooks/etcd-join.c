@@ -370,15 +370,6 @@ static int reread_members(struct join *j, struct error *err)
 	return r;
 }
 
-/* One bounded attempt of a membership change; the deadline of the call is the smaller of
- * CHANGE_CALL_TIMEOUT_MS and what is left of the run. */
-static void change_deadline(const struct join *j, struct deadline *d)
-{
-	uint64_t left = deadline_left_ms(&j->deadline);
-
-	deadline_init(d, left < CHANGE_CALL_TIMEOUT_MS ? left : CHANGE_CALL_TIMEOUT_MS);
-}
-
 /* The quorum guard of a removal: the healthy voters other than member `target` must stay
  * a majority of the voters left. Returns 0 (allowed: *ret_found says whether it is listed
  * at all, ret_voters and ret_healthy what was counted) or EXIT_REFUSED, said. */
@@ -470,7 +461,7 @@ static int remove_guarded(struct join *j, uint64_t target, const char *what,
 		bool gone;
 
 		error_clear(&err);
-		change_deadline(j, &d);
+		deadline_init_within(&d, CHANGE_CALL_TIMEOUT_MS, &j->deadline);
 		r = etcd_member_remove(j->cluster, target, &d, &err);
 		if (r == 0 || r == -ENOENT) {
 			log_msg(LOG_INFO, "removed %s id=%s took=%.3fs%s", what, id,
@@ -687,7 +678,7 @@ static int add_member(struct join *j)
 				struct error perr;
 
 				error_clear(&perr);
-				change_deadline(j, &d);
+				deadline_init_within(&d, CHANGE_CALL_TIMEOUT_MS, &j->deadline);
 				if (etcd_member_promote(j->cluster, pending->id, &d, &perr) == 0)
 					log_msg(LOG_INFO, "promoted the pending learner id=%s", id);
 				else
@@ -697,7 +688,7 @@ static int add_member(struct join *j)
 		} else {
 			bool learner = cluster_supports_learners(j);
 
-			change_deadline(j, &d);
+			deadline_init_within(&d, CHANGE_CALL_TIMEOUT_MS, &j->deadline);
 			r = etcd_member_add(j->cluster, j->my_peer_url, learner, &d, &new_id, &l,
 			                    &err);
 			if (r == 0) {

@@ -165,9 +165,7 @@ static int should_leave(struct leave *l)
 	}
 	if (l->policy != POLICY_ABOVE_INITIAL) {
 		error_clear(&err);
-		deadline_init(&d, deadline_left_ms(&l->deadline) < KUBE_TIMEOUT_MS
-		                          ? deadline_left_ms(&l->deadline)
-		                          : KUBE_TIMEOUT_MS);
+		deadline_init_within(&d, KUBE_TIMEOUT_MS, &l->deadline);
 		r = kube_statefulset_replicas(l->s.sa_dir, l->s.namespace, l->id.set_name, &d,
 		                              &replicas, &err);
 		if (r == 0 && replicas == 0) {
@@ -258,14 +256,6 @@ static int find_identity(struct leave *l)
 	return EXIT_FAILED;
 }
 
-/* One call's deadline: `ms`, clipped to what is left of the run. */
-static void call_deadline(const struct leave *l, uint64_t ms, struct deadline *d)
-{
-	uint64_t left = deadline_left_ms(&l->deadline);
-
-	deadline_init(d, left < ms ? left : ms);
-}
-
 /* A client of the other members (by ordinal, and --endpoints), and the member list. Only a
  * list of this member's own cluster counts: another cluster's says nothing about it.
  * Returns 0 or an exit code. */
@@ -293,7 +283,7 @@ static int read_members(struct leave *l)
 	urls = more;
 	n++;
 	/* Time for every endpoint once: hung members first must not hide the healthy ones. */
-	call_deadline(l, (n + 1) * CALL_TIMEOUT_MS, &d);
+	deadline_init_within(&d, (n + 1) * CALL_TIMEOUT_MS, &l->deadline);
 	/* With a user set, the first call logs in (etcd.h): a failed login fails it. */
 	r = etcd_client_new(l->http, (const char *const *)urls, n, &l->cluster, &err);
 	if (r == 0)
@@ -326,7 +316,7 @@ static bool leader_confirms_gone(struct leave *l)
 	bool gone = false;
 
 	error_clear(&err);
-	call_deadline(l, CONFIRM_TIMEOUT_MS, &d);
+	deadline_init_within(&d, CONFIRM_TIMEOUT_MS, &l->deadline);
 	for (size_t i = 0; i < l->members.n_members; i++) {
 		const struct etcd_member *m = &l->members.members[i];
 
@@ -398,11 +388,11 @@ static int check_safety(struct leave *l, bool me_voter, uint64_t *ret_successor,
 		voters++;
 		if (m->id == l->my_id || !m->n_client_urls)
 			continue;
-		call_deadline(l, CALL_TIMEOUT_MS, &d);
+		deadline_init_within(&d, CALL_TIMEOUT_MS, &l->deadline);
 		if (etcd_health(l->http, m->client_urls[0], &d, NULL) != 1)
 			continue;
 		healthy++;
-		call_deadline(l, CALL_TIMEOUT_MS, &d);
+		deadline_init_within(&d, CALL_TIMEOUT_MS, &l->deadline);
 		if (etcd_status_get(l->http, m->client_urls[0], &d, &st, NULL) < 0)
 			continue;
 		if (st.leader && !*ret_leader)
@@ -440,7 +430,7 @@ static int reread(struct leave *l)
 	etcd_client_free(l->cluster);
 	l->cluster = NULL;
 	etcd_member_list_free(&l->members);
-	call_deadline(l, CALL_TIMEOUT_MS, &d);
+	deadline_init_within(&d, CALL_TIMEOUT_MS, &l->deadline);
 	if (etcd_status_get(l->http, l->local_client, &d, &st, NULL) == 0 &&
 	    st.cluster_id == l->cluster_id)
 		l->my_leader = st.leader;
@@ -513,9 +503,7 @@ static void transfer_leadership(struct leave *l, uint64_t leader, uint64_t succe
 		return;
 	}
 	error_clear(&err);
-	deadline_init(&d, deadline_left_ms(&l->deadline) < TRANSFER_TIMEOUT_MS
-	                          ? deadline_left_ms(&l->deadline)
-	                          : TRANSFER_TIMEOUT_MS);
+	deadline_init_within(&d, TRANSFER_TIMEOUT_MS, &l->deadline);
 	if (etcd_move_leader(l->http, l->local_client, successor, &d, &err) == 0)
 		log_msg(LOG_INFO, "moved leadership from id=%s to id=%s took=%.3fs",
 		        etcd_id_format(l->my_id, a), etcd_id_format(successor, b),
@@ -547,7 +535,7 @@ static int remove_self(struct leave *l)
 		int r;
 
 		error_clear(&err);
-		call_deadline(l, 3 * CALL_TIMEOUT_MS, &d);
+		deadline_init_within(&d, 3 * CALL_TIMEOUT_MS, &l->deadline);
 		r = etcd_member_remove(l->cluster, l->my_id, &d, &err);
 		if (r == -ENOENT && !leader_confirms_gone(l)) {
 			log_msg(LOG_FATAL,
