@@ -371,6 +371,19 @@ const char *settings_origin(const struct settings *s, enum setting_key key)
 	return key >= SETTING_SET_NAME && key < SETTING_KEY_END ? s->origin[IDX(key)] : "?";
 }
 
+bool settings_secret_variable(const char *entry)
+{
+	static const char *const names[] = {"ROOT_PASSWORD", "ROOT_PASSWORD_FILE"};
+	size_t n = strcspn(entry, "=");
+
+	if (strncmp(entry, "ETCDCTL_", 8) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (n == strlen(names[i]) && strncmp(entry, names[i], n) == 0)
+			return true;
+	return false;
+}
+
 int settings_load_env(struct settings *s, struct error *err)
 {
 	char where[128];

@@ -111,6 +111,12 @@ enum settings_need {
  * that this program requires. Returns 0 or -EINVAL with the first problem in err. */
 int settings_validate(struct settings *s, unsigned need, struct error *err);
 
+/* True for an environment entry ("NAME=value") of the programs' credentials, which never
+ * reach etcd's environment: every ETCDCTL_* variable (the user, the password, the client
+ * TLS of these programs), ROOT_PASSWORD and ROOT_PASSWORD_FILE. The one list, next to
+ * where they are read. */
+bool settings_secret_variable(const char *entry);
+
 /* Free the owned strings (and wipe the password); s may then be re-initialised. */
 void settings_free(struct settings *s);
 

@@ -812,18 +812,6 @@ static void record_decision(const struct join *j, const struct join_decision *de
 	free(dir);
 }
 
-/* Secrets and our own variables never reach etcd's environment: every ETCDCTL_* variable
- * (the user, the password, the client TLS of these programs) and the seed's ROOT_PASSWORD
- * and ROOT_PASSWORD_FILE. */
-static bool secret_variable(const char *entry)
-{
-	size_t n = strcspn(entry, "=");
-
-	return strncmp(entry, "ETCDCTL_", 8) == 0 ||
-	       (n == strlen("ROOT_PASSWORD") && strncmp(entry, "ROOT_PASSWORD", n) == 0) ||
-	       (n == strlen("ROOT_PASSWORD_FILE") && strncmp(entry, "ROOT_PASSWORD_FILE", n) == 0);
-}
-
 static void scrub_environment(const struct etcdargs *args)
 {
 	bool again = true;
@@ -832,7 +820,8 @@ static void scrub_environment(const struct etcdargs *args)
 	while (again) {
 		again = false;
 		for (char **e = environ; *e; e++) {
-			if (secret_variable(*e)) {
+			/* secrets never reach etcd's environment */
+			if (settings_secret_variable(*e)) {
 				char name[128];
 
 				snprintf(name, sizeof(name), "%.*s", (int)strcspn(*e, "="), *e);
@@ -859,7 +848,7 @@ static void print_dry_run(const struct join_decision *dec, const struct etcdargs
 	for (size_t i = 0; args->unset[i]; i++)
 		printf("unset: %s\n", args->unset[i]);
 	for (char **e = environ; *e; e++)
-		if (secret_variable(*e))
+		if (settings_secret_variable(*e))
 			printf("unset: %.*s\n", (int)strcspn(*e, "="), *e);
 }
 

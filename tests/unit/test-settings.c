@@ -379,6 +379,21 @@ START_TEST(test_program_timeout)
 }
 END_TEST
 
+START_TEST(test_secret_variables)
+{
+	ck_assert(settings_secret_variable("ETCDCTL_PASSWORD=x"));
+	ck_assert(settings_secret_variable("ETCDCTL_USER=root"));
+	ck_assert(settings_secret_variable("ETCDCTL_KEY=/k"));
+	ck_assert(settings_secret_variable("ROOT_PASSWORD=x"));
+	ck_assert(settings_secret_variable("ROOT_PASSWORD_FILE=/f"));
+	ck_assert(settings_secret_variable("ROOT_PASSWORD="));
+	ck_assert(!settings_secret_variable("ROOT_PASSWORDS=x"));
+	ck_assert(!settings_secret_variable("ROOT_PASS=x"));
+	ck_assert(!settings_secret_variable("ETCD_NAME=etcd-0"));
+	ck_assert(!settings_secret_variable("MY_ETCDCTL_PASSWORD=x"));
+}
+END_TEST
+
 START_TEST(test_env_empty_is_unset)
 {
 	struct settings s;
@@ -839,6 +854,7 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, test_env_values);
 	tcase_add_test(tc, test_env_pod_name_first);
 	tcase_add_test(tc, test_env_empty_is_unset);
+	tcase_add_test(tc, test_secret_variables);
 	tcase_add_test(tc, test_program_timeout);
 	tcase_add_test(tc, test_flag_overrides_env);
 	tcase_add_test(tc, test_flag_bad_values);
