@@ -24,6 +24,7 @@
 #include "kube.h"
 #include "leakcheck.h"
 #include "log.h"
+#include "membership.h"
 #include "settings.h"
 #include "wal.h"
 
@@ -370,49 +371,26 @@ static int reread_members(struct join *j, struct error *err)
 	return r;
 }
 
-/* The quorum guard of a removal: the healthy voters other than member `target` must stay
- * a majority of the voters left. Returns 0 (allowed: *ret_found says whether it is listed
- * at all, ret_voters and ret_healthy what was counted) or EXIT_REFUSED, said. */
+/* The quorum guard of a removal (membership.h). Returns 0 (allowed: *ret_found says whether
+ * it is listed at all, ret_voters and ret_healthy what was counted) or EXIT_REFUSED, said. */
 static int removal_allowed(struct join *j, uint64_t target, const char *what, bool *ret_found,
                            unsigned *ret_voters, unsigned *ret_healthy)
 {
-	unsigned voters = 0, healthy = 0;
-	char id[ETCD_ID_STR_MAX];
-	bool target_voter = false, found = false;
+	char id[ETCD_ID_STR_MAX], action[256], why[ERROR_MSG_MAX + 256];
+	struct membership_survey sv;
+	int r;
 
-	etcd_id_format(target, id);
-	for (size_t i = 0; i < j->members.n_members; i++) {
-		const struct etcd_member *m = &j->members.members[i];
-		struct deadline d;
-
-		if (m->id == target) {
-			found = true;
-			target_voter = !m->is_learner;
-		}
-		if (m->is_learner)
-			continue;
-		voters++;
-		if (m->id == target || !m->n_client_urls)
-			continue;
-		deadline_init(&d, CALL_TIMEOUT_MS);
-		if (etcd_health(j->http, m->client_urls[0], &d, NULL) == 1)
-			healthy++;
-	}
-	*ret_found = found;
-	*ret_voters = voters;
-	*ret_healthy = healthy;
-	if (!found)
-		return 0;
-	if (!join_remove_keeps_quorum(voters, healthy, target_voter)) {
-		unsigned left = voters - (target_voter ? 1 : 0);
-
-		log_msg(LOG_FATAL,
-		        "refusing to remove %s id=%s: %u of the other voters are healthy, and %u "
-		        "of %u voters would be needed for quorum after the removal",
-		        what, id, healthy, left / 2 + 1, left);
-		return EXIT_REFUSED;
-	}
-	return 0;
+	membership_survey(j->http, &j->members, target,
+	                  &(struct membership_survey_opts){.call_timeout_ms = CALL_TIMEOUT_MS},
+	                  &sv);
+	*ret_found = sv.found;
+	*ret_voters = sv.voters;
+	*ret_healthy = sv.healthy_others;
+	snprintf(action, sizeof(action), "remove %s id=%s", what, etcd_id_format(target, id));
+	r = membership_removal_check(&sv, action, why, sizeof(why));
+	if (r)
+		log_msg(LOG_FATAL, "%s", why);
+	return r;
 }
 
 /* Remove member `id` (`what` names it for the log), guarded by quorum (removal_allowed).

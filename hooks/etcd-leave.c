@@ -23,6 +23,7 @@
 #include "identity.h"
 #include "kube.h"
 #include "log.h"
+#include "membership.h"
 #include "settings.h"
 #include "wal.h"
 
@@ -364,11 +365,10 @@ static const struct etcd_member *find_member(const struct leave *l, uint64_t id)
 /* Refuse what would break the cluster: the last member, or quorum. Also find the voter
  * furthest ahead to hand leadership to. Returns 0, or EXIT_REFUSED with the reason in why
  * (*ret_final: it will not change by waiting). */
-static int check_safety(struct leave *l, bool me_voter, uint64_t *ret_successor,
-                        uint64_t *ret_leader, char *why, size_t size, bool *ret_final)
+static int check_safety(struct leave *l, uint64_t *ret_successor, uint64_t *ret_leader, char *why,
+                        size_t size, bool *ret_final)
 {
-	unsigned voters = 0, healthy = 0, ordinal;
-	uint64_t best_index = 0;
+	struct membership_survey sv;
 
 	*ret_successor = 0;
 	*ret_leader = 0;
@@ -378,47 +378,18 @@ static int check_safety(struct leave *l, bool me_voter, uint64_t *ret_successor,
 		*ret_final = true;
 		return EXIT_REFUSED;
 	}
-	for (size_t i = 0; i < l->members.n_members; i++) {
-		const struct etcd_member *m = &l->members.members[i];
-		struct etcd_status st;
-		struct deadline d;
-
-		if (m->is_learner)
-			continue;
-		voters++;
-		if (m->id == l->my_id || !m->n_client_urls)
-			continue;
-		deadline_init_within(&d, CALL_TIMEOUT_MS, &l->deadline);
-		if (etcd_health(l->http, m->client_urls[0], &d, NULL) != 1)
-			continue;
-		healthy++;
-		deadline_init_within(&d, CALL_TIMEOUT_MS, &l->deadline);
-		if (etcd_status_get(l->http, m->client_urls[0], &d, &st, NULL) < 0)
-			continue;
-		if (st.leader && !*ret_leader)
-			*ret_leader = st.leader;
-		/* The successor: the healthy voter furthest ahead in the raft log, among those
-		 * that stay. */
-		if (identity_member_ordinal(l->id.set_name, m->name,
-		                            m->n_peer_urls ? m->peer_urls[0] : NULL,
-		                            &ordinal) == 0 &&
-		    ordinal >= l->leaving_from)
-			continue;
-		if (!*ret_successor || st.raft_index > best_index) {
-			*ret_successor = m->id;
-			best_index = st.raft_index;
-		}
-	}
-	if (!join_remove_keeps_quorum(voters, healthy, me_voter)) {
-		unsigned left = voters - (me_voter ? 1 : 0);
-
-		snprintf(why, size,
-		         "refusing to leave: %u of the other %u voters are healthy, and %u of %u "
-		         "would be needed for quorum after the removal",
-		         healthy, voters - (me_voter ? 1 : 0), left / 2 + 1, left);
-		return EXIT_REFUSED;
-	}
-	return 0;
+	/* The successor: the healthy voter furthest ahead in the raft log, among those that
+	 * stay. */
+	membership_survey(l->http, &l->members, l->my_id,
+	                  &(struct membership_survey_opts){.call_timeout_ms = CALL_TIMEOUT_MS,
+	                                                   .run = &l->deadline,
+	                                                   .statuses = true,
+	                                                   .set_name = l->id.set_name,
+	                                                   .stays_below = l->leaving_from},
+	                  &sv);
+	*ret_successor = sv.successor;
+	*ret_leader = sv.leader;
+	return membership_removal_check(&sv, "leave", why, size);
 }
 
 /* The member list and this member's leader read again. Returns 0 or an exit code. */
@@ -460,8 +431,7 @@ static int wait_safe(struct leave *l, uint64_t *ret_successor, uint64_t *ret_lea
 			        "done");
 			return EXIT_FAILED;
 		}
-		r = check_safety(l, !me->is_learner, ret_successor, ret_leader, why, sizeof(why),
-		                 &final);
+		r = check_safety(l, ret_successor, ret_leader, why, sizeof(why), &final);
 		/* Another round only if it still leaves the reserve, as long as this one took. */
 		if (r == 0 || final ||
 		    deadline_left_ms(&l->deadline) <

@@ -3,6 +3,7 @@
 #include "decide.h"
 
 #include "exitcode.h"
+#include "membership.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -324,6 +325,50 @@ START_TEST(test_remove_keeps_quorum)
 }
 END_TEST
 
+/* The one refusal of a removal, as etcd-join and etcd-leave print it. */
+START_TEST(test_removal_check)
+{
+	static const struct {
+		struct membership_survey sv;
+		int r;
+		const char *why;
+	} cases[] = {
+	        /* not listed: nothing to guard */
+	        {{.found = false, .voters = 3, .healthy_others = 0}, 0, ""},
+	        {{.found = true, .target_voter = true, .voters = 3, .healthy_others = 2}, 0, ""},
+	        {{.found = true, .target_voter = true, .voters = 3, .healthy_others = 1},
+	         EXIT_REFUSED,
+	         "refusing to leave: 1 of the other 2 voters are healthy, and 2 of 2 would be "
+	         "needed for quorum after the removal"},
+	        {{.found = true, .target_voter = true, .voters = 5, .healthy_others = 1},
+	         EXIT_REFUSED,
+	         "refusing to leave: 1 of the other 4 voters are healthy, and 3 of 4 would be "
+	         "needed for quorum after the removal"},
+	        /* a learner: the voters stay as they are */
+	        {{.found = true, .target_voter = false, .voters = 3, .healthy_others = 2}, 0, ""},
+	        {{.found = true, .target_voter = false, .voters = 3, .healthy_others = 1},
+	         EXIT_REFUSED,
+	         "refusing to leave: 1 of the other 3 voters are healthy, and 2 of 3 would be "
+	         "needed for quorum after the removal"},
+	        /* the last voter */
+	        {{.found = true, .target_voter = true, .voters = 1, .healthy_others = 0},
+	         EXIT_REFUSED,
+	         "refusing to leave: no voting member would be left"},
+	        {{.found = true, .target_voter = false, .voters = 0, .healthy_others = 0},
+	         EXIT_REFUSED,
+	         "refusing to leave: no voting member would be left"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[512] = "";
+
+		ck_assert_int_eq(membership_removal_check(&cases[i].sv, "leave", why, sizeof(why)),
+		                 cases[i].r);
+		ck_assert_str_eq(why, cases[i].why);
+	}
+}
+END_TEST
+
 static Suite *decide_suite(void)
 {
 	Suite *s = suite_create("decide");
@@ -334,6 +379,7 @@ static Suite *decide_suite(void)
 	tcase_add_test(tc, test_decide_table);
 	tcase_add_test(tc, test_vouch);
 	tcase_add_test(tc, test_action_names);
+	tcase_add_test(tc, test_removal_check);
 	tcase_add_loop_test(tc, test_remove_keeps_quorum, 0,
 	                    sizeof(removals) / sizeof(removals[0]));
 	suite_add_tcase(s, tc);
