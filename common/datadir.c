@@ -1,6 +1,7 @@
 #include "datadir.h"
 
 #include "settings.h"
+#include "strv.h"
 
 #include <dirent.h>
 #include <inttypes.h>
@@ -430,16 +431,12 @@ static char *quarantine_dir(const char *data_dir)
 	return q;
 }
 
-static int compare_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int datadir_quarantine_list(const char *data_dir, char ***ret, struct error *err)
 {
-	char *qdir = quarantine_dir(data_dir), **v = NULL;
+	char *qdir = quarantine_dir(data_dir);
+	struct strv v = {0};
 	struct dirent *de;
-	size_t n = 0, cap = 0;
+	bool oom = false;
 	DIR *d;
 	int fd;
 
@@ -455,36 +452,20 @@ int datadir_quarantine_list(const char *data_dir, char ***ret, struct error *err
 		free(qdir);
 		return r;
 	}
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n + 2 > cap) {
-			char **nv = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof(*v));
-
-			if (!nv)
-				break;
-			v = nv;
-		}
-		if (!(v[n] = strdup(de->d_name)))
-			break;
-		n++;
-	}
+	/* All of it or nothing: a list cut short would hide entries from the retention. */
+	while (d && !oom && (de = readdir(d)))
+		oom = de->d_name[0] != '.' && strv_push(&v, de->d_name) < 0;
 	if (d)
 		closedir(d);
 	free(qdir);
-	if (!v && !(v = calloc(1, sizeof(*v))))
+	if (oom) {
+		strv_free(v.v);
 		return error_set(err, -ENOMEM, "out of memory");
-	v[n] = NULL;
-	qsort(v, n, sizeof(*v), compare_names);
-	*ret = v;
+	}
+	*ret = strv_take(&v, 1);
+	if (!*ret)
+		return error_set(err, -ENOMEM, "out of memory");
 	return 0;
-}
-
-static void free_list(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* "<UTC time with nanoseconds>-<tag>": unique in practice, and sorting by name sorts by
@@ -648,7 +629,7 @@ out:
 		close(qfd);
 	free(valid);
 	free(held);
-	free_list(list);
+	strv_free(list);
 }
 
 int datadir_quarantine(const char *data_dir, const char *tag, const char *reason, unsigned keep,

@@ -1,6 +1,7 @@
 #include "snapshot.h"
 
 #include "datadir.h"
+#include "strv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,15 +34,10 @@ static bool is_snapshot(const char *name)
 	       strcmp(name + n - 3, ".db") == 0;
 }
 
-static int compare_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int snapshot_list(const char *data_dir, char ***ret, struct error *err)
 {
-	char *dir = snapshot_dir(data_dir), **v = NULL;
-	size_t n = 0, cap = 0;
+	char *dir = snapshot_dir(data_dir);
+	struct strv v = {0};
 	struct dirent *de;
 	DIR *d;
 
@@ -63,39 +59,20 @@ int snapshot_list(const char *data_dir, char ***ret, struct error *err)
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
-		if (n + 2 > cap) {
-			char **nv = realloc(v, (cap = cap ? 2 * cap : 8) * sizeof(*v));
-
-			if (!nv)
-				goto oom;
-			v = nv;
-		}
-		if (!(v[n] = strdup(de->d_name)))
+		if (strv_push(&v, de->d_name) < 0)
 			goto oom;
-		n++;
 	}
 	if (d)
 		closedir(d);
-	if (!v && !(v = calloc(1, sizeof(*v))))
+	*ret = strv_take(&v, 1);
+	if (!*ret)
 		return error_set(err, -ENOMEM, "out of memory");
-	v[n] = NULL;
-	qsort(v, n, sizeof(*v), compare_names);
-	*ret = v;
 	return 0;
 oom:
 	if (d)
 		closedir(d);
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	strv_free(v.v);
 	return error_set(err, -ENOMEM, "out of memory");
-}
-
-static void free_list(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* The age in seconds of a snapshot named by its stamp, or -1. */
@@ -208,7 +185,7 @@ int snapshot_before_change(struct etcd_client *c, const char *data_dir, uint64_t
 	}
 	/* the new one is in place: only now the oldest beyond the bound go, by name; the
 	 * new one never, whatever other stamps say */
-	free_list(names);
+	strv_free(names);
 	names = NULL;
 	if (snapshot_list(data_dir, &names, NULL) == 0) {
 		for (n = 0; names[n]; n++)
@@ -228,7 +205,7 @@ done:
 out:
 	if (fd >= 0)
 		close(fd);
-	free_list(names);
+	strv_free(names);
 	free(dir);
 	free(helper);
 	return r;
