@@ -431,11 +431,12 @@ int settings_set(struct settings *s, enum setting_key key, const char *value, st
 
 	if (!d)
 		return error_set(err, -EINVAL, "unknown option");
-	/* One rule for flags and variables: an empty value counts as unset (scripts and
-	 * manifests template them), so what was there before stays. */
-	if (value && !*value)
-		return 0;
 	snprintf(where, sizeof(where), "--%s", flag_name(key));
+	/* An empty flag is an error, never "unset": a script's --data-dir "$DIR" with DIR
+	 * unset must not become the default data dir of a wipe. */
+	if (value && !*value)
+		return error_set(err, -EINVAL, "%s is empty: give it a value or leave it out",
+		                 where);
 	r = set_value(s, d, value, where, err);
 	if (r == 0)
 		s->origin[IDX(key)] = "flag";

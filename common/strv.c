@@ -14,6 +14,7 @@ int strv_push(struct strv *s, const char *str)
 
 		if (!v)
 			return -ENOMEM;
+		v[s->n] = NULL; /* NULL-terminated at every step, even if strdup() fails */
 		s->v = v;
 		s->cap = cap;
 	}

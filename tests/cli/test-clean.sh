@@ -69,10 +69,16 @@ run --data-dir //
 expect "data dir '//': exit 2" 2 err "root directory"
 run --data-dir relative
 expect "data dir 'relative': exit 2" 2 err "'relative'" "absolute"
-# an empty value counts as unset, as an empty ETCD_DATA_DIR does: the default
-run --data-dir '' --status
-expect "--data-dir '' is unset: the default data dir" 0 out \
-	"data dir:       /var/run/etcd/default.etcd"
+# an empty flag is an error, never the default: not for the modes that change things either
+run --data-dir ''
+expect "an empty data dir: exit 2" 2 err "--data-dir" "empty"
+mkdir -p "$tmp/ev/default.etcd/member/snap"
+before=$(snapshot "$tmp/ev")
+run "ETCD_DATA_DIR=$tmp/ev/default.etcd" --wipe --force --data-dir ''
+expect "--wipe --force --data-dir '' with ETCD_DATA_DIR set: exit 2" 2 err "--data-dir" "empty"
+run "ETCD_DATA_DIR=$tmp/ev/default.etcd" --quarantine --data-dir ''
+expect "--quarantine --data-dir '' with ETCD_DATA_DIR set: exit 2" 2 err "--data-dir" "empty"
+check "... and nothing changed there" test "$before" = "$(snapshot "$tmp/ev")"
 run ETCD_DATA_DIR=relative/dir
 expect "ETCD_DATA_DIR=relative/dir: exit 2" 2 err "'relative/dir'" "absolute"
 run --data-dir "$tmp/vol/.."
