@@ -80,7 +80,8 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 			r = EXIT_DONE;
 		} else if (opt == '?') {
 			r = optopt ? cli_usage_error(c->program, "unknown option '-%c'", optopt)
-			           : cli_usage_error(c->program, "unknown option '%s'",
+			           : cli_usage_error(c->program, "unknown option '%.*s'",
+			                             (int)strcspn(argv[optind - 1], "="),
 			                             argv[optind - 1]);
 		} else if (opt == ':') {
 			r = cli_usage_error(c->program, "option '%s' needs a value",
@@ -95,9 +96,13 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 	if (r < 0 && optind < argc) {
 		bool after_dashes = strcmp(argv[optind - 1], "--") == 0;
 
+		/* not repeated: it may be a password given where it does not belong, and the
+		 * message goes to the termination log */
 		if (!after_dashes || !c->allow_extra)
-			r = cli_usage_error(c->program, "unexpected argument '%s'%s", argv[optind],
-			                    c->allow_extra ? " (etcd flags go after '--')" : "");
+			r = cli_usage_error(
+			        c->program,
+			        "unexpected argument number %d, which is not an option%s", optind,
+			        c->allow_extra ? " (etcd flags go after '--')" : "");
 	}
 	free(opts);
 	*ret_optind = optind;

@@ -105,13 +105,23 @@ run etcd-join --name etcd-0 --data-dir relative
 expect "--data-dir relative: exit 2" 2 err "'relative'" "absolute"
 
 run etcd-join --name etcd-0 --data-dir "$nodata" stray
-expect "an argument before '--' that is not an option: exit 2" 2 err "'stray'" \
+expect "an argument before '--' that is not an option: exit 2" 2 err "unexpected argument" \
 	"Try 'etcd-join --help'."
 
 for p in etcd-promote etcd-leave etcd-clean; do
 	run "$p" --name etcd-0 --data-dir "$nodata" stray
-	expect "$p: an argument that is not an option: exit 2" 2 err "'stray'" "Try '$p --help'."
+	expect "$p: an argument that is not an option: exit 2" 2 err "unexpected argument" \
+		"Try '$p --help'."
 done
+
+# an argument is never repeated past its '=': a password typed where it does not belong
+# stays out of the log and the termination log
+run etcd-join --name etcd-0 --data-dir "$nodata" --user root "$secret"
+expect "--user root PASSWORD: exit 2" 2 err "unexpected argument"
+no_secret "--user root PASSWORD"
+run etcd-join --name etcd-0 --data-dir "$nodata" "--no-such=$secret"
+expect "--no-such=...: exit 2" 2 err "unknown option '--no-such'"
+no_secret "--no-such=..."
 
 # ETCDAPI_VERSION=2: there is no v2 mode, and every program says so before anything else
 for p in "${programs[@]}"; do
