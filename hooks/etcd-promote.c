@@ -287,7 +287,6 @@ static int dry_run_wait(const char *reason)
 static int wait_for_local_member(struct promote *p, bool *ret_learner)
 {
 	char why[ERROR_MSG_MAX + 512];
-
 	struct log_progress progress;
 	struct backoff b;
 
@@ -313,15 +312,19 @@ static int wait_for_local_member(struct promote *p, bool *ret_learner)
 		if (!p->background) {
 			char state[32];
 
-			if (join_is_waiting(p, state, sizeof(state)) && p->s.dry_run) {
-				snprintf(why, sizeof(why),
-				         "etcd-join is %s: a run returns 0 and watches in the "
-				         "background",
-				         state);
-				return dry_run_wait(why);
+			/* asked once: a dry run must never reach hand_over() */
+			if (join_is_waiting(p, state, sizeof(state))) {
+				if (p->s.dry_run) {
+					snprintf(why, sizeof(why),
+					         "etcd-join is %s: a run returns 0 and watches in "
+					         "the "
+					         "background",
+					         state);
+					return dry_run_wait(why);
+				}
+				if (hand_over(p, state))
+					return -1;
 			}
-			if (join_is_waiting(p, state, sizeof(state)) && hand_over(p, state))
-				return -1;
 		}
 		{
 			int code;
