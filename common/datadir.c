@@ -28,12 +28,18 @@ const char *datadir_state_name(enum datadir_state s)
 	return names[s];
 }
 
-void datadir_wal_unreadable(struct datadir_info *info, const char *why)
+bool datadir_wal_unreadable(struct datadir_info *info, int r, const char *why)
 {
-	if (info->state != DATADIR_VALID)
-		return;
-	info->state = DATADIR_PARTIAL;
-	snprintf(info->reason, sizeof(info->reason), "the WAL's metadata is unreadable: %s", why);
+	/* Only a WAL whose bytes were read and are not a WAL says the data is broken; a file
+	 * that could not be read (EIO, EACCES, a symlink, no memory) says nothing of it. */
+	if (r != -EBADMSG && r != -ENODATA)
+		return false;
+	if (info->state == DATADIR_VALID) {
+		info->state = DATADIR_PARTIAL;
+		snprintf(info->reason, sizeof(info->reason), "the WAL's metadata is unreadable: %s",
+		         why);
+	}
+	return true;
 }
 
 int datadir_file_locked(const char *path)
@@ -41,7 +47,7 @@ int datadir_file_locked(const char *path)
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	/* etcd takes an OFD lock; F_OFD_GETLK reports it without taking ours. Older kernels
@@ -60,7 +66,7 @@ int datadir_file_locked(const char *path)
  * starting etcd waits for it meanwhile: bbolt retries). Returns 1, 0 or a negative errno. */
 static int db_locked(const char *db)
 {
-	int fd = open(db, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW), r = 0;
+	int fd = open(db, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW), r = 0;
 
 	if (fd < 0)
 		return -errno;
@@ -764,7 +770,7 @@ int datadir_marker_read(const char *data_dir, uint64_t *ret_cluster_id, uint64_t
 		return error_set(err, -ENOMEM, "out of memory");
 	snprintf(path, sizeof(path), "%s/cluster", helper);
 	free(helper);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT
 		                       : error_set(err, -errno, "cannot open '%s': %s", path,
@@ -794,7 +800,7 @@ int datadir_helper_value(const char *data_dir, const char *name, const char *key
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	free(dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	n = read(fd, text, sizeof(text) - 1);
@@ -1151,7 +1157,7 @@ int datadir_quarantine_entry_read(const char *data_dir, const char *entry,
 	if (r < 0)
 		goto out;
 	e.time = stamp_time(entry);
-	fd = openat(efd, "reason", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	fd = openat(efd, "reason", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd >= 0) {
 		n = read(fd, text, sizeof(text) - 1);
 		close(fd);

@@ -28,10 +28,12 @@ struct datadir_info {
  * path cannot be read at all (permissions, I/O), with the reason in err. */
 int datadir_inspect(const char *path, struct datadir_info *ret, struct error *err);
 
-/* A valid data dir whose WAL metadata cannot be read (why) is partial: the one
- * classification that etcd-join, etcd-clean's modes and --status share. Any other state
- * is left as it is. */
-void datadir_wal_unreadable(struct datadir_info *info, const char *why);
+/* wal_read_metadata() failed with r (a negative errno) and why. A WAL whose bytes are not
+ * a WAL (-EBADMSG, -ENODATA) makes a valid data dir partial, and returns true: the one
+ * classification that etcd-join, etcd-clean's modes and --status share. Any other error
+ * (I/O, permissions, a symlink, memory) says nothing about the data: returns false, info
+ * unchanged, and the caller decides nothing on it. */
+bool datadir_wal_unreadable(struct datadir_info *info, int r, const char *why);
 
 /* Is the data dir on a volume, with its helper folder? Refuses, with a message that says what
  * to fix: a data dir that is itself a mount point (-EXDEV: the helper folder beside it, its

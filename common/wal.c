@@ -249,8 +249,10 @@ static int pick_wal(const char *dir, bool last, char *ret, size_t size)
 		if (!best || (strcmp(de->d_name, best) < 0) != last) {
 			free(best);
 			best = strdup(de->d_name);
-			if (!best)
-				break;
+			if (!best) {
+				closedir(d);
+				return -ENOMEM;
+			}
 		}
 	}
 	closedir(d);
@@ -272,7 +274,7 @@ int wal_read_metadata(const char *data_dir, struct wal_metadata *ret, struct err
 	r = pick_wal(dir, false, path, sizeof(path));
 	if (r < 0)
 		return error_set(err, r, "no WAL file in '%s': %s", dir, strerror(-r));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0)
 		return error_set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
 	buf = malloc(WAL_HEAD_BYTES);
@@ -305,7 +307,7 @@ int wal_read_state(const char *data_dir, struct wal_state *ret, struct error *er
 	r = pick_wal(dir, true, path, sizeof(path));
 	if (r < 0)
 		return error_set(err, r, "no WAL file in '%s': %s", dir, strerror(-r));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0)
 		return error_set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
 	buf = malloc(cap);

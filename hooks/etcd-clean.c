@@ -363,8 +363,17 @@ static int gather(struct clean *c)
 	if (c->info.n_wal > 0) {
 		error_clear(&err);
 		seen_set(&c->wal_seen, wal_read_metadata(c->data_dir, &c->wal, &err), &err);
-		if (c->wal_seen.r < 0)
-			datadir_wal_unreadable(&c->info, c->wal_seen.error);
+		/* A WAL that could not be read says nothing about the data: the default mode
+		 * decides nothing on it (the modes by hand show or refuse it). */
+		if (c->wal_seen.r < 0 &&
+		    !datadir_wal_unreadable(&c->info, c->wal_seen.r, c->wal_seen.error) &&
+		    c->mode == MODE_CHECK) {
+			log_msg(LOG_FATAL,
+			        "cannot read the WAL's metadata: %s; deciding nothing, nothing "
+			        "moved",
+			        c->wal_seen.error);
+			return EXIT_FAILED;
+		}
 	}
 	error_clear(&err);
 	seen_set(&c->marker_seen,
@@ -1177,8 +1186,14 @@ static int run_restore(struct clean *c)
 	error_clear(&err);
 	if (datadir_inspect(c->data_dir, &after, NULL) < 0)
 		return EXIT_DONE;
-	if (after.state == DATADIR_VALID && wal_read_metadata(c->data_dir, &wal, &err) < 0)
-		datadir_wal_unreadable(&after, err.msg);
+	if (after.state == DATADIR_VALID) {
+		r = wal_read_metadata(c->data_dir, &wal, &err);
+		if (r < 0 && !datadir_wal_unreadable(&after, r, err.msg)) {
+			log_msg(LOG_WARNING, "cannot read the restored WAL's metadata: %s",
+			        err.msg);
+			return EXIT_DONE;
+		}
+	}
 	if (after.state == DATADIR_VALID) {
 		if (c->tomb_seen.r == 0 && c->tomb.removed && c->tomb.member_id == wal.member_id)
 			log_msg(LOG_WARNING,

@@ -958,8 +958,10 @@ static int quarantine_data(struct join *j, const struct join_decision *dec)
 	return 0;
 }
 
-/* Gather what the decision needs that the data dir alone does not tell. */
-static void read_local_state(struct join *j)
+/* Gather what the decision needs that the data dir alone does not tell. Returns 0, or
+ * EXIT_FAILED when the WAL cannot be read at all: that says nothing about the data, so
+ * nothing is decided on it. */
+static int read_local_state(struct join *j)
 {
 	uint64_t cluster_id, member_id;
 	char id[ETCD_ID_STR_MAX], cid[ETCD_ID_STR_MAX];
@@ -968,14 +970,21 @@ static void read_local_state(struct join *j)
 
 	error_clear(&err);
 	if (j->data.state == DATADIR_VALID) {
-		if (wal_read_metadata(j->s.data_dir, &j->wal, &err) == 0) {
+		int r = wal_read_metadata(j->s.data_dir, &j->wal, &err);
+
+		if (r == 0) {
 			j->has_wal = true;
 			log_msg(LOG_INFO, "the data belongs to member id=%s cluster_id=%s",
 			        etcd_id_format(j->wal.member_id, id),
 			        etcd_id_format(j->wal.cluster_id, cid));
+		} else if (datadir_wal_unreadable(&j->data, r, err.msg)) {
+			log_msg(LOG_WARNING, "the WAL's metadata is unreadable: %s", err.msg);
 		} else {
-			log_msg(LOG_WARNING, "cannot read the WAL's metadata: %s", err.msg);
-			datadir_wal_unreadable(&j->data, err.msg);
+			log_msg(LOG_FATAL,
+			        "cannot read the WAL's metadata: %s; deciding nothing, nothing "
+			        "moved",
+			        err.msg);
+			return EXIT_FAILED;
 		}
 	}
 	error_clear(&err);
@@ -997,6 +1006,7 @@ static void read_local_state(struct join *j)
 		j->marker = true;
 		log_msg(LOG_WARNING, "%s; treating the cluster as formed", err.msg);
 	}
+	return 0;
 }
 
 /* The StatefulSet, where the Kubernetes API answers (cached a while): its spec.replicas,
@@ -1340,7 +1350,9 @@ static int run(struct join *j)
 	}
 	log_msg(LOG_INFO, "member '%s' ordinal=%u data_dir='%s' state=%s (%s)", j->id.name,
 	        j->id.ordinal, j->s.data_dir, datadir_state_name(j->data.state), j->data.reason);
-	read_local_state(j);
+	r = read_local_state(j);
+	if (r)
+		return r;
 	if (http_global_init(&err) < 0 || http_client_new(&ho, &j->http, &err) < 0 ||
 	    (j->s.user && http_client_set_login(j->http, j->s.user, j->s.password) < 0)) {
 		log_msg(LOG_FATAL, "%s", err.msg[0] ? err.msg : "out of memory");

@@ -223,7 +223,7 @@ expect "default mode, valid: exit 0, nothing moved" 0 out "action:         none"
 check "... nothing changed" test "$before" = "$(snapshot "$x")"
 
 # copies of the stopped member's data for the other cases
-for v in t t2 f f2 w y z q s c; do
+for v in t t2 f f2 w y z q s c io; do
 	mkdir -p "$tmp/$v"
 	cp -a "$x/default.etcd" "$tmp/$v/default.etcd"
 done
@@ -240,6 +240,21 @@ expect "--status, an unreadable WAL: partial, as the default mode sees it" 0 out
 run --data-dir "$tmp/c/default.etcd"
 expect "default mode, an unreadable WAL: exit 0, moved aside as partial" 0 all \
 	"move aside (partial)" "metadata is unreadable" "usable (empty)"
+
+# valid in structure, but the WAL cannot be read (here its first segment is a symlink, which
+# is never followed; an I/O error reads the same): that says nothing about the data, so
+# the default mode decides nothing and moves nothing (exit 1)
+seg=$(ls "$tmp/io/default.etcd/member/wal/"*.wal | head -n 1)
+mv "$seg" "$tmp/io/segment"
+ln -s "$tmp/io/segment" "$seg"
+before=$(snapshot "$tmp/io")
+run --data-dir "$tmp/io/default.etcd"
+expect "default mode, a WAL that cannot be read: exit 1, no verdict" 1 err \
+	"cannot read the WAL's metadata" "nothing moved"
+check "... nothing changed" test "$before" = "$(snapshot "$tmp/io")"
+run --data-dir "$tmp/io/default.etcd" --status
+expect "--status, a WAL that cannot be read: valid, the member ID unreadable" 0 out \
+	"state:          valid" "member ID:      unreadable"
 
 # tombstoned: removed, with this data's member ID
 mkdir -p "$tmp/t/.etcd-hooks"

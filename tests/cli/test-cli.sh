@@ -327,6 +327,24 @@ if $have_etcd; then
 	run etcd-join --name etcd-0 --initial-cluster-size 1 --data-dir "$vol/copy.etcd" \
 		--etcd "$tmp/not-executable"
 	expect "--etcd NOT-EXECUTABLE on a valid data dir: exit 126" 126 err "not-executable"
+
+	# a WAL that cannot be read (a symlinked segment, never followed; an I/O error reads
+	# the same) says nothing about the data: nothing decided, nothing moved (exit 1)
+	mkdir -p "$tmp/walio"
+	cp -a "$data" "$tmp/walio/default.etcd"
+	seg=$(ls "$tmp/walio/default.etcd/member/wal/"*.wal | head -n 1)
+	mv "$seg" "$tmp/walio/segment"
+	ln -s "$tmp/walio/segment" "$seg"
+	before=$(snapshot "$tmp/walio")
+	run etcd-join --name etcd-0 --initial-cluster-size 1 --data-dir "$tmp/walio/default.etcd" \
+		--etcd /bin/true --timeout 5
+	expect "a WAL that cannot be read: exit 1, nothing decided" 1 err \
+		"cannot read the WAL's metadata" "nothing moved"
+	if [ "$before" != "$(snapshot "$tmp/walio")" ]; then
+		fail "... nothing changed" "$(diff <(echo "$before") <(snapshot "$tmp/walio"))"
+	else
+		ok "... nothing changed"
+	fi
 fi
 
 # ---- etcd-leave on a member that is gone from its cluster ----

@@ -152,6 +152,33 @@ START_TEST(test_valid)
 }
 END_TEST
 
+/* Only a WAL whose bytes are not a WAL makes the data partial; an error reading it says
+ * nothing about the data, and leaves the state as it was. */
+START_TEST(test_wal_unreadable)
+{
+	static const int no_verdict[] = {-EIO, -EACCES, -ELOOP, -ENOMEM, -ENOENT, -EAGAIN};
+	struct datadir_info info;
+
+	make_member("wal", "bbolt");
+	for (size_t i = 0; i < sizeof(no_verdict) / sizeof(no_verdict[0]); i++) {
+		info = inspect("d");
+		ck_assert(!datadir_wal_unreadable(&info, no_verdict[i], "why"));
+		ck_assert_int_eq(info.state, DATADIR_VALID);
+	}
+	info = inspect("d");
+	ck_assert(datadir_wal_unreadable(&info, -EBADMSG, "garbage"));
+	ck_assert_int_eq(info.state, DATADIR_PARTIAL);
+	ck_assert_str_eq(info.reason, "the WAL's metadata is unreadable: garbage");
+	info = inspect("d");
+	ck_assert(datadir_wal_unreadable(&info, -ENODATA, "cut short"));
+	ck_assert_int_eq(info.state, DATADIR_PARTIAL);
+	/* another state is left as it is */
+	info.state = DATADIR_IN_USE;
+	ck_assert(datadir_wal_unreadable(&info, -EBADMSG, "garbage"));
+	ck_assert_int_eq(info.state, DATADIR_IN_USE);
+}
+END_TEST
+
 /* Our own OFD write lock, taken through a second open file description, is seen. */
 START_TEST(test_file_locked_ofd)
 {
@@ -1567,6 +1594,7 @@ static Suite *datadir_suite(void)
 	tcase_add_test(tc, test_partial_file_for_dir);
 	tcase_add_test(tc, test_partial_other_files);
 	tcase_add_test(tc, test_valid);
+	tcase_add_test(tc, test_wal_unreadable);
 	tcase_add_test(tc, test_file_locked_ofd);
 	tcase_add_test(tc, test_file_locked_read_lock);
 	tcase_add_test(tc, test_file_locked_missing);
