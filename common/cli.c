@@ -24,6 +24,15 @@ int cli_usage_error(const char *program, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* Is arg "--name" or "--name=..."? */
+static bool same_name(const char *arg, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(arg, "--", 2) == 0 && strncmp(arg + 2, name, n) == 0 &&
+	       (arg[2 + n] == '\0' || arg[2 + n] == '=');
+}
+
 int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, int *ret_optind)
 {
 	static const struct option help[] = {
@@ -41,13 +50,9 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--dry-run") == 0)
 			log_no_termination();
-		for (const char *const *f = c->by_hand; f && *f; f++) {
-			size_t n = strlen(*f);
-
-			if (strncmp(argv[i], "--", 2) == 0 && strncmp(argv[i] + 2, *f, n) == 0 &&
-			    (argv[i][2 + n] == '\0' || argv[i][2 + n] == '='))
+		for (const char *const *f = c->by_hand; f && *f; f++)
+			if (same_name(argv[i], *f))
 				log_no_termination();
-		}
 	}
 	if (settings_load_env(s, &err) < 0 || settings_load_program_env(s, c->program, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);
@@ -69,9 +74,23 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 	 * in our grammar instead. */
 	opterr = 0;
 	optind = 1;
-	while (r < 0 && (opt = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
+	for (;;) {
+		int at = optind, longindex = -1;
 		const char *msg = NULL;
 
+		if (r >= 0 || (opt = getopt_long(argc, argv, "+:hV", opts, &longindex)) == -1)
+			break;
+		/* getopt_long takes any unique prefix ("--wi" for --wipe): never a guess on a
+		 * command that may delete or move data. No permutation ('+'): the option is
+		 * argv[at]. */
+		if (longindex >= 0 && at < argc && !same_name(argv[at], opts[longindex].name)) {
+			r = cli_usage_error(c->program,
+			                    "unknown option '%.*s' (options are never abbreviated: "
+			                    "did you mean '--%s'?)",
+			                    (int)strcspn(argv[at], "="), argv[at],
+			                    opts[longindex].name);
+			break;
+		}
 		if (opt == 'h') {
 			c->usage(stdout);
 			r = EXIT_DONE;

@@ -357,9 +357,12 @@ int settings_load_program_env(struct settings *s, const char *program, struct er
 		name[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
 	snprintf(name + n, sizeof(name) - n, "_TIMEOUT");
 	value = getenv(name);
-	if (!value || !*value)
+	if (!value)
 		return 0;
 	snprintf(where, sizeof(where), "environment variable %s", name);
+	if (!*value)
+		return error_set(err, -EINVAL, "%s is empty: give it a value or leave it out",
+		                 where);
 	r = set_value(s, find_def(SETTING_TIMEOUT), value, where, err);
 	if (r == 0)
 		s->origin[IDX(SETTING_TIMEOUT)] = name;
@@ -394,10 +397,15 @@ int settings_load_env(struct settings *s, struct error *err)
 		for (size_t e = 0; e < 2 && defs[i].env[e]; e++) {
 			const char *value = getenv(defs[i].env[e]);
 
-			/* An empty variable counts as unset: manifests often template them. */
-			if (!value || !*value)
+			if (!value)
 				continue;
 			snprintf(where, sizeof(where), "environment variable %s", defs[i].env[e]);
+			/* Empty is an error, as for a flag: ETCD_DATA_DIR="$DIR" with DIR unset
+			 * must not become the default data dir of a wipe. */
+			if (!*value)
+				return error_set(err, -EINVAL,
+				                 "%s is empty: give it a value or leave it out",
+				                 where);
 			r = set_value(s, &defs[i], value, where, err);
 			if (r < 0)
 				return r;

@@ -79,6 +79,10 @@ expect "--wipe --force --data-dir '' with ETCD_DATA_DIR set: exit 2" 2 err "--da
 run "ETCD_DATA_DIR=$tmp/ev/default.etcd" --quarantine --data-dir ''
 expect "--quarantine --data-dir '' with ETCD_DATA_DIR set: exit 2" 2 err "--data-dir" "empty"
 check "... and nothing changed there" test "$before" = "$(snapshot "$tmp/ev")"
+# ETCD_DATA_DIR="$DIR" with DIR unset: an error, not the default data dir
+run ETCD_DATA_DIR= --wipe --force
+expect "ETCD_DATA_DIR='' --wipe --force: exit 2" 2 err \
+	"environment variable ETCD_DATA_DIR is empty"
 run ETCD_DATA_DIR=relative/dir
 expect "ETCD_DATA_DIR=relative/dir: exit 2" 2 err "'relative/dir'" "absolute"
 run --data-dir "$tmp/vol/.."
@@ -223,7 +227,7 @@ expect "default mode, valid: exit 0, nothing moved" 0 out "action:         none"
 check "... nothing changed" test "$before" = "$(snapshot "$x")"
 
 # copies of the stopped member's data for the other cases
-for v in t t2 f f2 w y z q s c io; do
+for v in t t2 f f2 w y z q s c io ab; do
 	mkdir -p "$tmp/$v"
 	cp -a "$x/default.etcd" "$tmp/$v/default.etcd"
 done
@@ -387,6 +391,13 @@ expect "--wipe with symlinks inside: exit 0, the links deleted as links" 0 err \
 check "... the targets outside survive" \
 	test "$(cat "$tmp/precious.txt")" = precious -a "$(cat "$tmp/precious-dir/keep.txt")" = also
 check "... the data dir is gone" test ! -e "$tmp/z/default.etcd"
+
+# an abbreviated flag is never taken for one that deletes ("--wi --forc")
+before=$(snapshot "$tmp/ab")
+run --data-dir "$tmp/ab/default.etcd" --wi --forc --name etcd-0
+expect "--wi --forc: exit 2, never abbreviated" 2 err "options are never abbreviated" \
+	"did you mean '--wipe'?"
+check "... nothing deleted" test "$before" = "$(snapshot "$tmp/ab")"
 
 # the data dir itself is a symlink: reported, never wiped or moved aside
 mv "$tmp/s/default.etcd" "$tmp/s/real.etcd"

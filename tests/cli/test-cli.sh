@@ -82,6 +82,14 @@ for p in "${programs[@]}"; do
 
 	run "$p" --timeout
 	expect "$p --timeout without a value: exit 2" 2 err "Try '$p --help'."
+
+	# a unique prefix is not taken for the option ("--wi" for --wipe), nor its value shown
+	run "$p" "--data=$secret" --name etcd-0
+	expect "$p --data=...: exit 2, never abbreviated" 2 err "options are never abbreviated" \
+		"did you mean '--data-dir'?"
+	no_secret "$p --data=..."
+	run "$p" --dry --name etcd-0
+	expect "$p --dry: exit 2, never abbreviated" 2 err "unknown option '--dry'"
 done
 
 # ---- configuration errors (etcd-join) ----
@@ -98,6 +106,10 @@ run INITIAL_CLUSTER_SIZE=abc etcd-join --name etcd-0 --data-dir "$nodata"
 expect "INITIAL_CLUSTER_SIZE=abc: exit 2, names the variable" 2 err "INITIAL_CLUSTER_SIZE" \
 	"'abc'"
 
+for v in ETCD_DATA_DIR SET_NAME INITIAL_CLUSTER_SIZE ETCD_HOOKS_JOIN_TIMEOUT; do
+	run "$v=" etcd-join --name etcd-0 --data-dir "$nodata"
+	expect "$v empty: exit 2, named" 2 err "environment variable $v is empty"
+done
 run etcd-join --name etcd-0 --timeout 0 --data-dir "$nodata"
 expect "--timeout 0: exit 2" 2 err "--timeout" "'0'"
 

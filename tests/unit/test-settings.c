@@ -395,25 +395,36 @@ START_TEST(test_secret_variables)
 }
 END_TEST
 
-START_TEST(test_env_empty_is_unset)
+/* One rule for flags and variables: empty is an error that names it, never "unset", and
+ * nothing is taken from it. */
+START_TEST(test_env_empty_is_an_error)
 {
+	static const char *const names[] = {
+	        "POD_NAME",      "SET_NAME",           "CLIENT_PORT",
+	        "ETCD_DATA_DIR", "ETCD_HOOKS_TIMEOUT", "INITIAL_CLUSTER_SIZE",
+	};
 	struct settings s;
 	struct error err;
 
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		settings_init(&s);
+		error_clear(&err);
+		setenv("HOSTNAME", "etcd-2", 1);
+		setenv(names[i], "", 1);
+		ck_assert_int_eq(settings_load_env(&s, &err), -EINVAL);
+		ck_assert_msg(strstr(err.msg, names[i]) && strstr(err.msg, "is empty"), "%s",
+		              err.msg);
+		ck_assert_str_eq(s.data_dir, SETTINGS_DEFAULT_DATA_DIR);
+		unsetenv(names[i]);
+		settings_free(&s);
+	}
+	/* the program's own deadline variable too */
 	settings_init(&s);
-	setenv("POD_NAME", "", 1);
-	setenv("HOSTNAME", "etcd-2", 1);
-	setenv("SET_NAME", "", 1);
-	setenv("CLIENT_PORT", "", 1);
-	setenv("INITIAL_CLUSTER_SIZE", "", 1);
-	setenv("ETCD_DATA_DIR", "", 1);
-	ck_assert_int_eq(settings_load_env(&s, &err), 0);
-	ck_assert_str_eq(s.name, "etcd-2");
-	ck_assert_ptr_null(s.set_name);
-	ck_assert_uint_eq(s.client_port, 2379);
-	ck_assert_uint_eq(s.initial_cluster_size, 0);
-	ck_assert_str_eq(s.data_dir, SETTINGS_DEFAULT_DATA_DIR);
-	ck_assert_str_eq(ORIGIN(&s, SETTING_SET_NAME), "default");
+	error_clear(&err);
+	setenv("ETCD_HOOKS_CLEAN_TIMEOUT", "", 1);
+	ck_assert_int_eq(settings_load_program_env(&s, "etcd-clean", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ETCD_HOOKS_CLEAN_TIMEOUT is empty"));
+	unsetenv("ETCD_HOOKS_CLEAN_TIMEOUT");
 	settings_free(&s);
 }
 END_TEST
@@ -575,8 +586,8 @@ START_TEST(test_validate_errors)
 }
 END_TEST
 
-/* One rule: an empty flag counts as unset, as an empty variable does; what the variable or
- * the default gave stays. */
+/* An empty flag is an error, as an empty variable is; what the variable or the default
+ * gave stays. */
 START_TEST(test_flag_empty_is_an_error)
 {
 	static const enum setting_key keys[] = {
@@ -848,7 +859,7 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, test_env_bad_number);
 	tcase_add_test(tc, test_env_values);
 	tcase_add_test(tc, test_env_pod_name_first);
-	tcase_add_test(tc, test_env_empty_is_unset);
+	tcase_add_test(tc, test_env_empty_is_an_error);
 	tcase_add_test(tc, test_secret_variables);
 	tcase_add_test(tc, test_program_timeout);
 	tcase_add_test(tc, test_flag_overrides_env);
