@@ -108,12 +108,16 @@ static int statefulset_request(const char *sa_dir, const char *namespace, const 
 		return error_set(err, -ENXIO,
 		                 "not in a Kubernetes pod: KUBERNETES_SERVICE_HOST "
 		                 "is not set");
-	token = fsutil_first_line(sa_dir, "token");
-	if (!token) {
-		r = error_set(err, -ENXIO, "no service account token in '%s'", sa_dir);
+	r = fsutil_first_line(sa_dir, "token", &token);
+	if (r < 0) {
+		r = error_set(err, -ENXIO, "no service account token in '%s': %s", sa_dir,
+		              r == -ENODATA ? "the file is empty" : strerror(-r));
 		goto out;
 	}
-	ns = namespace ? strdup(namespace) : fsutil_first_line(sa_dir, "namespace");
+	if (namespace)
+		ns = strdup(namespace);
+	else
+		fsutil_first_line(sa_dir, "namespace", &ns);
 	snprintf(ca, sizeof(ca), "%s/ca.crt", sa_dir);
 	o.cacert = ca;
 	if (!ns || asprintf(&auth, "Bearer %s", token) < 0 ||

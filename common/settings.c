@@ -560,14 +560,23 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 		return error_set(err, -EINVAL,
 		                 "Service name '%s' (SERVICE_NAME, --service) is not a DNS label",
 		                 s->service);
-	/* Not set: the namespace the pod runs in, from its service account; else "default". */
+	/* Not set: the namespace the pod runs in, from its service account; "default" only
+	 * where there is no such file (no service account mounted), never on a read error: a
+	 * wrong namespace names other pods. */
 	if (strcmp(s->origin[IDX(SETTING_NAMESPACE)], "default") == 0) {
-		char *ns = fsutil_first_line(s->sa_dir, "namespace");
+		char *ns;
+		int r = fsutil_first_line(s->sa_dir, "namespace", &ns);
 
-		if (ns) {
+		if (r == 0) {
 			free(s->namespace);
 			s->namespace = ns;
 			s->origin[IDX(SETTING_NAMESPACE)] = NAMESPACE_FROM_SA;
+		} else if (r != -ENOENT) {
+			return error_set(
+			        err, r,
+			        "cannot read the namespace from the service account's file "
+			        "'%s/namespace': %s; set CLUSTER_NAMESPACE",
+			        s->sa_dir, r == -ENODATA ? "it is empty" : strerror(-r));
 		}
 	}
 	if (!dns_label_valid(s->namespace) &&

@@ -513,7 +513,7 @@ static void sa_dir_remove(const char *dir)
 }
 
 /* The namespace: CLUSTER_NAMESPACE or --namespace, else the service account's, else
- * "default". */
+ * (no such file) "default". */
 START_TEST(test_validate_namespace_from_service_account)
 {
 	struct settings s;
@@ -550,6 +550,26 @@ START_TEST(test_validate_namespace_from_service_account)
 	ck_assert_int_eq(settings_set(&s, SETTING_SA_DIR, "/nonexistent", &err), 0);
 	ck_assert_int_eq(settings_validate(&s, 0, &err), 0);
 	ck_assert_str_eq(s.namespace, "default");
+	settings_free(&s);
+
+	/* a file that is there but cannot be read, or is empty: an error, never "default" */
+	sa_dir_with(dir, "\n");
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, SETTING_SA_DIR, dir, &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -ENODATA);
+	ck_assert_msg(strstr(err.msg, "it is empty") && strstr(err.msg, "CLUSTER_NAMESPACE"), "%s",
+	              err.msg);
+	settings_free(&s);
+	sa_dir_remove(dir);
+	settings_init(&s);
+	ck_assert_int_eq(mkdir("/tmp/test-settings-sa-dir", 0700) == 0 || errno == EEXIST, 1);
+	ck_assert_int_eq(mkdir("/tmp/test-settings-sa-dir/namespace", 0700) == 0 || errno == EEXIST,
+	                 1);
+	ck_assert_int_eq(settings_set(&s, SETTING_SA_DIR, "/tmp/test-settings-sa-dir", &err), 0);
+	ck_assert_int_eq(settings_validate(&s, 0, &err), -EISDIR);
+	ck_assert_msg(strstr(err.msg, "cannot read the namespace"), "%s", err.msg);
+	rmdir("/tmp/test-settings-sa-dir/namespace");
+	rmdir("/tmp/test-settings-sa-dir");
 	settings_free(&s);
 }
 END_TEST
