@@ -33,6 +33,13 @@ static bool same_name(const char *arg, const char *name)
 	       (arg[2 + n] == '\0' || arg[2 + n] == '=');
 }
 
+static bool by_hand;
+
+bool cli_by_hand(void)
+{
+	return by_hand;
+}
+
 int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, int *ret_optind)
 {
 	static const struct option help[] = {
@@ -49,11 +56,13 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 	 * flag is parsed. */
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--dry-run") == 0)
-			log_no_termination();
+			by_hand = true;
 		for (const char *const *f = c->by_hand; f && *f; f++)
 			if (same_name(argv[i], *f))
-				log_no_termination();
+				by_hand = true;
 	}
+	if (by_hand)
+		log_no_termination();
 	if (settings_load_env(s, &err) < 0 || settings_load_program_env(s, c->program, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);
 		return EXIT_USAGE;

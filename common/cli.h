@@ -32,6 +32,10 @@ struct cli {
  * --version, 2 on a usage error (already printed). */
 int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, int *ret_optind);
 
+/* Did cli_parse() see --dry-run, or one of the struct cli's by_hand flags, before "--"?
+ * Such a run is someone's at a terminal, not the pod's. */
+bool cli_by_hand(void);
+
 /* Print "prog: error: <msg>" and "Try 'prog --help'." to stderr; returns 2. */
 int cli_usage_error(const char *program, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

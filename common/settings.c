@@ -343,30 +343,56 @@ static const struct setting_def *find_def(enum setting_key key)
 	return NULL;
 }
 
-int settings_load_program_env(struct settings *s, const char *program, struct error *err)
+/* Each program's own deadline variable. */
+static const struct {
+	const char *program, *variable;
+} program_timeouts[] = {
+        {"etcd-join", "ETCD_HOOKS_JOIN_TIMEOUT"},
+        {"etcd-promote", "ETCD_HOOKS_PROMOTE_TIMEOUT"},
+        {"etcd-leave", "ETCD_HOOKS_LEAVE_TIMEOUT"},
+        {"etcd-clean", "ETCD_HOOKS_CLEAN_TIMEOUT"},
+};
+
+/* Set s's timeout from the variable, when it is set. Returns 0 or -EINVAL. */
+static int load_timeout_variable(struct settings *s, const char *variable, struct error *err)
 {
-	/* the origin points at it: one program per process */
-	static char name[64];
-	const char *value, *short_name = strncmp(program, "etcd-", 5) == 0 ? program + 5 : program;
+	const char *value = getenv(variable);
 	char where[128];
-	size_t n = 0;
 	int r;
 
-	n = (size_t)snprintf(name, sizeof(name), "ETCD_HOOKS_");
-	for (const char *p = short_name; *p && n + 1 < sizeof(name); p++)
-		name[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
-	snprintf(name + n, sizeof(name) - n, "_TIMEOUT");
-	value = getenv(name);
 	if (!value)
 		return 0;
-	snprintf(where, sizeof(where), "environment variable %s", name);
+	snprintf(where, sizeof(where), "environment variable %s", variable);
 	if (!*value)
 		return error_set(err, -EINVAL, "%s is empty: give it a value or leave it out",
 		                 where);
 	r = set_value(s, find_def(SETTING_TIMEOUT), value, where, err);
 	if (r == 0)
-		s->origin[IDX(SETTING_TIMEOUT)] = name;
+		s->origin[IDX(SETTING_TIMEOUT)] = variable;
 	return r;
+}
+
+int settings_load_program_env(struct settings *s, const char *program, struct error *err)
+{
+	for (size_t i = 0; i < sizeof(program_timeouts) / sizeof(program_timeouts[0]); i++)
+		if (strcmp(program, program_timeouts[i].program) == 0)
+			return load_timeout_variable(s, program_timeouts[i].variable, err);
+	return 0;
+}
+
+int settings_check_program_envs(struct error *err)
+{
+	for (size_t i = 0; i < sizeof(program_timeouts) / sizeof(program_timeouts[0]); i++) {
+		struct settings scratch;
+		int r;
+
+		settings_init(&scratch);
+		r = load_timeout_variable(&scratch, program_timeouts[i].variable, err);
+		settings_free(&scratch);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 const char *settings_origin(const struct settings *s, enum setting_key key)

@@ -94,6 +94,11 @@ int settings_load_env(struct settings *s, struct error *err);
  * or -EINVAL with err naming the variable. */
 int settings_load_program_env(struct settings *s, const char *program, struct error *err);
 
+/* Check every program's deadline variable (ETCD_HOOKS_PROMOTE_TIMEOUT...) without using
+ * it: etcd-join, the container's command, fails on the hooks' bad values too, so that
+ * the container's own error is the one users see. Returns 0 or -EINVAL. */
+int settings_check_program_envs(struct error *err);
+
 /* Where the setting came from: "default", "flag", "service account" (the namespace) or
  * the name of the variable. */
 const char *settings_origin(const struct settings *s, enum setting_key key);

@@ -1516,8 +1516,9 @@ int main(int argc, char **argv)
 	r = cli_check(&j.s, &j.id);
 	if (r)
 		goto out;
-	/* All of the configuration is checked before the first change, dry runs included. */
-	if (etcdargs_check_env(environ, &err) < 0 ||
+	/* All of the configuration is checked before the first change, dry runs included; the
+	 * hooks' own deadline variables too, so that their error is the container's. */
+	if (etcdargs_check_env(environ, &err) < 0 || settings_check_program_envs(&err) < 0 ||
 	    datadir_check_volume(j.s.data_dir, NULL, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);
 		r = EXIT_USAGE;

@@ -609,20 +609,22 @@ int main(int argc, char **argv)
 	settings_init(&p.s);
 	r = cli_parse(&(struct cli){.program = "etcd-promote", .usage = usage}, &p.s, argc, argv,
 	              &first);
+	if (r < 0) {
+		log_init("etcd-promote", NULL, p.s.debug);
+		r = cli_check(&p.s, &p.id);
+		if (!r && datadir_check_volume(p.s.data_dir, NULL, &err) < 0) {
+			log_msg(LOG_FATAL, "%s", err.msg);
+			r = EXIT_USAGE;
+		}
+		if (!r)
+			r = -1;
+	}
+	/* Every configuration error, a bad flag in the manifest's hook included; a dry run by
+	 * hand answers at once. */
+	if (r == EXIT_USAGE && !cli_by_hand())
+		r = config_error();
 	if (r >= 0)
 		goto out;
-	log_init("etcd-promote", NULL, p.s.debug);
-	r = cli_check(&p.s, &p.id);
-	if (r) {
-		if (r == EXIT_USAGE)
-			r = config_error();
-		goto out;
-	}
-	if (datadir_check_volume(p.s.data_dir, NULL, &err) < 0) {
-		log_msg(LOG_FATAL, "%s", err.msg);
-		r = config_error();
-		goto out;
-	}
 	deadline_init(&p.deadline, p.s.timeout_ms ? p.s.timeout_ms : DEFAULT_TIMEOUT_MS);
 	if (!p.s.timeout_ms)
 		p.s.timeout_ms = DEFAULT_TIMEOUT_MS;

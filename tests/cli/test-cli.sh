@@ -135,6 +135,28 @@ run etcd-join --name etcd-0 --data-dir "$nodata" "--no-such=$secret"
 expect "--no-such=...: exit 2" 2 err "unknown option '--no-such'"
 no_secret "--no-such=..."
 
+# a hook's bad deadline variable fails the container's command too (its error is the one
+# kubectl describe shows); etcd-promote holds its exit 2 for 5 s, except in a dry run
+for v in ETCD_HOOKS_PROMOTE_TIMEOUT ETCD_HOOKS_LEAVE_TIMEOUT ETCD_HOOKS_CLEAN_TIMEOUT; do
+	run "$v=soon" etcd-join --name etcd-0 --data-dir "$nodata" --dry-run
+	expect "etcd-join, $v=soon: exit 2, named" 2 err "environment variable $v"
+done
+t0=$SECONDS
+run etcd-promote --name etcd-0 --data-dir "$nodata" --no-such-flag
+expect "etcd-promote, a bad flag: exit 2, held" 2 err "unknown option" "exit 2 in 5 s"
+if [ $((SECONDS - t0)) -lt 4 ]; then
+	fail "... held about 5 s" "$((SECONDS - t0)) s"
+else
+	ok "... held about 5 s"
+fi
+run etcd-promote --name etcd-0 --data-dir "$nodata" --dry-run --no-such-flag
+expect "etcd-promote --dry-run, a bad flag: exit 2, not held" 2 err "unknown option"
+if grep -q "exit 2 in" "$tmp/err"; then
+	fail "... not held" "$(printed)"
+else
+	ok "... not held"
+fi
+
 # ETCDAPI_VERSION=2: there is no v2 mode, and every program says so before anything else
 for p in "${programs[@]}"; do
 	run ETCDAPI_VERSION=2 "$p" --name etcd-0 --data-dir "$nodata"

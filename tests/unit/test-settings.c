@@ -606,6 +606,29 @@ START_TEST(test_validate_errors)
 }
 END_TEST
 
+/* etcd-join checks the hooks' deadline variables, and uses none of them. */
+START_TEST(test_check_program_envs)
+{
+	struct error err;
+
+	error_clear(&err);
+	ck_assert_int_eq(settings_check_program_envs(&err), 0);
+	setenv("ETCD_HOOKS_PROMOTE_TIMEOUT", "300s", 1);
+	setenv("ETCD_HOOKS_CLEAN_TIMEOUT", "60", 1);
+	ck_assert_int_eq(settings_check_program_envs(&err), 0);
+	setenv("ETCD_HOOKS_LEAVE_TIMEOUT", "soon", 1);
+	ck_assert_int_eq(settings_check_program_envs(&err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "ETCD_HOOKS_LEAVE_TIMEOUT"), "%s", err.msg);
+	unsetenv("ETCD_HOOKS_LEAVE_TIMEOUT");
+	setenv("ETCD_HOOKS_JOIN_TIMEOUT", "", 1);
+	ck_assert_int_eq(settings_check_program_envs(&err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "ETCD_HOOKS_JOIN_TIMEOUT is empty"), "%s", err.msg);
+	unsetenv("ETCD_HOOKS_JOIN_TIMEOUT");
+	unsetenv("ETCD_HOOKS_PROMOTE_TIMEOUT");
+	unsetenv("ETCD_HOOKS_CLEAN_TIMEOUT");
+}
+END_TEST
+
 /* An empty flag is an error, as an empty variable is; what the variable or the default
  * gave stays. */
 START_TEST(test_flag_empty_is_an_error)
@@ -885,6 +908,7 @@ static Suite *settings_suite(void)
 	tcase_add_test(tc, test_flag_overrides_env);
 	tcase_add_test(tc, test_flag_bad_values);
 	tcase_add_test(tc, test_flag_empty_is_an_error);
+	tcase_add_test(tc, test_check_program_envs);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("validate");
