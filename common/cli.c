@@ -150,6 +150,26 @@ int cli_check(struct settings *s, struct identity *ret_id)
 	return 0;
 }
 
+void cli_dry_run(const char *decision, const char *reason, ...)
+{
+	const char *key;
+	va_list ap;
+
+	if (decision)
+		printf("decision: %s\n", decision);
+	if (reason)
+		printf("reason: %s\n", reason);
+	va_start(ap, reason);
+	while ((key = va_arg(ap, const char *))) {
+		const char *value = va_arg(ap, const char *);
+
+		printf("%s: %s\n", key, value ? value : "-");
+	}
+	va_end(ap);
+	printf("dry run: nothing changed\n");
+	fflush(stdout);
+}
+
 void cli_log_pruned(const char *entry, const char *held, void *ctx)
 {
 	log_msg(LOG_WARNING,

@@ -44,6 +44,14 @@ int cli_usage_error(const char *program, const char *fmt, ...)
  * reason (LOG_FATAL) and returns the exit code 2. */
 int cli_check(struct settings *s, struct identity *ret_id);
 
+/* The one dry-run answer of every program, on stdout:
+ *   decision: <decision>      (when not NULL)
+ *   reason: <reason>          (when not NULL)
+ *   <key>: <value>            (for each pair of the NULL-terminated list)
+ *   dry run: nothing changed
+ */
+void cli_dry_run(const char *decision, const char *reason, ...) __attribute__((sentinel));
+
 /* A datadir_prune_fn that logs every quarantine entry the retention deleted, with what it
  * held; ctx points to the retention (unsigned, the entries kept). */
 void cli_log_pruned(const char *entry, const char *held, void *ctx);

@@ -588,9 +588,11 @@ static int quarantine(const struct clean *c, const char *tag, const char *reason
 	struct error err;
 
 	if (c->s.dry_run) {
-		printf("dry run: would move '%s' aside to '%s/quarantine/<time>-%s/' (%s); "
-		       "nothing changed\n",
-		       c->data_dir, c->helper, tag, reason);
+		char would[8192];
+
+		snprintf(would, sizeof(would), "move '%s' aside to '%s/quarantine/<time>-%s/'",
+		         c->data_dir, c->helper, tag);
+		cli_dry_run(NULL, reason, "would", would, NULL);
 		return EXIT_DONE;
 	}
 	error_clear(&err);
@@ -965,9 +967,13 @@ static int run_wipe(struct clean *c)
 	                      &err);
 	human_size(w.bytes, size, sizeof(size));
 	if (c->s.dry_run) {
-		printf("dry run: would delete the data dir '%s': %zu files (%s), %zu directories, "
-		       "%zu symlinks%s; nothing changed\n",
-		       c->data_dir, w.files, size, w.dirs, w.links, links_note(w.links));
+		char would[4608];
+
+		snprintf(would, sizeof(would),
+		         "delete the data dir '%s': %zu files (%s), %zu directories, %zu "
+		         "symlinks%s",
+		         c->data_dir, w.files, size, w.dirs, w.links, links_note(w.links));
+		cli_dry_run(NULL, NULL, "would", would, NULL);
 		if (r < 0)
 			log_msg(LOG_FATAL, "cannot walk the data dir: %s", err.msg);
 		return r < 0 ? EXIT_FAILED : EXIT_DONE;
@@ -1166,8 +1172,12 @@ static int run_restore(struct clean *c)
 		return EXIT_REFUSED;
 	}
 	if (c->s.dry_run) {
-		printf("dry run: would move the data of '%s' (%s) back to '%s'; nothing changed\n",
-		       c->restore_id, e.reason[0] ? e.reason : "no reason recorded", c->data_dir);
+		char would[4608];
+
+		snprintf(would, sizeof(would), "move the data of '%s' back to '%s'", c->restore_id,
+		         c->data_dir);
+		cli_dry_run(NULL, e.reason[0] ? e.reason : "no reason recorded", "would", would,
+		            NULL);
 		return EXIT_DONE;
 	}
 	error_clear(&err);

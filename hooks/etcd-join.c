@@ -828,6 +828,7 @@ static void print_dry_run(const struct join_decision *dec, const struct etcdargs
 	for (char **e = environ; *e; e++)
 		if (settings_secret_variable(*e))
 			printf("unset: %.*s\n", (int)strcspn(*e, "="), *e);
+	cli_dry_run(NULL, NULL, NULL);
 }
 
 /* The cluster token of a bootstrap: the user's --initial-cluster-token, else ours, which
@@ -1393,9 +1394,9 @@ static int run(struct join *j)
 		if (j->s.dry_run && (dec.action == JOIN_QUARANTINE || dec.action == JOIN_REPLACE ||
 		                     dec.action == JOIN_ADD || dec.action == JOIN_WAIT ||
 		                     dec.action == JOIN_WAIT_PEERS)) {
-			printf("decision: %s\nreason: %s\n(dry run: nothing changed; etcd's flags "
-			       "depend on this step's outcome)\n",
-			       join_action_name(dec.action), dec.reason);
+			cli_dry_run(join_action_name(dec.action), dec.reason, "exec",
+			            "not known yet: etcd's flags depend on this step's outcome",
+			            NULL);
 			return EXIT_DONE;
 		}
 		if (dec.action == JOIN_WAIT || dec.action == JOIN_WAIT_PEERS) {

@@ -28,6 +28,7 @@
 #include "wal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,21 @@ struct leave {
 	uint64_t my_leader; /* the leader as this member's etcd sees it, 0: unknown */
 	char *my_peer_url;
 	char local_client[64];
+	char why[512]; /* the policy's verdict, as logged */
 };
+
+/* Log the policy's verdict and keep it for a dry run's answer. */
+static void verdict(struct leave *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void verdict(struct leave *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->why, sizeof(l->why), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_INFO, "%s", l->why);
+}
 
 static void usage(FILE *f)
 {
@@ -153,10 +168,10 @@ static int should_leave(struct leave *l)
 
 	switch (l->policy) {
 	case POLICY_NEVER:
-		log_msg(LOG_INFO, "policy never: this member stays");
+		verdict(l, "policy never: this member stays");
 		return 0;
 	case POLICY_ALWAYS:
-		log_msg(LOG_INFO, "policy always: this member leaves");
+		verdict(l, "policy always: this member leaves");
 		l->leaving_from = ~0u;
 		return 1;
 	case POLICY_ABOVE_INITIAL:
@@ -172,7 +187,7 @@ static int should_leave(struct leave *l)
 		if (r == 0 && replicas == 0) {
 			/* Scaled to zero: the whole cluster stops. Removing members one by one
 			 * would dismantle it; they stay and come back with their data. */
-			log_msg(LOG_INFO,
+			verdict(l,
 			        "policy %s: the StatefulSet is scaled to 0, a whole-cluster "
 			        "stop: this member stays",
 			        policy_names[l->policy]);
@@ -183,7 +198,7 @@ static int should_leave(struct leave *l)
 
 			l->leaving_from = replicas;
 
-			log_msg(LOG_INFO,
+			verdict(l,
 			        "policy %s: the StatefulSet wants %u replicas and this is ordinal "
 			        "%u: %s",
 			        policy_names[l->policy], replicas, l->id.ordinal,
@@ -192,10 +207,9 @@ static int should_leave(struct leave *l)
 			return leave;
 		}
 		if (r == -ENOENT) {
-			log_msg(LOG_INFO,
+			verdict(l,
 			        "policy %s: %s: the StatefulSet is being deleted, the whole "
-			        "cluster "
-			        "stops: this member stays",
+			        "cluster stops: this member stays",
 			        policy_names[l->policy], err.msg);
 			return 0;
 		}
@@ -223,8 +237,8 @@ static int should_leave(struct leave *l)
 		return -EXIT_USAGE;
 	}
 	l->leaving_from = l->s.initial_cluster_size;
-	log_msg(LOG_INFO, "policy above-initial: ordinal %u, initial cluster size %u: %s",
-	        l->id.ordinal, l->s.initial_cluster_size,
+	verdict(l, "policy above-initial: ordinal %u, initial cluster size %u: %s", l->id.ordinal,
+	        l->s.initial_cluster_size,
 	        l->id.ordinal >= l->s.initial_cluster_size ? "this member leaves"
 	                                                   : "this member stays");
 	return l->id.ordinal >= l->s.initial_cluster_size;
@@ -583,6 +597,8 @@ static int run(struct leave *l)
 	int r;
 
 	r = should_leave(l);
+	if (r == 0 && l->s.dry_run)
+		cli_dry_run("stay", l->why, NULL);
 	if (r <= 0)
 		return -r;
 	r = find_identity(l);
@@ -607,10 +623,14 @@ static int run(struct leave *l)
 			return EXIT_FAILED;
 		}
 		log_msg(LOG_INFO, "this member id=%s is not in its cluster: removed already", id);
-		if (!l->s.dry_run) {
-			datadir_tombstone_write(l->s.data_dir, &t, NULL);
-			move_data_aside(l);
+		if (l->s.dry_run) {
+			cli_dry_run("removed already", "this member is not in its cluster",
+			            "member", id, "would",
+			            "record a tombstone, move the data aside", NULL);
+			return EXIT_DONE;
 		}
+		datadir_tombstone_write(l->s.data_dir, &t, NULL);
+		move_data_aside(l);
 		return EXIT_DONE;
 	}
 	/* A snapshot first, from this member, before the quorum check: its verdict must be
@@ -626,9 +646,10 @@ static int run(struct leave *l)
 	if (r)
 		return r;
 	if (l->s.dry_run) {
-		printf("decision: leave\nmember: %s\nleader: %s\n(dry run: nothing changed)\n", id,
-		       leader == l->my_id ? "this member (leadership would move first)"
-		                          : "another");
+		cli_dry_run("leave", l->why, "member", id, "leader",
+		            leader == l->my_id ? "this member (leadership would move first)"
+		                               : "another",
+		            NULL);
 		return EXIT_DONE;
 	}
 	transfer_leadership(l, leader, successor);

@@ -277,7 +277,7 @@ static const struct etcd_member *find_me(const struct promote *p, const struct e
  * Returns -1 (the caller exits 0). */
 static int dry_run_wait(const char *reason)
 {
-	printf("decision: wait\nreason: %s\n(dry run: nothing changed)\n", reason);
+	cli_dry_run("wait", reason, NULL);
 	return -1;
 }
 
@@ -472,7 +472,8 @@ static int promote(struct promote *p)
 		        "the voting members to promote it",
 		        id);
 	if (p->s.dry_run) {
-		printf("decision: promote\nmember: %s\n(dry run: nothing changed)\n", id);
+		cli_dry_run("promote", "this member is a learner in sync with the leader", "member",
+		            id, NULL);
 		return EXIT_DONE;
 	}
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);

@@ -153,8 +153,8 @@ check "... and nothing is moved" test "$before" = "$(snapshot "$p")"
 run ETCD_CONFIG_FILE=/etc/etcd.yaml --data-dir "$p/default.etcd" --status
 expect "--status with ETCD_CONFIG_FILE: exit 2" 2 err "ETCD_CONFIG_FILE" "not supported"
 run --data-dir "$p/default.etcd" --dry-run
-expect "default mode --dry-run, partial: exit 0, says what it would do" 0 out "dry run" \
-	"would move"
+expect "default mode --dry-run, partial: exit 0, says what it would do" 0 out "dry run: nothing changed" \
+	"would: move"
 check "... and changes nothing" test "$before" = "$(snapshot "$p")"
 run --data-dir "$p/default.etcd"
 expect "default mode, partial: exit 0, moved aside" 0 all "move aside (partial)" "moved to:" \
@@ -268,7 +268,7 @@ run --data-dir "$tmp/t/default.etcd" --status
 expect "--status shows the tombstone" 0 out "tombstone:      removed" "(this data's member)"
 before=$(snapshot "$tmp/t")
 run --data-dir "$tmp/t/default.etcd" --dry-run
-expect "default mode --dry-run, tombstoned: exit 0" 0 out "would move"
+expect "default mode --dry-run, tombstoned: exit 0" 0 out "would: move"
 check "... and changes nothing" test "$before" = "$(snapshot "$tmp/t")"
 run --data-dir "$tmp/t/default.etcd"
 expect "default mode, tombstoned: exit 0, moved aside" 0 all "move aside (removed)" \
@@ -446,7 +446,7 @@ expect "default mode, a symlink to nothing: exit 3" 3 err "does not exist"
 q=$tmp/q
 before=$(snapshot "$q")
 run --data-dir "$q/default.etcd" --quarantine --dry-run
-expect "--quarantine --dry-run: exit 0" 0 out "would move"
+expect "--quarantine --dry-run: exit 0" 0 out "would: move"
 check "... and changes nothing" test "$before" = "$(snapshot "$q")"
 run --data-dir "$q/default.etcd" --quarantine
 expect "--quarantine: exit 0, moved aside" 0 err "moved the data dir"
@@ -471,7 +471,7 @@ run --data-dir "$q/default.etcd" --restore ../x
 expect "--restore of a path: exit 2" 2 err "'../x'"
 before=$(snapshot "$q")
 run --data-dir "$q/default.etcd" --restore "$id" --dry-run
-expect "--restore --dry-run: exit 0" 0 out "would move"
+expect "--restore --dry-run: exit 0" 0 out "would: move"
 check "... and changes nothing" test "$before" = "$(snapshot "$q")"
 mkdir "$q/default.etcd"
 run --data-dir "$q/default.etcd" --restore "$id"

@@ -197,7 +197,7 @@ expect "etcd-promote without etcd, --timeout 1: exit 4 naming 127.0.0.1" 4 err "
 run etcd-promote --name etcd-0 --data-dir "$nodata" --timeout 120 --dry-run \
 	--client-port "$none_client_port" --peer-port "$none_peer_port"
 expect "etcd-promote --dry-run without etcd, --timeout 120: exit 0 at once, decision: wait" \
-	0 out "decision: wait" "127.0.0.1:$none_peer_port" "(dry run: nothing changed)"
+	0 out "decision: wait" "127.0.0.1:$none_peer_port" "dry run: nothing changed"
 if [ -e "$tmp/nowhere" ]; then
 	fail "etcd-promote --dry-run creates nothing" "$(ls -la "$tmp/nowhere")"
 else
@@ -207,6 +207,16 @@ fi
 # etcd-leave: the policy decides before anything is asked of etcd
 run etcd-leave --name etcd-0 --data-dir "$nodata" --policy never
 expect "etcd-leave --policy never: exit 0, stays" 0 err "policy never: this member stays"
+# every program's dry run answers in one format, the last line the same
+run etcd-leave --name etcd-1 --data-dir "$nodata" --policy above-initial \
+	--initial-cluster-size 3 --dry-run
+expect "etcd-leave --dry-run, a member that stays: the decision and its reason" 0 out \
+	"decision: stay" "reason: policy above-initial: ordinal 1, initial cluster size 3"
+if [ "$(tail -n 1 "$tmp/out")" != "dry run: nothing changed" ]; then
+	fail "... its last line is 'dry run: nothing changed'" "$(printed)"
+else
+	ok "... its last line is 'dry run: nothing changed'"
+fi
 run etcd-leave --name etcd-0 --data-dir "$nodata" --policy sometimes
 expect "etcd-leave --policy sometimes: exit 2" 2 err "--policy must be"
 run ETCD_HOOKS_LEAVE_POLICY=sometimes etcd-leave --name etcd-0 --data-dir "$nodata"
@@ -274,6 +284,11 @@ if $have_etcd; then
 	run etcd-join "${join_args[@]}" --etcd /bin/true --dry-run
 	expect "--dry-run on a valid data dir: exit 0, decision: restart" 0 out \
 		"decision: restart" "exec: /bin/true " "--data-dir=$data"
+	if [ "$(tail -n 1 "$tmp/out")" != "dry run: nothing changed" ]; then
+		fail "... its last line is 'dry run: nothing changed'" "$(printed)"
+	else
+		ok "... its last line is 'dry run: nothing changed'"
+	fi
 	if [ "$before" != "$(snapshot "$vol")" ]; then
 		fail "--dry-run changes nothing" "$(diff <(echo "$before") <(snapshot "$vol"))"
 	elif [ -e "$vol/.etcd-hooks" ]; then
