@@ -1,6 +1,6 @@
 #include "datadir.h"
 
-#include "settings.h"
+#include "parse.h"
 #include "strv.h"
 
 #include <dirent.h>

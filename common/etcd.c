@@ -1,6 +1,6 @@
 #include "etcd.h"
 
-#include "settings.h"
+#include "parse.h"
 #include "sha1.h"
 #include "sha256.h"
 

@@ -1,6 +1,6 @@
 #include "identity.h"
 
-#include "settings.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -124,16 +124,3 @@ bool settings_secret_variable(const char *entry);
 
 /* Free the owned strings (and wipe the password); s may then be re-initialised. */
 void settings_free(struct settings *s);
-
-/* Strict unsigned number parsing: decimal digits only, no sign, no spaces, no empty
- * string, value <= max. Returns 0, -EINVAL (not a number) or -ERANGE (too large). */
-int parse_uint(const char *s, uint64_t max, uint64_t *ret);
-
-/* A duration: whole seconds ("20", "20s") or milliseconds ("1500ms"), at most max_ms.
- * Returns 0, -EINVAL or -ERANGE. */
-int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *ret);
-
-/* True if s is a DNS-1123 label: 1-63 of [a-z0-9-], starting and ending alphanumeric. */
-bool dns_label_valid(const char *s);
-/* True if s is a DNS-1123 subdomain: dot-separated labels, at most 253 characters. */
-bool dns_subdomain_valid(const char *s);

@@ -5,6 +5,7 @@
 #include "fuzz.h"
 
 #include "identity.h"
+#include "parse.h"
 #include "settings.h"
 
 #include <stdio.h>
