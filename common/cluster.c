@@ -233,7 +233,7 @@ static bool ask_client(struct http_client *http, const char *url, uint64_t timeo
 	if (r == 0) {
 		note(p->formed_why, sizeof(p->formed_why), &p->formed,
 		     "'%s' answers with a member list of cluster_id=%s", url,
-		     etcd_id_format(l.cluster_id, id));
+		     etcd_id_hex(l.cluster_id, id));
 		if (p->answer != CLUSTER_ANSWERS && p->answer != CLUSTER_CONFLICT) {
 			p->answer = CLUSTER_ANSWERS;
 			p->members = l;
@@ -246,8 +246,8 @@ static bool ask_client(struct http_client *http, const char *url, uint64_t timeo
 			p->answer = CLUSTER_CONFLICT;
 			snprintf(p->why, sizeof(p->why),
 			         "'%s' answers for cluster_id=%s and '%s' for cluster_id=%s",
-			         p->answered_at, etcd_id_format(p->members.cluster_id, id), url,
-			         etcd_id_format(l.cluster_id, other));
+			         p->answered_at, etcd_id_hex(p->members.cluster_id, id), url,
+			         etcd_id_hex(l.cluster_id, other));
 		}
 		etcd_member_list_free(&l);
 		return true;

@@ -81,6 +81,12 @@ char *etcd_id_format(uint64_t id, char *buf)
 	return buf;
 }
 
+char *etcd_id_hex(uint64_t id, char *buf)
+{
+	snprintf(buf, ETCD_ID_STR_MAX, "%" PRIx64, id);
+	return buf;
+}
+
 /* A decimal-string uint64 field. Absent means 0 (the gateway omits zero values). */
 static int get_u64(json_t *obj, const char *key, uint64_t *ret, struct error *err)
 {

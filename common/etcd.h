@@ -72,8 +72,14 @@ uint64_t etcd_bootstrap_member_id(const char *peer_url, const char *token);
  * IDs, sorted, each 8 bytes big-endian (etcd's genID). Sorts ids in place. */
 uint64_t etcd_bootstrap_cluster_id(uint64_t *ids, size_t n);
 
-/* Write id as decimal into buf (ETCD_ID_STR_MAX bytes); returns buf. */
+/* Write id as decimal into buf (ETCD_ID_STR_MAX bytes); returns buf. The gateway's JSON
+ * and our own files (marker, tombstone, beacon) hold IDs this way. */
 char *etcd_id_format(uint64_t id, char *buf);
+
+/* Write id the way etcdctl and etcd's own log show it, lower-case hex without a prefix
+ * ("8e9e05c52164694d"), into buf (ETCD_ID_STR_MAX bytes); returns buf. Every message of
+ * the four programs names a member or cluster ID this way. */
+char *etcd_id_hex(uint64_t id, char *buf);
 
 /* Decode a /version body. Returns 0 or -EBADMSG with the reason in err. */
 int etcd_parse_version(const char *body, size_t len, struct etcd_version *ret, struct error *err);

@@ -255,19 +255,13 @@ static const char *id_dec(uint64_t id, char buf[ETCD_ID_STR_MAX])
 	return etcd_id_format(id, buf);
 }
 
-/* etcdctl's form: lower-case hex without a prefix. */
-static const char *id_hex(uint64_t id, char buf[17])
-{
-	snprintf(buf, 17, "%" PRIx64, id);
-	return buf;
-}
-
-/* "10276657743932975437 (8e9e05c52164694d)" into buf. */
+/* The report's form, "10276657743932975437 (8e9e05c52164694d)", into buf: the decimal
+ * as the files and the gateway hold it, the hex as the messages and etcdctl show it. */
 static const char *id_both(uint64_t id, char *buf, size_t size)
 {
-	char d[ETCD_ID_STR_MAX], h[17];
+	char d[ETCD_ID_STR_MAX], h[ETCD_ID_STR_MAX];
 
-	snprintf(buf, size, "%s (%s)", id_dec(id, d), id_hex(id, h));
+	snprintf(buf, size, "%s (%s)", id_dec(id, d), etcd_id_hex(id, h));
 	return buf;
 }
 
@@ -397,8 +391,7 @@ static int gather(struct clean *c)
 		char m[48], k[48];
 
 		log_msg(LOG_DEBUG, "WAL: member_id=%s cluster_id=%s",
-		        id_both(c->wal.member_id, m, sizeof(m)),
-		        id_both(c->wal.cluster_id, k, sizeof(k)));
+		        etcd_id_hex(c->wal.member_id, m), etcd_id_hex(c->wal.cluster_id, k));
 	}
 	return 0;
 }
@@ -487,7 +480,7 @@ static void json_id(json_t *o, const char *key, uint64_t id)
 
 	snprintf(hkey, sizeof(hkey), "%s_hex", key);
 	json_object_set_new(o, key, json_string(id_dec(id, d)));
-	json_object_set_new(o, hkey, json_string(id_hex(id, h)));
+	json_object_set_new(o, hkey, json_string(etcd_id_hex(id, h)));
 }
 
 /* An object with the two IDs, null when there is none, or {"error": ...}. */
@@ -577,8 +570,7 @@ static void clear_tombstone(const struct clean *c, uint64_t member_id)
 	if (datadir_tombstone_clear(c->data_dir, &err) < 0)
 		log_msg(LOG_WARNING, "cannot clear the tombstone: %s", err.msg);
 	else
-		log_msg(LOG_INFO, "cleared the tombstone of member %s",
-		        id_both(member_id, m, sizeof(m)));
+		log_msg(LOG_INFO, "cleared the tombstone of member %s", etcd_id_hex(member_id, m));
 }
 
 /* Move the data dir aside. Returns 0 or an exit code. */
@@ -654,8 +646,7 @@ static int run_check(struct clean *c)
 		tag = "removed";
 		snprintf(reason, sizeof(reason),
 		         "member %s was removed from cluster %s (the tombstone etcd-leave wrote)",
-		         id_both(c->wal.member_id, m, sizeof(m)),
-		         id_both(c->tomb.cluster_id, k, sizeof(k)));
+		         etcd_id_hex(c->wal.member_id, m), etcd_id_hex(c->tomb.cluster_id, k));
 	} else if (c->info.state == DATADIR_VALID && foreign(c)) {
 		char w[48];
 
@@ -665,8 +656,7 @@ static int run_check(struct clean *c)
 		        "the data belongs to cluster %s, the cluster marker says %s: not moved "
 		        "(only its own cluster can say this member was removed; etcd-join asks "
 		        "it, or move it aside by hand with --quarantine)",
-		        id_both(c->wal.cluster_id, w, sizeof(w)),
-		        id_both(c->marker_cluster, k, sizeof(k)));
+		        etcd_id_hex(c->wal.cluster_id, w), etcd_id_hex(c->marker_cluster, k));
 	}
 	if (c->tomb_seen.r < 0 && c->tomb_seen.r != -ENOENT)
 		log_msg(LOG_WARNING, "%s; not acting on it", c->tomb_seen.error);
@@ -762,8 +752,7 @@ static int wipe_evidence(struct clean *c)
 	if (tombstoned(c) && c->tomb.cluster_id == c->wal.cluster_id) {
 		log_msg(LOG_INFO,
 		        "the tombstone says cluster %s removed member %s: wiping its data",
-		        id_both(c->tomb.cluster_id, k, sizeof(k)),
-		        id_both(c->wal.member_id, m, sizeof(m)));
+		        etcd_id_hex(c->tomb.cluster_id, k), etcd_id_hex(c->wal.member_id, m));
 		return 0;
 	}
 	if (c->wal_seen.r < 0) {
@@ -806,7 +795,7 @@ static int wipe_evidence(struct clean *c)
 		        "so "
 		        "nothing says member %s was removed%s",
 		        c->data_dir, p.asked, p.why[0] ? "; last: " : "", p.why,
-		        id_both(c->wal.member_id, m, sizeof(m)), force);
+		        etcd_id_hex(c->wal.member_id, m), force);
 		goto out;
 	case CLUSTER_UNREADABLE:
 	case CLUSTER_CONFLICT:
@@ -834,7 +823,7 @@ static int wipe_evidence(struct clean *c)
 			        "answers at '%s': refusing to wipe its data; remove the member "
 			        "first "
 			        "(etcd-leave, or etcdctl member remove), or give --force",
-			        id_both(mb->id, m, sizeof(m)),
+			        etcd_id_hex(mb->id, m),
 			        mb->id == c->wal.member_id ? "the WAL's member ID" : "its peer URL",
 			        etcd_member_started(mb) ? "started" : "not yet started",
 			        p.answered_at);
@@ -853,15 +842,15 @@ static int wipe_evidence(struct clean *c)
 		peer = (enum join_peer_word)says;
 	else
 		log_msg(LOG_WARNING, "no peer port of the cluster answers about member %s: %s",
-		        id_both(c->wal.member_id, m, sizeof(m)), err.msg);
+		        etcd_id_hex(c->wal.member_id, m), err.msg);
 	v = join_vouch_of(true, st.cluster_id, st.raft_index, false, peer, c->wal.cluster_id,
 	                  ws.commit);
 	if (v == JOIN_VOUCH_OTHER_CLUSTER) {
 		log_msg(LOG_FATAL,
 		        "refusing to wipe '%s': the cluster that answers is %s, the data belongs "
 		        "to cluster %s: only its own cluster can say the member was removed%s",
-		        c->data_dir, id_both(st.cluster_id, k, sizeof(k)),
-		        id_both(c->wal.cluster_id, m, sizeof(m)), force);
+		        c->data_dir, etcd_id_hex(st.cluster_id, k),
+		        etcd_id_hex(c->wal.cluster_id, m), force);
 		goto out;
 	}
 	if (v == JOIN_VOUCH_NEVER_HAD || v == JOIN_VOUCH_CANNOT_TELL) {
@@ -869,8 +858,8 @@ static int wipe_evidence(struct clean *c)
 		        "refusing to wipe '%s': the leader of cluster %s does not list member %s, "
 		        "but its peer port %s: only a cluster that removed this very member ID "
 		        "can say its data is not needed%s",
-		        c->data_dir, id_both(st.cluster_id, k, sizeof(k)),
-		        id_both(c->wal.member_id, m, sizeof(m)),
+		        c->data_dir, etcd_id_hex(st.cluster_id, k),
+		        etcd_id_hex(c->wal.member_id, m),
 		        v == JOIN_VOUCH_NEVER_HAD ? "says it never had it (a cluster bootstrapped "
 		                                    "again with the same IDs?)"
 		                                  : "does not say it removed it",
@@ -889,15 +878,15 @@ static int wipe_evidence(struct clean *c)
 		log_msg(LOG_FATAL,
 		        "refusing to wipe '%s': its cluster does not say member %s was "
 		        "removed%s",
-		        c->data_dir, id_both(c->wal.member_id, m, sizeof(m)), force);
+		        c->data_dir, etcd_id_hex(c->wal.member_id, m), force);
 		goto out;
 	}
 	log_msg(LOG_INFO,
 	        "the leader of cluster %s (at '%s', raft index %" PRIu64
 	        ") does not list member %s, nor a started member with peer URL '%s', and its "
 	        "peer port says it removed that member: it was removed",
-	        id_both(st.cluster_id, k, sizeof(k)), p.answered_at, st.raft_index,
-	        id_both(c->wal.member_id, m, sizeof(m)), my_peer_url);
+	        etcd_id_hex(st.cluster_id, k), p.answered_at, st.raft_index,
+	        etcd_id_hex(c->wal.member_id, m), my_peer_url);
 	r = 0;
 out:
 	if (r == EXIT_REFUSED && deadline_passed(&c->deadline))
@@ -1209,13 +1198,12 @@ static int run_restore(struct clean *c)
 			log_msg(LOG_WARNING,
 			        "the tombstone says member %s was removed: etcd-clean's default "
 			        "mode would move this data aside again",
-			        id_both(wal.member_id, m, sizeof(m)));
+			        etcd_id_hex(wal.member_id, m));
 		if (c->marker_seen.r == 0 && c->marker_cluster != wal.cluster_id)
 			log_msg(LOG_WARNING,
 			        "the data belongs to cluster %s, the cluster marker says %s: "
 			        "etcd-clean's default mode would move it aside again",
-			        id_both(wal.cluster_id, m, sizeof(m)),
-			        id_both(c->marker_cluster, k, sizeof(k)));
+			        etcd_id_hex(wal.cluster_id, m), etcd_id_hex(c->marker_cluster, k));
 	} else if (after.state != DATADIR_VALID) {
 		log_msg(LOG_WARNING, "the restored data dir is %s (%s)",
 		        datadir_state_name(after.state), after.reason);

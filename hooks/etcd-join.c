@@ -344,12 +344,12 @@ static void log_members(const struct join *j)
 	char id[ETCD_ID_STR_MAX], cluster[ETCD_ID_STR_MAX];
 
 	log_msg(LOG_INFO, "cluster answers at '%s': cluster_id=%s members=%zu", j->answered_at,
-	        etcd_id_format(j->members.cluster_id, cluster), j->members.n_members);
+	        etcd_id_hex(j->members.cluster_id, cluster), j->members.n_members);
 	for (size_t i = 0; i < j->members.n_members; i++) {
 		const struct etcd_member *m = &j->members.members[i];
 
-		log_msg(LOG_INFO, "member id=%s name='%s' peer='%s' %s%s%s",
-		        etcd_id_format(m->id, id), m->name, m->n_peer_urls ? m->peer_urls[0] : "",
+		log_msg(LOG_INFO, "member id=%s name='%s' peer='%s' %s%s%s", etcd_id_hex(m->id, id),
+		        m->name, m->n_peer_urls ? m->peer_urls[0] : "",
 		        etcd_member_started(m) ? "started" : "unstarted",
 		        m->is_learner ? " learner" : "", is_me(j, m) ? " (this member)" : "");
 	}
@@ -386,7 +386,7 @@ static int removal_allowed(struct join *j, uint64_t target, const char *what, bo
 	*ret_found = sv.found;
 	*ret_voters = sv.voters;
 	*ret_healthy = sv.healthy_others;
-	snprintf(action, sizeof(action), "remove %s id=%s", what, etcd_id_format(target, id));
+	snprintf(action, sizeof(action), "remove %s id=%s", what, etcd_id_hex(target, id));
 	r = membership_removal_check(&sv, action, why, sizeof(why));
 	if (r)
 		log_msg(LOG_FATAL, "%s", why);
@@ -410,7 +410,7 @@ static int remove_guarded(struct join *j, uint64_t target, const char *what,
 
 	if (r || !found)
 		return r;
-	etcd_id_format(target, id);
+	etcd_id_hex(target, id);
 	if (snapshot_for) {
 		/* the new member needs room for its own copy of the db and its WAL besides */
 		cli_snapshot_first(j->http, etcd_client_current(j->cluster), j->s.data_dir,
@@ -629,20 +629,20 @@ static int add_member(struct join *j)
 		error_clear(&err);
 		if (mine && !etcd_member_started(mine)) {
 			log_msg(LOG_INFO, "this member is in the cluster now id=%s%s",
-			        etcd_id_format(mine->id, id), mine->is_learner ? " learner" : "");
+			        etcd_id_hex(mine->id, id), mine->is_learner ? " learner" : "");
 			return 0;
 		}
 		if (mine) {
 			log_msg(LOG_FATAL,
 			        "another started member id=%s holds this member's peer URL "
 			        "'%s'",
-			        etcd_id_format(mine->id, id), j->my_peer_url);
+			        etcd_id_hex(mine->id, id), j->my_peer_url);
 			return EXIT_REFUSED;
 		}
 		if (pending) {
 			waiting_for = "a pending member";
 			snprintf(err.msg, sizeof(err.msg), "member id=%s peer='%s' is %s",
-			         etcd_id_format(pending->id, id),
+			         etcd_id_hex(pending->id, id),
 			         pending->n_peer_urls ? pending->peer_urls[0] : "",
 			         pending->is_learner ? "a learner" : "not started");
 			/* A started learner whose etcd-promote died would block every add: once it
@@ -671,7 +671,7 @@ static int add_member(struct join *j)
 			                    &err);
 			if (r == 0) {
 				log_msg(LOG_INFO, "added this member id=%s%s took=%.3fs",
-				        etcd_id_format(new_id, id), learner ? " as a learner" : "",
+				        etcd_id_hex(new_id, id), learner ? " as a learner" : "",
 				        log_progress_elapsed(&progress));
 				take_members(j, &l);
 				refresh_cluster_client(j);
@@ -976,8 +976,8 @@ static int read_local_state(struct join *j)
 		if (r == 0) {
 			j->has_wal = true;
 			log_msg(LOG_INFO, "the data belongs to member id=%s cluster_id=%s",
-			        etcd_id_format(j->wal.member_id, id),
-			        etcd_id_format(j->wal.cluster_id, cid));
+			        etcd_id_hex(j->wal.member_id, id),
+			        etcd_id_hex(j->wal.cluster_id, cid));
 		} else if (datadir_wal_unreadable(&j->data, r, err.msg)) {
 			log_msg(LOG_WARNING, "the WAL's metadata is unreadable: %s", err.msg);
 		} else {
@@ -994,14 +994,14 @@ static int read_local_state(struct join *j)
 	    t.member_id == j->wal.member_id && t.cluster_id == j->wal.cluster_id) {
 		j->tombstoned = true;
 		log_msg(LOG_INFO, "a tombstone says etcd-leave removed member id=%s cluster_id=%s",
-		        etcd_id_format(t.member_id, id), etcd_id_format(t.cluster_id, cid));
+		        etcd_id_hex(t.member_id, id), etcd_id_hex(t.cluster_id, cid));
 	}
 	if (datadir_marker_read(j->s.data_dir, &cluster_id, &member_id, &err) == 0) {
 		j->marker = true;
 		log_msg(LOG_INFO,
 		        "the cluster marker says this member's cluster formed: "
 		        "cluster_id=%s member_id=%s",
-		        etcd_id_format(cluster_id, cid), etcd_id_format(member_id, id));
+		        etcd_id_hex(cluster_id, cid), etcd_id_hex(member_id, id));
 	} else if (err.code && err.code != -ENOENT) {
 		/* An unreadable marker still says something was here: never bootstrap on it. */
 		j->marker = true;
@@ -1033,15 +1033,11 @@ static void read_statefulset(struct join *j)
 		j->replicas = sts.replicas;
 		j->pods_created = sts.created;
 		if (sts.formed_cluster[0] && !j->sts_formed) {
-			char *end, id[ETCD_ID_STR_MAX];
-			uint64_t v;
-
-			errno = 0;
-			v = strtoull(sts.formed_cluster, &end, 16);
+			/* the annotation holds the ID in hex, as the messages do */
 			log_msg(LOG_INFO,
 			        "the StatefulSet's annotation " KUBE_FORMED_ANNOTATION
-			        " says its cluster formed: cluster_id=%s (%s)",
-			        errno || *end ? "?" : etcd_id_format(v, id), sts.formed_cluster);
+			        " says its cluster formed: cluster_id='%s'",
+			        sts.formed_cluster);
 		}
 		j->sts_formed = j->sts_formed || sts.formed_cluster[0];
 	} else if (!j->replicas_warned && err.code != -ENXIO) {
@@ -1286,9 +1282,9 @@ static void confirm(struct join *j, struct join_input *in)
 		        "the leader id=%s of cluster_id=%s is at raft index %" PRIu64
 		        "; this data belongs to cluster_id=%s and committed index %" PRIu64
 		        "; of member id=%s the leader %s",
-		        etcd_id_format(st.member_id, a), etcd_id_format(st.cluster_id, b),
-		        st.raft_index, etcd_id_format(j->wal.cluster_id, c), ws.commit,
-		        etcd_id_format(j->wal.member_id, m), lists_me ? "lists it" : said[peer]);
+		        etcd_id_hex(st.member_id, a), etcd_id_hex(st.cluster_id, b), st.raft_index,
+		        etcd_id_hex(j->wal.cluster_id, c), ws.commit,
+		        etcd_id_hex(j->wal.member_id, m), lists_me ? "lists it" : said[peer]);
 }
 
 /* What a wait waits for, for the join state (etcd-promote hands over on "waiting...") and

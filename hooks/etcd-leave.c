@@ -313,8 +313,8 @@ static int read_members(struct leave *l)
 		        "refusing to leave: the cluster that answers at '%s' is cluster_id=%s, "
 		        "this member belongs to cluster_id=%s (split brain suspected, or a wrong "
 		        "--endpoints); no tombstone written, nothing moved",
-		        etcd_client_current(l->cluster), etcd_id_format(l->members.cluster_id, a),
-		        etcd_id_format(l->cluster_id, b));
+		        etcd_client_current(l->cluster), etcd_id_hex(l->members.cluster_id, a),
+		        etcd_id_hex(l->cluster_id, b));
 		return EXIT_REFUSED;
 	}
 	return 0;
@@ -490,11 +490,11 @@ static void transfer_leadership(struct leave *l, uint64_t leader, uint64_t succe
 	deadline_init_within(&d, TRANSFER_TIMEOUT_MS, &l->deadline);
 	if (etcd_move_leader(l->http, l->local_client, successor, &d, &err) == 0)
 		log_msg(LOG_INFO, "moved leadership from id=%s to id=%s took=%.3fs",
-		        etcd_id_format(l->my_id, a), etcd_id_format(successor, b),
+		        etcd_id_hex(l->my_id, a), etcd_id_hex(successor, b),
 		        (double)(clock_now_ms() - t0) / 1000.0);
 	else
 		log_msg(LOG_WARNING, "cannot move leadership to id=%s: %s; removing anyway",
-		        etcd_id_format(successor, b), err.msg);
+		        etcd_id_hex(successor, b), err.msg);
 }
 
 /* Remove this member by ID. "Not found" means done only once the leader of this member's own
@@ -507,7 +507,7 @@ static int remove_self(struct leave *l)
 	struct error err;
 	uint64_t t0 = clock_now_ms();
 
-	etcd_id_format(l->my_id, id);
+	etcd_id_hex(l->my_id, id);
 	/* The intent first: a removed etcd exits within milliseconds, and the kubelet then
 	 * kills this hook. */
 	error_clear(&err);
@@ -604,7 +604,7 @@ static int run(struct leave *l)
 	r = find_identity(l);
 	if (r)
 		return r;
-	etcd_id_format(l->my_id, id);
+	etcd_id_hex(l->my_id, id);
 	r = read_members(l);
 	if (r)
 		return r;

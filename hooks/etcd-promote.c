@@ -465,7 +465,7 @@ static int promote(struct promote *p)
 		        err.msg);
 		return deadline_passed(&p->deadline) ? EXIT_DEADLINE : EXIT_FAILED;
 	}
-	etcd_id_format(st.member_id, id);
+	etcd_id_hex(st.member_id, id);
 	if (!st.is_learner)
 		log_msg(LOG_INFO,
 		        "this member id=%s says it votes, but it was seen as a learner: asking "

@@ -641,7 +641,7 @@ def crash_after_add(sim, times, ctx):
     expect(log_has(sim, 3, "decision: reuse"), "etcd-3 did not reuse its unstarted member")
     added = [l for l in sim.pod_log(3).splitlines() if "added this member id=" in l]
     expect(len(added) == 1, "etcd-3 added itself %d times: %s" % (len(added), added))
-    expect("id=%d " % ids4["etcd-3"] in added[0] + " ", "etcd-3 runs as another member than it added")
+    expect("id=%x " % ids4["etcd-3"] in added[0] + " ", "etcd-3 runs as another member than it added")
 
 
 def bootstrap_ordered(sim, times, ctx):
