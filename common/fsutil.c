@@ -35,3 +35,28 @@ int fsutil_first_line(const char *dir, const char *name, char **ret)
 	*ret = strdup(buf);
 	return *ret ? 0 : -ENOMEM;
 }
+
+int fsutil_process_start_time(const char *pid, char *buf, size_t size)
+{
+	char path[64], stat[1024], *p;
+	size_t n;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	/* after "pid (comm)", whose comm may hold spaces and ')': state is field 3, starttime
+	 * field 22 */
+	p = strrchr(stat, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || p[1] < '0' || p[1] > '9')
+		return -EBADMSG;
+	snprintf(buf, size, "%.*s", (int)strcspn(p + 1, " "), p + 1);
+	return 0;
+}

@@ -19,6 +19,7 @@
 #include "etcd.h"
 #include "etcdargs.h"
 #include "exitcode.h"
+#include "fsutil.h"
 #include "http.h"
 #include "identity.h"
 #include "kube.h"
@@ -177,29 +178,6 @@ static char *find_etcd(const char *given)
 	return found;
 }
 
-/* The start time of this process (clock ticks since boot, /proc/self/stat field 22): with
- * the pid, it names this etcd-join and no process before it. */
-static unsigned long long self_start_time(void)
-{
-	char buf[1024], *p;
-	unsigned long long t = 0;
-	size_t n;
-	FILE *f = fopen("/proc/self/stat", "re");
-
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	/* after "pid (comm)": state is field 3, starttime field 22 */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		sscanf(p + 1, "%llu", &t);
-	return t;
-}
-
 /* Tell etcd-promote (postStart, started together with us) what we do: in a long wait it
  * lets the pod become Ready instead of holding up an OrderedReady StatefulSet, and keeps
  * watching in the background; once we exited without starting etcd it stops waiting. The
@@ -207,7 +185,7 @@ static unsigned long long self_start_time(void)
  * to the peers. */
 static void set_state(struct join *j, const char *state, int exit_code)
 {
-	char *dir = datadir_helper_dir(j->s.data_dir), text[256], body[512];
+	char *dir = datadir_helper_dir(j->s.data_dir), text[256], body[512], start[32];
 	char cid[ETCD_ID_STR_MAX] = "";
 	bool formed = j->marker || j->data.state == DATADIR_VALID;
 
@@ -224,8 +202,10 @@ static void set_state(struct join *j, const char *state, int exit_code)
 		free(dir);
 		return;
 	}
-	snprintf(text, sizeof(text), "pid=%ld\nstart_time=%llu\nstate=%s\n", (long)getpid(),
-	         self_start_time(), state);
+	/* with the pid, the start time names this etcd-join and no process before it */
+	fsutil_process_start_time("self", start, sizeof(start));
+	snprintf(text, sizeof(text), "pid=%ld\nstart_time=%s\nstate=%s\n", (long)getpid(),
+	         start[0] ? start : "0", state);
 	if (exit_code >= 0)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), "exit_code=%d\n",
 		         exit_code);

@@ -21,6 +21,7 @@
 #include "endpoints.h"
 #include "etcd.h"
 #include "exitcode.h"
+#include "fsutil.h"
 #include "http.h"
 #include "identity.h"
 #include "kube.h"
@@ -103,29 +104,6 @@ static void process_name(const char *pid, char *buf, size_t size)
 	fclose(f);
 }
 
-/* The start time of process pid (/proc/PID/stat field 22, clock ticks since boot) as a
- * string, "" when it is gone. */
-static void process_start_time(const char *pid, char *buf, size_t size)
-{
-	char path[64], stat[1024], *p;
-	size_t n;
-	FILE *f;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	n = fread(stat, 1, sizeof(stat) - 1, f);
-	fclose(f);
-	stat[n] = '\0';
-	p = strrchr(stat, ')');
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		snprintf(buf, size, "%.*s", (int)strcspn(p + 1, " "), p + 1);
-}
-
 /* What etcd-join, still running, waits for: the state it wrote in the helper folder, when
  * the pid and start time it names are an etcd-join that still runs (after the exec it is
  * etcd; a later process with the same pid has another start time). */
@@ -139,7 +117,7 @@ static bool join_is_waiting(const struct promote *p, char *state, size_t size)
 	process_name(pid, comm, sizeof(comm));
 	if (datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "start_time", start,
 	                         sizeof(start)) == 0) {
-		process_start_time(pid, now_start, sizeof(now_start));
+		fsutil_process_start_time(pid, now_start, sizeof(now_start));
 		if (strcmp(start, now_start) != 0)
 			return false;
 	}
