@@ -1,5 +1,6 @@
 #include "datadir.h"
 
+#include "fsutil.h"
 #include "parse.h"
 #include "strv.h"
 
@@ -644,7 +645,6 @@ int datadir_quarantine(const char *data_dir, const char *tag, const char *reason
 	char *path = strdup(data_dir), *qdir = quarantine_dir(data_dir), *helper = NULL;
 	char *entry = NULL, *target = NULL, *text = NULL;
 	const char *base;
-	size_t len;
 	int r = 0;
 
 	helper = datadir_helper_dir(data_dir);
@@ -652,10 +652,7 @@ int datadir_quarantine(const char *data_dir, const char *tag, const char *reason
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	/* "/var/run/etcd/default.etcd/" names the same dir as without the slash. */
-	len = strlen(path);
-	while (len > 1 && path[len - 1] == '/')
-		path[--len] = '\0';
+	fsutil_trim_slashes(path);
 	base = strrchr(path, '/');
 	if (!base || !base[1]) {
 		r = error_set(err, -EINVAL, "cannot quarantine '%s'", data_dir);
@@ -987,14 +984,11 @@ int datadir_tree_walk(const char *path, unsigned flags, datadir_tree_fn *fn, voi
 	char *copy = strdup(path), *slash, *name;
 	const char *parent_path;
 	struct stat st;
-	size_t len;
 	int parent = -1, r = 0;
 
 	if (!copy)
 		return error_set(err, -ENOMEM, "out of memory");
-	len = strlen(copy);
-	while (len > 1 && copy[len - 1] == '/')
-		copy[--len] = '\0';
+	fsutil_trim_slashes(copy);
 	slash = strrchr(copy, '/');
 	name = slash ? slash + 1 : copy;
 	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
@@ -1217,7 +1211,7 @@ int datadir_quarantine_restore(const char *data_dir, const char *entry, char **r
 	char epath[4096], inner[256];
 	const char *base;
 	struct stat st;
-	size_t len, n;
+	size_t n;
 	int qfd = -1, efd = -1, r = 0;
 	bool left = false;
 
@@ -1225,9 +1219,7 @@ int datadir_quarantine_restore(const char *data_dir, const char *entry, char **r
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	len = strlen(path);
-	while (len > 1 && path[len - 1] == '/')
-		path[--len] = '\0';
+	fsutil_trim_slashes(path);
 	base = strrchr(path, '/');
 	if (!base || !base[1]) {
 		r = error_set(err, -EINVAL, "cannot restore to '%s'", data_dir);
@@ -1315,14 +1307,11 @@ void datadir_quarantine_prune(const char *data_dir, unsigned keep, datadir_prune
 {
 	char *path = strdup(data_dir), *qdir = quarantine_dir(data_dir);
 	const char *base;
-	size_t len;
 	struct stat st;
 
 	if (!path || !qdir || keep == 0)
 		goto out;
-	len = strlen(path);
-	while (len > 1 && path[len - 1] == '/')
-		path[--len] = '\0';
+	fsutil_trim_slashes(path);
 	base = strrchr(path, '/');
 	if (base && base[1] && lstat(qdir, &st) == 0 && S_ISDIR(st.st_mode))
 		prune_quarantine(data_dir, qdir, NULL, base + 1, keep, on_prune, ctx);

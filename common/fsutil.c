@@ -60,3 +60,12 @@ int fsutil_process_start_time(const char *pid, char *buf, size_t size)
 	snprintf(buf, size, "%.*s", (int)strcspn(p + 1, " "), p + 1);
 	return 0;
 }
+
+size_t fsutil_trim_slashes(char *path)
+{
+	size_t len = strlen(path);
+
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	return len;
+}

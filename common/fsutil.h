@@ -14,3 +14,7 @@ int fsutil_first_line(const char *dir, const char *name, char **ret);
  * names one process and none before or after it. Returns 0, or a negative errno with buf
  * "" (-ENOENT: the process is gone). */
 int fsutil_process_start_time(const char *pid, char *buf, size_t size);
+
+/* Cut path's trailing slashes in place: "/var/run/etcd/default.etcd/" names the same dir
+ * as without them; "/" stays "/". Returns the new length. */
+size_t fsutil_trim_slashes(char *path);

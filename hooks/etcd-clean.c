@@ -20,6 +20,7 @@
 #include "etcd.h"
 #include "etcdargs.h"
 #include "exitcode.h"
+#include "fsutil.h"
 #include "http.h"
 #include "identity.h"
 #include "log.h"
@@ -1215,7 +1216,6 @@ int main(int argc, char **argv)
 {
 	struct clean c = {0};
 	struct error err;
-	size_t len;
 	int first, r;
 
 	/* Its own container (an initContainer): the termination log is its to write. */
@@ -1258,9 +1258,7 @@ int main(int argc, char **argv)
 	deadline_init(&c.deadline, c.s.timeout_ms);
 	c.data_dir = strdup(c.s.data_dir);
 	if (c.data_dir) {
-		len = strlen(c.data_dir);
-		while (len > 1 && c.data_dir[len - 1] == '/')
-			c.data_dir[--len] = '\0';
+		fsutil_trim_slashes(c.data_dir);
 		c.helper = datadir_helper_dir(c.data_dir);
 	}
 	if (!c.data_dir || !c.helper) {

@@ -80,6 +80,20 @@ START_TEST(test_process_start_time)
 }
 END_TEST
 
+START_TEST(test_trim_slashes)
+{
+	char a[] = "/var/run/etcd/default.etcd//", b[] = "/", c[] = "///", d[] = "x";
+
+	ck_assert_uint_eq(fsutil_trim_slashes(a), strlen("/var/run/etcd/default.etcd"));
+	ck_assert_str_eq(a, "/var/run/etcd/default.etcd");
+	ck_assert_uint_eq(fsutil_trim_slashes(b), 1);
+	ck_assert_str_eq(b, "/");
+	ck_assert_uint_eq(fsutil_trim_slashes(c), 1);
+	ck_assert_str_eq(c, "/");
+	ck_assert_uint_eq(fsutil_trim_slashes(d), 1);
+}
+END_TEST
+
 static Suite *fsutil_suite(void)
 {
 	Suite *s = suite_create("fsutil");
@@ -87,6 +101,7 @@ static Suite *fsutil_suite(void)
 
 	tcase_add_test(tc, test_first_line);
 	tcase_add_test(tc, test_process_start_time);
+	tcase_add_test(tc, test_trim_slashes);
 	suite_add_tcase(s, tc);
 	return s;
 }
