@@ -93,11 +93,10 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 		 * command that may delete or move data. No permutation ('+'): the option is
 		 * argv[at]. */
 		if (longindex >= 0 && at < argc && !same_name(argv[at], opts[longindex].name)) {
-			r = cli_usage_error(c->program,
-			                    "unknown option '%.*s' (options are never abbreviated: "
-			                    "did you mean '--%s'?)",
-			                    (int)strcspn(argv[at], "="), argv[at],
-			                    opts[longindex].name);
+			r = cli_usage_error(
+			        c->program,
+			        "unknown option '%.*s' (options are never abbreviated: did you mean '--%s'?)",
+			        (int)strcspn(argv[at], "="), argv[at], opts[longindex].name);
 			break;
 		}
 		if (opt == 'h') {

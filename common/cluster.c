@@ -278,11 +278,11 @@ static bool ask_client(struct http_client *http, const char *url, uint64_t timeo
 	}
 	if (silent_error(r)) {
 		if (p->answer == CLUSTER_NONE && !p->why[0])
-			snprintf(p->why, sizeof(p->why), "%s%s", err.msg,
-			         r == -ETIMEDOUT
-			                 ? " (its peer port says, before and after, that its "
-			                   "etcd bootstraps this set's cluster)"
-			                 : "");
+			snprintf(
+			        p->why, sizeof(p->why), "%s%s", err.msg,
+			        r == -ETIMEDOUT
+			                ? " (its peer port says, before and after, that its etcd bootstraps this set's cluster)"
+			                : "");
 		return false;
 	}
 	if (p->answer == CLUSTER_NONE) {

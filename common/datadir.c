@@ -270,12 +270,7 @@ int datadir_check_volume(const char *data_dir, const char *mountinfo, struct err
 		if (exact)
 			return error_set(
 			        err, -EXDEV,
-			        "the data dir '%s' is the mount point of a volume: the helper "
-			        "folder "
-			        "beside it would be on the container's throw-away root; mount the "
-			        "volume one level up (e.g. at /var/run/etcd) and point "
-			        "ETCD_DATA_DIR "
-			        "at a folder in it (e.g. /var/run/etcd/default.etcd)",
+			        "the data dir '%s' is the mount point of a volume: the helper folder beside it would be on the container's throw-away root; mount the volume one level up (e.g. at /var/run/etcd) and point ETCD_DATA_DIR at a folder in it (e.g. /var/run/etcd/default.etcd)",
 			        data_dir);
 	}
 	/* Its parent, or the nearest folder above that exists: on a volume, not on the root. */
@@ -293,10 +288,7 @@ int datadir_check_volume(const char *data_dir, const char *mountinfo, struct err
 	if (strcmp(mp, "/") == 0)
 		return error_set(
 		        err, -ENXIO,
-		        "the data dir '%s' is not on a volume: '%s' is on the container's root "
-		        "file "
-		        "system; mount the StatefulSet's volume (volumeClaimTemplates) at the data "
-		        "dir's parent, e.g. /var/run/etcd",
+		        "the data dir '%s' is not on a volume: '%s' is on the container's root file system; mount the StatefulSet's volume (volumeClaimTemplates) at the data dir's parent, e.g. /var/run/etcd",
 		        data_dir, real);
 	return 0;
 }

@@ -33,47 +33,52 @@ static struct join_decision decide_listed(const struct join_input *in)
 {
 	switch (in->vouch) {
 	case JOIN_VOUCH_UNKNOWN:
-		return act(JOIN_CONFIRM, "the cluster lists this member: asking its leader how far "
-		                         "its log went before this data restarts in it");
+		return act(
+		        JOIN_CONFIRM,
+		        "the cluster lists this member: asking its leader how far its log went before this data restarts in it");
 	case JOIN_VOUCH_BEHIND:
 		return refuse(EXIT_REFUSED, BEHIND_REASON);
 	case JOIN_VOUCH_OTHER_CLUSTER:
 	case JOIN_VOUCH_NEVER_HAD:
-		return refuse(EXIT_REFUSED, "the leader of the cluster that answers is not of this "
-		                            "data's cluster (split brain suspected); keeping the "
-		                            "data");
+		return refuse(
+		        EXIT_REFUSED,
+		        "the leader of the cluster that answers is not of this data's cluster (split brain suspected); keeping the data");
 	case JOIN_VOUCH_NO_LEADER:
-		return act(JOIN_RESTART, "the data dir holds this member's data and the cluster "
-		                         "lists it (no leader now): restart, which moves nothing");
+		return act(
+		        JOIN_RESTART,
+		        "the data dir holds this member's data and the cluster lists it (no leader now): restart, which moves nothing");
 	case JOIN_VOUCH_YES:
 	case JOIN_VOUCH_LISTED:
 	case JOIN_VOUCH_CANNOT_TELL:
 		break;
 	}
-	return act(JOIN_RESTART, "the data dir holds this member's data and the cluster lists it: "
-	                         "restart");
+	return act(JOIN_RESTART,
+	           "the data dir holds this member's data and the cluster lists it: restart");
 }
 
 static struct join_decision decide_valid(const struct join_input *in)
 {
 	if (in->tombstoned)
-		return quarantine("left", "a tombstone says etcd-leave removed the member of "
-		                          "this data dir from its cluster: move the data aside "
-		                          "and join as new");
+		return quarantine(
+		        "left",
+		        "a tombstone says etcd-leave removed the member of this data dir from its cluster: move the data aside and join as new");
 	switch (in->cluster) {
 	case JOIN_CLUSTER_UNKNOWN:
-		return act(JOIN_PROBE, "the data dir holds member data: asking the cluster "
-		                       "whether this member still belongs to it");
+		return act(
+		        JOIN_PROBE,
+		        "the data dir holds member data: asking the cluster whether this member still belongs to it");
 	case JOIN_CLUSTER_NONE:
-		return act(JOIN_RESTART, "the data dir holds member data and no cluster answers: "
-		                         "restart, etcd rejoins when its peers return");
+		return act(
+		        JOIN_RESTART,
+		        "the data dir holds member data and no cluster answers: restart, etcd rejoins when its peers return");
 	case JOIN_CLUSTER_UNREADABLE:
-		return act(JOIN_RESTART,
-		           "the data dir holds member data and the cluster's answer "
-		           "cannot be read: restart on the data, which moves nothing");
+		return act(
+		        JOIN_RESTART,
+		        "the data dir holds member data and the cluster's answer cannot be read: restart on the data, which moves nothing");
 	case JOIN_CLUSTER_CONFLICT:
-		return refuse(EXIT_REFUSED, "two clusters answer (split brain suspected): keeping "
-		                            "the data and refusing to decide between them");
+		return refuse(
+		        EXIT_REFUSED,
+		        "two clusters answer (split brain suspected): keeping the data and refusing to decide between them");
 	case JOIN_CLUSTER_ANSWERS:
 		break;
 	}
@@ -83,67 +88,69 @@ static struct join_decision decide_valid(const struct join_input *in)
 	case JOIN_VOUCH_UNKNOWN:
 		break;
 	case JOIN_VOUCH_YES:
-		return quarantine("removed", "the leader of the data's own cluster (same cluster "
-		                             "ID, a log not behind the data's) does not list this "
-		                             "member: it was removed; move the data aside and join "
-		                             "again");
+		return quarantine(
+		        "removed",
+		        "the leader of the data's own cluster (same cluster ID, a log not behind the data's) does not list this member: it was removed; move the data aside and join again");
 	case JOIN_VOUCH_LISTED:
 		return act(JOIN_RESTART, "the leader lists this member after all: restart");
 	case JOIN_VOUCH_NO_LEADER:
-		return act(JOIN_WAIT, "the cluster that answers does not list this member and has "
-		                      "no leader to confirm it: waiting, the data stays");
+		return act(
+		        JOIN_WAIT,
+		        "the cluster that answers does not list this member and has no leader to confirm it: waiting, the data stays");
 	case JOIN_VOUCH_OTHER_CLUSTER:
-		return refuse(EXIT_REFUSED,
-		              "the cluster that answers is not the one this data belongs to (split "
-		              "brain suspected): keeping the data; see the cluster IDs above");
+		return refuse(
+		        EXIT_REFUSED,
+		        "the cluster that answers is not the one this data belongs to (split brain suspected): keeping the data; see the cluster IDs above");
 	case JOIN_VOUCH_BEHIND:
 		return refuse(EXIT_REFUSED, BEHIND_REASON);
 	case JOIN_VOUCH_NEVER_HAD:
-		return refuse(EXIT_REFUSED,
-		              "the cluster that answers has the data's cluster ID but never had "
-		              "this member: it was bootstrapped again beside it (split brain "
-		              "suspected); keeping the data");
+		return refuse(
+		        EXIT_REFUSED,
+		        "the cluster that answers has the data's cluster ID but never had this member: it was bootstrapped again beside it (split brain suspected); keeping the data");
 	case JOIN_VOUCH_CANNOT_TELL:
-		return act(JOIN_WAIT,
-		           "the cluster that answers does not list this member and its "
-		           "leader's peer port does not say it was removed: waiting, the "
-		           "data stays");
+		return act(
+		        JOIN_WAIT,
+		        "the cluster that answers does not list this member and its leader's peer port does not say it was removed: waiting, the data stays");
 	}
-	return act(JOIN_CONFIRM, "the cluster does not list this member's data (member ID and "
-	                         "cluster ID): asking its leader before anything is moved");
+	return act(
+	        JOIN_CONFIRM,
+	        "the cluster does not list this member's data (member ID and cluster ID): asking its leader before anything is moved");
 }
 
 /* Empty data dir, no client port answers: bootstrap only on positive evidence. */
 static struct join_decision decide_bootstrap(const struct join_input *in)
 {
 	if (in->formed)
-		return act(JOIN_WAIT, "the data dir is empty but this member's cluster formed "
-		                      "before: waiting for the cluster, never bootstrapping again");
+		return act(
+		        JOIN_WAIT,
+		        "the data dir is empty but this member's cluster formed before: waiting for the cluster, never bootstrapping again");
 	if (in->initial_size == 0)
-		return refuse(EXIT_USAGE, "the data dir is empty, no cluster answers and "
-		                          "INITIAL_CLUSTER_SIZE is not set: cannot tell whether "
-		                          "this member bootstraps");
+		return refuse(
+		        EXIT_USAGE,
+		        "the data dir is empty, no cluster answers and INITIAL_CLUSTER_SIZE is not set: cannot tell whether this member bootstraps");
 	if (in->ordinal >= in->initial_size)
-		return act(JOIN_WAIT, "the data dir is empty and this is not an initial member: "
-		                      "waiting for the cluster to answer");
+		return act(
+		        JOIN_WAIT,
+		        "the data dir is empty and this is not an initial member: waiting for the cluster to answer");
 	if (in->peer_unreadable)
-		return act(JOIN_WAIT, "a peer port answers what cannot be read: waiting, never "
-		                      "bootstrapping without knowing what it holds");
+		return act(
+		        JOIN_WAIT,
+		        "a peer port answers what cannot be read: waiting, never bootstrapping without knowing what it holds");
 	if (!in->peers_heard && !in->bootstrap_wait_over)
-		return act(JOIN_WAIT_PEERS, "the data dir is empty and no cluster answers, but not "
-		                            "every peer was heard from: waiting for them (one "
-		                            "restarting on its data may be slow to start)");
+		return act(
+		        JOIN_WAIT_PEERS,
+		        "the data dir is empty and no cluster answers, but not every peer was heard from: waiting for them (one restarting on its data may be slow to start)");
 	if (!in->initial_names_resolve)
-		return act(JOIN_WAIT_PEERS, "the data dir is empty and this is an initial member, "
-		                            "but not every initial peer's name resolves yet");
+		return act(
+		        JOIN_WAIT_PEERS,
+		        "the data dir is empty and this is an initial member, but not every initial peer's name resolves yet");
 	if (!in->peers_heard)
-		return act(JOIN_BOOTSTRAP,
-		           "the data dir is empty, no cluster answers, nothing shows "
-		           "that one formed, and the silent peers did not answer "
-		           "within the bootstrap wait: bootstrap");
-	return act(JOIN_BOOTSTRAP, "the data dir is empty, no cluster answers, every peer was "
-	                           "heard from and none holds data of a formed cluster: "
-	                           "bootstrap");
+		return act(
+		        JOIN_BOOTSTRAP,
+		        "the data dir is empty, no cluster answers, nothing shows that one formed, and the silent peers did not answer within the bootstrap wait: bootstrap");
+	return act(
+	        JOIN_BOOTSTRAP,
+	        "the data dir is empty, no cluster answers, every peer was heard from and none holds data of a formed cluster: bootstrap");
 }
 
 static struct join_decision decide_empty(const struct join_input *in)
@@ -152,12 +159,13 @@ static struct join_decision decide_empty(const struct join_input *in)
 	case JOIN_CLUSTER_UNKNOWN:
 		return act(JOIN_PROBE, "the data dir is empty: asking the cluster first");
 	case JOIN_CLUSTER_CONFLICT:
-		return refuse(EXIT_REFUSED, "two clusters answer (split brain suspected): refusing "
-		                            "to join either");
+		return refuse(
+		        EXIT_REFUSED,
+		        "two clusters answer (split brain suspected): refusing to join either");
 	case JOIN_CLUSTER_UNREADABLE:
-		return act(JOIN_WAIT, "a server answers what cannot be read, or does not answer in "
-		                      "time: waiting, never bootstrapping on an answer that cannot "
-		                      "be read");
+		return act(
+		        JOIN_WAIT,
+		        "a server answers what cannot be read, or does not answer in time: waiting, never bootstrapping on an answer that cannot be read");
 	case JOIN_CLUSTER_NONE:
 		return decide_bootstrap(in);
 	case JOIN_CLUSTER_ANSWERS:
@@ -165,29 +173,31 @@ static struct join_decision decide_empty(const struct join_input *in)
 	}
 	switch (in->me) {
 	case JOIN_ME_UNSTARTED:
-		return act(JOIN_REUSE, "the cluster lists this member's peer URL as not started: "
-		                       "start as that member");
+		return act(
+		        JOIN_REUSE,
+		        "the cluster lists this member's peer URL as not started: start as that member");
 	case JOIN_ME_STARTED:
 	case JOIN_ME_SAME:
-		return act(JOIN_REPLACE, "the cluster lists this member as started but the data "
-		                         "dir is empty (volume lost): remove the old member and "
-		                         "add it again");
+		return act(
+		        JOIN_REPLACE,
+		        "the cluster lists this member as started but the data dir is empty (volume lost): remove the old member and add it again");
 	case JOIN_ME_ABSENT:
 		break;
 	}
-	return act(JOIN_ADD, "the data dir is empty and this member is not in the cluster: add "
-	                     "it");
+	return act(JOIN_ADD, "the data dir is empty and this member is not in the cluster: add it");
 }
 
 struct join_decision join_decide(const struct join_input *in)
 {
 	switch (in->data) {
 	case DATADIR_IN_USE:
-		return refuse(EXIT_REFUSED, "another etcd holds the data dir; refusing to start a "
-		                            "second one on it");
+		return refuse(
+		        EXIT_REFUSED,
+		        "another etcd holds the data dir; refusing to start a second one on it");
 	case DATADIR_PARTIAL:
-		return quarantine("partial", "the data dir holds partial or unreadable data: move "
-		                             "it aside, then start as with an empty one");
+		return quarantine(
+		        "partial",
+		        "the data dir holds partial or unreadable data: move it aside, then start as with an empty one");
 	case DATADIR_VALID:
 		return decide_valid(in);
 	case DATADIR_EMPTY:

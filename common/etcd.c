@@ -766,8 +766,7 @@ static int snapshot_line(struct snapshot_stream *s, const char *line, size_t len
 	if (!root || !json_is_object(root)) {
 		json_decref(root);
 		return error_set(&s->err, -EBADMSG,
-		                 "the snapshot stream has a line that is not "
-		                 "a JSON object");
+		                 "the snapshot stream has a line that is not a JSON object");
 	}
 	if (json_object_get(root, "error")) {
 		r = etcd_parse_error(500, "application/json", line, len, &s->err);
@@ -778,9 +777,9 @@ static int snapshot_line(struct snapshot_stream *s, const char *line, size_t len
 	blob = json_object_get(result, "blob");
 	if (!json_is_string(blob) || remaining_of(result, &remaining) < 0) {
 		json_decref(root);
-		return error_set(&s->err, -EBADMSG,
-		                 "a snapshot message without a blob, or with a "
-		                 "remaining_bytes that is not a count");
+		return error_set(
+		        &s->err, -EBADMSG,
+		        "a snapshot message without a blob, or with a remaining_bytes that is not a count");
 	}
 	if (s->hash_done) {
 		json_decref(root);

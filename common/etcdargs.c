@@ -98,13 +98,10 @@ static const char *const owned[] = {
 static const struct {
 	const char *flag, *why;
 } refused[] = {
-        {"wal-dir", "etcd-hooks keeps the WAL inside the data dir, where its checks, its "
-                    "moves aside and the tombstone see it: a WAL elsewhere would outlive "
-                    "its data dir, or be left behind by a move"},
-        {"config-file", "with a config file etcd ignores every flag and ETCD_* variable, "
-                        "etcd-join's decision included (--initial-cluster-state, "
-                        "--data-dir, ...); give the settings as flags after '--' or as "
-                        "ETCD_* variables instead"},
+        {"wal-dir",
+         "etcd-hooks keeps the WAL inside the data dir, where its checks, its moves aside and the tombstone see it: a WAL elsewhere would outlive its data dir, or be left behind by a move"},
+        {"config-file",
+         "with a config file etcd ignores every flag and ETCD_* variable, etcd-join's decision included (--initial-cluster-state, --data-dir, ...); give the settings as flags after '--' or as ETCD_* variables instead"},
 };
 
 /* A refused flag among the arguments after "--", or in the environment. */
@@ -140,10 +137,10 @@ int etcdargs_check_env(char *const *envp, struct error *err)
 		etcdargs_env_name(owned[i], env, sizeof(env));
 		/* ETCD_DATA_DIR is etcd-join's input: it says where the data dir is. */
 		if (strcmp(env, "ETCD_DATA_DIR") != 0 && env_get(envp, env))
-			return error_set(err, -EINVAL,
-			                 "the environment sets %s (etcd's --%s), which etcd-join "
-			                 "decides; remove it from the container's env",
-			                 env, owned[i]);
+			return error_set(
+			        err, -EINVAL,
+			        "the environment sets %s (etcd's --%s), which etcd-join decides; remove it from the container's env",
+			        env, owned[i]);
 	}
 	return 0;
 }
@@ -156,10 +153,10 @@ int etcdargs_check_extra(char *const *extra, size_t n_extra, struct error *err)
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
 		if (extra_has(&in, owned[i]))
-			return error_set(err, -EINVAL,
-			                 "an argument after '--' sets etcd's --%s, which etcd-join "
-			                 "decides; remove it",
-			                 owned[i]);
+			return error_set(
+			        err, -EINVAL,
+			        "an argument after '--' sets etcd's --%s, which etcd-join decides; remove it",
+			        owned[i]);
 	return 0;
 }
 

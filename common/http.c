@@ -251,10 +251,10 @@ static int map_curl_error(CURLcode rc, const struct sink *s, const char *url, co
 		break;
 	case CURLE_GOT_NOTHING:
 		/* Something listens there but speaks another protocol: http:// to a TLS port. */
-		return error_set(err, -EPROTO,
-		                 "'%s' closed the connection without a reply (a TLS port "
-		                 "asked over http?)",
-		                 url);
+		return error_set(
+		        err, -EPROTO,
+		        "'%s' closed the connection without a reply (a TLS port asked over http?)",
+		        url);
 	case CURLE_ABORTED_BY_CALLBACK:
 		return error_set(err, -EINTR, "'%s': interrupted by a stop signal", url);
 	default:

@@ -22,10 +22,10 @@ int identity_parse(const char *name, struct identity *ret, struct error *err)
 		return error_set(err, -EINVAL, "member name '%.80s' is longer than 63 characters",
 		                 name);
 	if (!dns_label_valid(name))
-		return error_set(err, -EINVAL,
-		                 "member name '%s' is not a pod name (lower-case letters, digits "
-		                 "and '-')",
-		                 name);
+		return error_set(
+		        err, -EINVAL,
+		        "member name '%s' is not a pod name (lower-case letters, digits and '-')",
+		        name);
 	dash = strrchr(name, '-');
 	if (!dash || dash == name)
 		return error_set(
@@ -36,10 +36,10 @@ int identity_parse(const char *name, struct identity *ret, struct error *err)
 		return error_set(err, -EINVAL, "member name '%s': ordinal '%s' is too large", name,
 		                 dash + 1);
 	if (r < 0 || (dash[1] == '0' && dash[2] != '\0'))
-		return error_set(err, -EINVAL,
-		                 "member name '%s': '%s' is not an ordinal: expected "
-		                 "'<statefulset>-<number>'",
-		                 name, dash + 1);
+		return error_set(
+		        err, -EINVAL,
+		        "member name '%s': '%s' is not an ordinal: expected '<statefulset>-<number>'",
+		        name, dash + 1);
 	set_len = (size_t)(dash - name);
 	memcpy(id.name, name, strlen(name) + 1);
 	memcpy(id.set_name, name, set_len);
@@ -73,10 +73,10 @@ int identity_resolve(const char *name, const char *set_name, struct identity *re
 	if (r < 0)
 		return r;
 	if (set_name && strcmp(set_name, id.set_name) != 0)
-		return error_set(err, -EINVAL,
-		                 "member name '%s' does not match SET_NAME '%s': expected "
-		                 "'%s-<ordinal>'",
-		                 id.name, set_name, set_name);
+		return error_set(
+		        err, -EINVAL,
+		        "member name '%s' does not match SET_NAME '%s': expected '%s-<ordinal>'",
+		        id.name, set_name, set_name);
 	*ret = id;
 	return 0;
 }

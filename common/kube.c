@@ -106,8 +106,7 @@ static int statefulset_request(const char *sa_dir, const char *namespace, const 
 
 	if (!host || !*host)
 		return error_set(err, -ENXIO,
-		                 "not in a Kubernetes pod: KUBERNETES_SERVICE_HOST "
-		                 "is not set");
+		                 "not in a Kubernetes pod: KUBERNETES_SERVICE_HOST is not set");
 	r = fsutil_first_line(sa_dir, "token", &token);
 	if (r < 0) {
 		r = error_set(err, -ENXIO, "no service account token in '%s': %s", sa_dir,

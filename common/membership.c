@@ -73,9 +73,9 @@ int membership_removal_check(const struct membership_survey *s, const char *acti
 	if (others == 0)
 		snprintf(why, size, "refusing to %s: no voting member would be left", action);
 	else
-		snprintf(why, size,
-		         "refusing to %s: %u of the other %u voters are healthy, and %u of %u "
-		         "would be needed for quorum after the removal",
-		         action, s->healthy_others, others, others / 2 + 1, others);
+		snprintf(
+		        why, size,
+		        "refusing to %s: %u of the other %u voters are healthy, and %u of %u would be needed for quorum after the removal",
+		        action, s->healthy_others, others, others / 2 + 1, others);
 	return EXIT_REFUSED;
 }

@@ -213,8 +213,7 @@ static int set_value(struct settings *s, const struct setting_def *d, const char
 		if (r < 0 || v == 0)
 			return error_set(
 			        err, -EINVAL,
-			        "%s: '%s' is not a duration (whole seconds such as '20' or "
-			        "'20s', or milliseconds such as '1500ms'; at most 24 hours)",
+			        "%s: '%s' is not a duration (whole seconds such as '20' or '20s', or milliseconds such as '1500ms'; at most 24 hours)",
 			        where, value);
 		if (d->key == SETTING_TIMEOUT)
 			s->timeout_ms = v;
@@ -410,10 +409,10 @@ static int read_password_file(const char *path, char **ret, struct error *err)
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		close(fd);
-		return error_set(err, -EINVAL,
-		                 "password file '%s' is writable by others (mode %04o): make it "
-		                 "0600 or 0400, or mount the Secret read-only",
-		                 path, (unsigned)(st.st_mode & 07777));
+		return error_set(
+		        err, -EINVAL,
+		        "password file '%s' is writable by others (mode %04o): make it 0600 or 0400, or mount the Secret read-only",
+		        path, (unsigned)(st.st_mode & 07777));
 	}
 	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -490,10 +489,10 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 	int r;
 
 	if (s->set_name && !dns_label_valid(s->set_name))
-		return error_set(err, -EINVAL,
-		                 "StatefulSet name '%s' (SET_NAME, --set-name) is not a DNS label: "
-		                 "lower-case letters, digits and '-', at most 63",
-		                 s->set_name);
+		return error_set(
+		        err, -EINVAL,
+		        "StatefulSet name '%s' (SET_NAME, --set-name) is not a DNS label: lower-case letters, digits and '-', at most 63",
+		        s->set_name);
 	if (s->service && !dns_label_valid(s->service))
 		return error_set(err, -EINVAL,
 		                 "Service name '%s' (SERVICE_NAME, --service) is not a DNS label",
@@ -512,17 +511,16 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 		} else if (r != -ENOENT) {
 			return error_set(
 			        err, r,
-			        "cannot read the namespace from the service account's file "
-			        "'%s/namespace': %s; set CLUSTER_NAMESPACE",
+			        "cannot read the namespace from the service account's file '%s/namespace': %s; set CLUSTER_NAMESPACE",
 			        s->sa_dir, r == -ENODATA ? "it is empty" : strerror(-r));
 		}
 	}
 	if (!dns_label_valid(s->namespace) &&
 	    strcmp(s->origin[IDX(SETTING_NAMESPACE)], NAMESPACE_FROM_SA) == 0)
-		return error_set(err, -EINVAL,
-		                 "namespace '%s' (the service account's file '%s/namespace') is "
-		                 "not a DNS label; set CLUSTER_NAMESPACE",
-		                 s->namespace, s->sa_dir);
+		return error_set(
+		        err, -EINVAL,
+		        "namespace '%s' (the service account's file '%s/namespace') is not a DNS label; set CLUSTER_NAMESPACE",
+		        s->namespace, s->sa_dir);
 	if (!dns_label_valid(s->namespace))
 		return error_set(
 		        err, -EINVAL,
@@ -531,14 +529,13 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 	if (s->cluster_domain && !dns_subdomain_valid(s->cluster_domain))
 		return error_set(
 		        err, -EINVAL,
-		        "cluster domain '%s' (CLUSTER_DOMAIN, --cluster-domain) is not a DNS "
-		        "name",
+		        "cluster domain '%s' (CLUSTER_DOMAIN, --cluster-domain) is not a DNS name",
 		        s->cluster_domain);
 	if (s->api != 3)
-		return error_set(err, -EINVAL,
-		                 "ETCDAPI_VERSION=%u (--api) is not supported: etcd-hooks speaks "
-		                 "etcd's v3 API only; use 3 or leave it unset",
-		                 s->api);
+		return error_set(
+		        err, -EINVAL,
+		        "ETCDAPI_VERSION=%u (--api) is not supported: etcd-hooks speaks etcd's v3 API only; use 3 or leave it unset",
+		        s->api);
 	if (s->client_port == s->peer_port)
 		return error_set(err, -EINVAL, "client port and peer port are both %u",
 		                 s->client_port);
@@ -551,13 +548,13 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 		return error_set(err, -EINVAL, "data dir '%s' must not be the root directory",
 		                 s->data_dir);
 	if ((need & SETTINGS_NEED_INITIAL_SIZE) && s->initial_cluster_size == 0)
-		return error_set(err, -EINVAL,
-		                 "INITIAL_CLUSTER_SIZE (--initial-cluster-size) is required: the "
-		                 "number of members that bootstrap the cluster");
+		return error_set(
+		        err, -EINVAL,
+		        "INITIAL_CLUSTER_SIZE (--initial-cluster-size) is required: the number of members that bootstrap the cluster");
 	if (!!s->cert != !!s->key)
-		return error_set(err, -EINVAL,
-		                 "a client certificate needs its key: give both --cert and --key "
-		                 "(ETCDCTL_CERT, ETCDCTL_KEY)");
+		return error_set(
+		        err, -EINVAL,
+		        "a client certificate needs its key: give both --cert and --key (ETCDCTL_CERT, ETCDCTL_KEY)");
 	r = check_readable("CA file", s->cacert, err);
 	if (r == 0)
 		r = check_readable("certificate", s->cert, err);
@@ -571,9 +568,7 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 	if (s->user && strchr(s->user, ':') && strcmp(s->origin[IDX(SETTING_USER)], "flag") == 0)
 		return error_set(
 		        err, -EINVAL,
-		        "--user 'NAME:PASSWORD' puts the password on the command line, where "
-		        "every process can read it: give the password in a file "
-		        "(--password-file, ROOT_PASSWORD_FILE) or in ETCDCTL_PASSWORD");
+		        "--user 'NAME:PASSWORD' puts the password on the command line, where every process can read it: give the password in a file (--password-file, ROOT_PASSWORD_FILE) or in ETCDCTL_PASSWORD");
 	if (s->user && strchr(s->user, ':')) {
 		/* etcdctl accepts user:password (here from ETCDCTL_USER); keep the password out of
 		 * the user name. */

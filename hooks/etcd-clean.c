@@ -140,8 +140,7 @@ static void usage(FILE *f)
 	        "                              exit 0 when the data dir is usable\n"
 	        "  --status                    show the data dir, its IDs and helper state\n"
 	        "  --quarantine                move the data dir aside (tag \"manual\")\n"
-	        "  --wipe                      delete the data dir; only when its own cluster "
-	        "says\n"
+	        "  --wipe                      delete the data dir; only when its own cluster says\n"
 	        "                              the member was removed (or --force)\n"
 	        "  --list                      list the quarantined data dirs\n"
 	        "  --restore ID                move a quarantined data dir back (data dir empty)\n"
@@ -239,10 +238,10 @@ static int check_data_dir(const char *path, struct error *err)
 		p += strspn(p, "/");
 		n = strcspn(p, "/");
 		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return error_set(err, -EINVAL,
-			                 "data dir '%s' (ETCD_DATA_DIR, --data-dir) must not have "
-			                 "'.' or '..' in it",
-			                 path);
+			return error_set(
+			        err, -EINVAL,
+			        "data dir '%s' (ETCD_DATA_DIR, --data-dir) must not have '.' or '..' in it",
+			        path);
 		p += n;
 	}
 	if (base && strcmp(base + 1, HELPER_NAME) == 0)
@@ -329,8 +328,7 @@ static int refuse_helper(const struct clean *c, const char *what)
 	if (!c->helper_bad[0])
 		return 0;
 	log_msg(LOG_FATAL,
-	        "refusing to %s: '%s' is not a directory (a symlink is never followed); make "
-	        "the helper folder and its quarantine real directories",
+	        "refusing to %s: '%s' is not a directory (a symlink is never followed); make the helper folder and its quarantine real directories",
 	        what, c->helper_bad);
 	return EXIT_REFUSED;
 }
@@ -364,8 +362,7 @@ static int gather(struct clean *c)
 		    !datadir_wal_unreadable(&c->info, c->wal_seen.r, c->wal_seen.error) &&
 		    c->mode == MODE_CHECK) {
 			log_msg(LOG_FATAL,
-			        "cannot read the WAL's metadata: %s; deciding nothing, nothing "
-			        "moved",
+			        "cannot read the WAL's metadata: %s; deciding nothing, nothing moved",
 			        c->wal_seen.error);
 			return EXIT_FAILED;
 		}
@@ -614,8 +611,7 @@ static int refuse_unsafe(const struct clean *c, const char *what)
 	}
 	if (c->is_link) {
 		log_msg(LOG_FATAL,
-		        "refusing to %s '%s': it is a symlink to '%s'; symlinks are never followed "
-		        "(act on the target, or remove the link, by hand)",
+		        "refusing to %s '%s': it is a symlink to '%s'; symlinks are never followed (act on the target, or remove the link, by hand)",
 		        what, c->data_dir, c->link_target);
 		return EXIT_REFUSED;
 	}
@@ -654,9 +650,7 @@ static int run_check(struct clean *c)
 		/* Valid data is moved aside only on the word of its own cluster, which etcd-join
 		 * asks; the marker alone cannot say which of the two is stale. */
 		log_msg(LOG_WARNING,
-		        "the data belongs to cluster %s, the cluster marker says %s: not moved "
-		        "(only its own cluster can say this member was removed; etcd-join asks "
-		        "it, or move it aside by hand with --quarantine)",
+		        "the data belongs to cluster %s, the cluster marker says %s: not moved (only its own cluster can say this member was removed; etcd-join asks it, or move it aside by hand with --quarantine)",
 		        etcd_id_hex(c->wal.cluster_id, w), etcd_id_hex(c->marker_cluster, k));
 	}
 	if (c->tomb_seen.r < 0 && c->tomb_seen.r != -ENOENT)
@@ -668,8 +662,7 @@ static int run_check(struct clean *c)
 		if (c->is_link && c->link_dangling) {
 			printf("%-15s none\n", "action:");
 			log_msg(LOG_FATAL,
-			        "the data dir '%s' is a symlink to '%s', which does not exist: "
-			        "etcd cannot use it, and symlinks are never followed",
+			        "the data dir '%s' is a symlink to '%s', which does not exist: etcd cannot use it, and symlinks are never followed",
 			        c->data_dir, c->link_target);
 			return EXIT_REFUSED;
 		}
@@ -758,9 +751,7 @@ static int wipe_evidence(struct clean *c)
 	}
 	if (c->wal_seen.r < 0) {
 		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': it has no readable member ID (%s), so no cluster "
-		        "can "
-		        "say it is not a member's data%s",
+		        "refusing to wipe '%s': it has no readable member ID (%s), so no cluster can say it is not a member's data%s",
 		        c->data_dir, c->wal_seen.r == -ENOENT ? "no WAL" : c->wal_seen.error,
 		        force);
 		return EXIT_REFUSED;
@@ -792,9 +783,7 @@ static int wipe_evidence(struct clean *c)
 	switch (p.answer) {
 	case CLUSTER_NONE:
 		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': no cluster answers (asked %u client URL(s)%s%s), "
-		        "so "
-		        "nothing says member %s was removed%s",
+		        "refusing to wipe '%s': no cluster answers (asked %u client URL(s)%s%s), so nothing says member %s was removed%s",
 		        c->data_dir, p.asked, p.why[0] ? "; last: " : "", p.why,
 		        etcd_id_hex(c->wal.member_id, m), force);
 		goto out;
@@ -808,8 +797,7 @@ static int wipe_evidence(struct clean *c)
 	deadline_init_within(&d, PROBE_TIMEOUT_MS, &c->deadline);
 	if (cluster_leader_view(http, &p.members, p.answered_at, &d, &st, &l, &err) < 0) {
 		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': the cluster at '%s' has no leader that answers "
-		        "(%s)%s",
+		        "refusing to wipe '%s': the cluster at '%s' has no leader that answers (%s)%s",
 		        c->data_dir, p.answered_at, err.msg, force);
 		goto out;
 	}
@@ -820,10 +808,7 @@ static int wipe_evidence(struct clean *c)
 		    (etcd_member_has_peer_url(mb, my_peer_url) && etcd_member_started(mb))) {
 			listed = true;
 			log_msg(LOG_FATAL,
-			        "this member %s (matched by %s) is a %s member of the cluster that "
-			        "answers at '%s': refusing to wipe its data; remove the member "
-			        "first "
-			        "(etcd-leave, or etcdctl member remove), or give --force",
+			        "this member %s (matched by %s) is a %s member of the cluster that answers at '%s': refusing to wipe its data; remove the member first (etcd-leave, or etcdctl member remove), or give --force",
 			        etcd_id_hex(mb->id, m),
 			        mb->id == c->wal.member_id ? "the WAL's member ID" : "its peer URL",
 			        etcd_member_started(mb) ? "started" : "not yet started",
@@ -848,22 +833,19 @@ static int wipe_evidence(struct clean *c)
 	                  ws.commit);
 	if (v == JOIN_VOUCH_OTHER_CLUSTER) {
 		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': the cluster that answers is %s, the data belongs "
-		        "to cluster %s: only its own cluster can say the member was removed%s",
+		        "refusing to wipe '%s': the cluster that answers is %s, the data belongs to cluster %s: only its own cluster can say the member was removed%s",
 		        c->data_dir, etcd_id_hex(st.cluster_id, k),
 		        etcd_id_hex(c->wal.cluster_id, m), force);
 		goto out;
 	}
 	if (v == JOIN_VOUCH_NEVER_HAD || v == JOIN_VOUCH_CANNOT_TELL) {
 		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': the leader of cluster %s does not list member %s, "
-		        "but its peer port %s: only a cluster that removed this very member ID "
-		        "can say its data is not needed%s",
+		        "refusing to wipe '%s': the leader of cluster %s does not list member %s, but its peer port %s: only a cluster that removed this very member ID can say its data is not needed%s",
 		        c->data_dir, etcd_id_hex(st.cluster_id, k),
 		        etcd_id_hex(c->wal.member_id, m),
-		        v == JOIN_VOUCH_NEVER_HAD ? "says it never had it (a cluster bootstrapped "
-		                                    "again with the same IDs?)"
-		                                  : "does not say it removed it",
+		        v == JOIN_VOUCH_NEVER_HAD
+		                ? "says it never had it (a cluster bootstrapped again with the same IDs?)"
+		                : "does not say it removed it",
 		        force);
 		goto out;
 	}
@@ -877,15 +859,13 @@ static int wipe_evidence(struct clean *c)
 	}
 	if (v != JOIN_VOUCH_YES) {
 		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': its cluster does not say member %s was "
-		        "removed%s",
+		        "refusing to wipe '%s': its cluster does not say member %s was removed%s",
 		        c->data_dir, etcd_id_hex(c->wal.member_id, m), force);
 		goto out;
 	}
 	log_msg(LOG_INFO,
 	        "the leader of cluster %s (at '%s', raft index %" PRIu64
-	        ") does not list member %s, nor a started member with peer URL '%s', and its "
-	        "peer port says it removed that member: it was removed",
+	        ") does not list member %s, nor a started member with peer URL '%s', and its peer port says it removed that member: it was removed",
 	        etcd_id_hex(st.cluster_id, k), p.answered_at, st.raft_index,
 	        etcd_id_hex(c->wal.member_id, m), my_peer_url);
 	r = 0;
@@ -945,8 +925,8 @@ static int run_wipe(struct clean *c)
 		return EXIT_DONE;
 	}
 	if (c->force) {
-		log_msg(LOG_WARNING, "--force: not asking the cluster whether this member is still "
-		                     "in it");
+		log_msg(LOG_WARNING,
+		        "--force: not asking the cluster whether this member is still in it");
 	} else {
 		r = wipe_evidence(c);
 		if (r)
@@ -959,10 +939,10 @@ static int run_wipe(struct clean *c)
 	if (c->s.dry_run) {
 		char would[4608];
 
-		snprintf(would, sizeof(would),
-		         "delete the data dir '%s': %zu files (%s), %zu directories, %zu "
-		         "symlinks%s",
-		         c->data_dir, w.files, size, w.dirs, w.links, links_note(w.links));
+		snprintf(
+		        would, sizeof(would),
+		        "delete the data dir '%s': %zu files (%s), %zu directories, %zu symlinks%s",
+		        c->data_dir, w.files, size, w.dirs, w.links, links_note(w.links));
 		cli_dry_run(NULL, NULL, "would", would, NULL);
 		if (r < 0)
 			log_msg(LOG_FATAL, "cannot walk the data dir: %s", err.msg);
@@ -970,8 +950,7 @@ static int run_wipe(struct clean *c)
 	}
 	if (r < 0) {
 		log_msg(LOG_FATAL,
-		        "wiping the data dir '%s' failed: %s (deleted so far: %zu files, %zu "
-		        "directories, %zu symlinks)",
+		        "wiping the data dir '%s' failed: %s (deleted so far: %zu files, %zu directories, %zu symlinks)",
 		        c->data_dir, err.msg, w.files, w.dirs, w.links);
 		return EXIT_FAILED;
 	}
@@ -1156,8 +1135,7 @@ static int run_restore(struct clean *c)
 	}
 	if (c->info.state != DATADIR_EMPTY) {
 		log_msg(LOG_FATAL,
-		        "refusing to restore into '%s': it is not empty (%s: %s); move it aside "
-		        "first (etcd-clean --quarantine)",
+		        "refusing to restore into '%s': it is not empty (%s: %s); move it aside first (etcd-clean --quarantine)",
 		        c->data_dir, datadir_state_name(c->info.state), c->info.reason);
 		return EXIT_REFUSED;
 	}
@@ -1197,13 +1175,11 @@ static int run_restore(struct clean *c)
 	if (after.state == DATADIR_VALID) {
 		if (c->tomb_seen.r == 0 && c->tomb.removed && c->tomb.member_id == wal.member_id)
 			log_msg(LOG_WARNING,
-			        "the tombstone says member %s was removed: etcd-clean's default "
-			        "mode would move this data aside again",
+			        "the tombstone says member %s was removed: etcd-clean's default mode would move this data aside again",
 			        etcd_id_hex(wal.member_id, m));
 		if (c->marker_seen.r == 0 && c->marker_cluster != wal.cluster_id)
 			log_msg(LOG_WARNING,
-			        "the data belongs to cluster %s, the cluster marker says %s: "
-			        "etcd-clean's default mode would move it aside again",
+			        "the data belongs to cluster %s, the cluster marker says %s: etcd-clean's default mode would move it aside again",
 			        etcd_id_hex(wal.cluster_id, m), etcd_id_hex(c->marker_cluster, k));
 	} else if (after.state != DATADIR_VALID) {
 		log_msg(LOG_WARNING, "the restored data dir is %s (%s)",

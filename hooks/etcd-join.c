@@ -113,8 +113,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: etcd-join [options] [-- etcd flags...]\n"
-	        "Decide how this etcd member starts (bootstrap, restart, add, reuse, "
-	        "replace),\nrepair what must be repaired, and exec etcd.\n"
+	        "Decide how this etcd member starts (bootstrap, restart, add, reuse, replace),\nrepair what must be repaired, and exec etcd.\n"
 	        "\n"
 	        "Options (each also read from the environment variable in brackets):\n"
 	        "  --name NAME                 member and pod name [POD_NAME, HOSTNAME]\n"
@@ -192,11 +191,11 @@ static void set_state(struct join *j, const char *state, int exit_code)
 	j->state = state;
 	if (j->has_wal)
 		etcd_id_format(j->wal.cluster_id, cid);
-	snprintf(body, sizeof(body),
-	         "{\"etcd-hooks\":{\"member\":\"%s\",\"state\":\"%s\",\"data\":\"%s\","
-	         "\"formed\":%s,\"cluster_id\":\"%s\"}}",
-	         j->id.name, state, datadir_state_name(j->data.state), formed ? "true" : "false",
-	         cid);
+	snprintf(
+	        body, sizeof(body),
+	        "{\"etcd-hooks\":{\"member\":\"%s\",\"state\":\"%s\",\"data\":\"%s\",\"formed\":%s,\"cluster_id\":\"%s\"}}",
+	        j->id.name, state, datadir_state_name(j->data.state), formed ? "true" : "false",
+	        cid);
 	beacon_set_body(j->beacon, body);
 	if (!dir || j->s.dry_run) {
 		free(dir);
@@ -401,8 +400,7 @@ static int remove_guarded(struct join *j, uint64_t target, const char *what,
 		r = reread_members(j, &err);
 		if (r < 0) {
 			log_msg(LOG_FATAL,
-			        "not removing %s id=%s: the member list cannot be read "
-			        "again after the snapshot: %s",
+			        "not removing %s id=%s: the member list cannot be read again after the snapshot: %s",
 			        what, id, err.msg);
 			return EXIT_REFUSED;
 		}
@@ -614,8 +612,7 @@ static int add_member(struct join *j)
 		}
 		if (mine) {
 			log_msg(LOG_FATAL,
-			        "another started member id=%s holds this member's peer URL "
-			        "'%s'",
+			        "another started member id=%s holds this member's peer URL '%s'",
 			        etcd_id_hex(mine->id, id), j->my_peer_url);
 			return EXIT_REFUSED;
 		}
@@ -669,8 +666,7 @@ static int add_member(struct join *j)
 				 * derives the removed ID, and refuses it as "member not found"
 				 * (ErrIDRemoved). */
 				log_msg(LOG_INFO,
-				        "etcd refused the add with '%s': the ID it derived is "
-				        "one removed within this second; retrying in the next",
+				        "etcd refused the add with '%s': the ID it derived is one removed within this second; retrying in the next",
 				        err.msg);
 				next_try_ms = clock_now_ms() + SAME_SECOND_RETRY_MS;
 			} else if (r != -ETIMEDOUT && !etcd_error_transient(&err)) {
@@ -704,13 +700,12 @@ static int add_member(struct join *j)
 			if (stale && clock_now_ms() - suspect_since >= STALE_CONFIRM_MS) {
 				char what[128];
 
-				snprintf(what, sizeof(what),
-				         "the stale member '%s' (down, its pod gone, above this "
-				         "ordinal)",
-				         stale->name[0] ? stale->name : stale->peer_urls[0]);
+				snprintf(
+				        what, sizeof(what),
+				        "the stale member '%s' (down, its pod gone, above this ordinal)",
+				        stale->name[0] ? stale->name : stale->peer_urls[0]);
 				log_msg(LOG_WARNING,
-				        "%s blocks this add: etcd refuses every add while "
-				        "a voter is down",
+				        "%s blocks this add: etcd refuses every add while a voter is down",
 				        what);
 				r = remove_guarded(j, stale->id, what, NULL);
 				if (r)
@@ -962,8 +957,7 @@ static int read_local_state(struct join *j)
 			log_msg(LOG_WARNING, "the WAL's metadata is unreadable: %s", err.msg);
 		} else {
 			log_msg(LOG_FATAL,
-			        "cannot read the WAL's metadata: %s; deciding nothing, nothing "
-			        "moved",
+			        "cannot read the WAL's metadata: %s; deciding nothing, nothing moved",
 			        err.msg);
 			return EXIT_FAILED;
 		}
@@ -979,8 +973,7 @@ static int read_local_state(struct join *j)
 	if (datadir_marker_read(j->s.data_dir, &cluster_id, &member_id, &err) == 0) {
 		j->marker = true;
 		log_msg(LOG_INFO,
-		        "the cluster marker says this member's cluster formed: "
-		        "cluster_id=%s member_id=%s",
+		        "the cluster marker says this member's cluster formed: cluster_id=%s member_id=%s",
 		        etcd_id_hex(cluster_id, cid), etcd_id_hex(member_id, id));
 	} else if (err.code && err.code != -ENOENT) {
 		/* An unreadable marker still says something was here: never bootstrap on it. */
@@ -1023,8 +1016,7 @@ static void read_statefulset(struct join *j)
 	} else if (!j->replicas_warned && err.code != -ENXIO) {
 		/* Without them the probe asks fewer pods: say so once. */
 		log_msg(LOG_WARNING,
-		        "the StatefulSet's replicas are unknown (%s); asking the initial members "
-		        "and every name that resolves%s",
+		        "the StatefulSet's replicas are unknown (%s); asking the initial members and every name that resolves%s",
 		        err.msg,
 		        err.code == -EACCES ? "; grant the service account 'get' on its StatefulSet"
 		                            : "");
@@ -1069,9 +1061,7 @@ static bool mark_authoritative(struct join *j)
 		return true;
 	if (why[0] && strcmp(why, j->mark_told) != 0) {
 		log_msg(LOG_WARNING,
-		        "the bootstrap wait is over but some peers are silent, and nothing says "
-		        "whether their cluster formed: %s; waiting until every initial member "
-		        "answers",
+		        "the bootstrap wait is over but some peers are silent, and nothing says whether their cluster formed: %s; waiting until every initial member answers",
 		        why);
 		snprintf(j->mark_told, sizeof(j->mark_told), "%s", why);
 	}
@@ -1179,12 +1169,12 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s", p.login_why);
 	else if (p.answer == CLUSTER_NONE && j->sts_formed && !j->marker && !p.formed)
 		/* The only evidence: say how to start a new cluster on empty volumes on purpose. */
-		snprintf(j->waiting_detail, sizeof(j->waiting_detail),
-		         "the StatefulSet's annotation " KUBE_FORMED_ANNOTATION
-		         " says its cluster formed (to bootstrap a new cluster on empty volumes "
-		         "on purpose, remove it: kubectl annotate statefulset "
-		         "%s " KUBE_FORMED_ANNOTATION "-)",
-		         j->id.set_name);
+		snprintf(
+		        j->waiting_detail, sizeof(j->waiting_detail),
+		        "the StatefulSet's annotation " KUBE_FORMED_ANNOTATION
+		        " says its cluster formed (to bootstrap a new cluster on empty volumes on purpose, remove it: kubectl annotate statefulset %s " KUBE_FORMED_ANNOTATION
+		        "-)",
+		        j->id.set_name);
 	else if (p.answer != CLUSTER_NONE || !bootstrap_question || in->formed)
 		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s", p.why);
 	else if (p.silent[0])
@@ -1205,14 +1195,14 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 static void confirm(struct join *j, struct join_input *in)
 {
 	static const char *const said[] = {
-	        [JOIN_PEER_NO_ANSWER] = "does not list it, and its peer port gives no answer "
-	                                "about it",
-	        [JOIN_PEER_REMOVED] = "does not list it, and its cluster's peer port says it "
-	                              "removed it",
+	        [JOIN_PEER_NO_ANSWER] =
+	                "does not list it, and its peer port gives no answer about it",
+	        [JOIN_PEER_REMOVED] =
+	                "does not list it, and its cluster's peer port says it removed it",
 	        [JOIN_PEER_MEMBER] = "does not list it, but its peer port says it is a member",
 	        [JOIN_PEER_UNKNOWN] = "does not list it, and its peer port says it never had it",
-	        [JOIN_PEER_OTHER_CLUSTER] = "does not list it, and its peer port says it is of "
-	                                    "another cluster",
+	        [JOIN_PEER_OTHER_CLUSTER] =
+	                "does not list it, and its peer port says it is of another cluster",
 	};
 	enum join_peer_word peer = JOIN_PEER_NO_ANSWER;
 	struct etcd_member_list l = {0};
@@ -1243,8 +1233,7 @@ static void confirm(struct join *j, struct join_input *in)
 				peer = (enum join_peer_word)says;
 			else
 				log_msg(LOG_WARNING,
-				        "no peer port of the cluster answers about "
-				        "this member: %s",
+				        "no peer port of the cluster answers about this member: %s",
 				        err.msg);
 		}
 	}
@@ -1284,8 +1273,7 @@ static int wait_round(struct join *j, const struct join_decision *dec, struct ba
 
 	if (deadline_passed(&j->deadline)) {
 		log_msg(LOG_FATAL,
-		        "gave up waiting for %s after %.0fs (%s): %s; this member will not "
-		        "bootstrap a second cluster",
+		        "gave up waiting for %s after %.0fs (%s): %s; this member will not bootstrap a second cluster",
 		        what, log_progress_elapsed(progress), j->waiting_detail, dec->reason);
 		return EXIT_DEADLINE;
 	}
@@ -1403,8 +1391,7 @@ static int run(struct join *j)
 		    dec.action == JOIN_ADD) {
 			if (++changes > MAX_CHANGES) {
 				log_msg(LOG_FATAL,
-				        "no decision after %u changes; the cluster keeps changing "
-				        "under us",
+				        "no decision after %u changes; the cluster keeps changing under us",
 				        MAX_CHANGES);
 				return EXIT_FAILED;
 			}

@@ -188,8 +188,7 @@ static int should_leave(struct leave *l)
 			/* Scaled to zero: the whole cluster stops. Removing members one by one
 			 * would dismantle it; they stay and come back with their data. */
 			verdict(l,
-			        "policy %s: the StatefulSet is scaled to 0, a whole-cluster "
-			        "stop: this member stays",
+			        "policy %s: the StatefulSet is scaled to 0, a whole-cluster stop: this member stays",
 			        policy_names[l->policy]);
 			return 0;
 		}
@@ -199,8 +198,7 @@ static int should_leave(struct leave *l)
 			l->leaving_from = replicas;
 
 			verdict(l,
-			        "policy %s: the StatefulSet wants %u replicas and this is ordinal "
-			        "%u: %s",
+			        "policy %s: the StatefulSet wants %u replicas and this is ordinal %u: %s",
 			        policy_names[l->policy], replicas, l->id.ordinal,
 			        leave ? "scale-down, this member leaves"
 			              : "this pod comes back, the member stays");
@@ -208,23 +206,19 @@ static int should_leave(struct leave *l)
 		}
 		if (r == -ENOENT) {
 			verdict(l,
-			        "policy %s: %s: the StatefulSet is being deleted, the whole "
-			        "cluster stops: this member stays",
+			        "policy %s: %s: the StatefulSet is being deleted, the whole cluster stops: this member stays",
 			        policy_names[l->policy], err.msg);
 			return 0;
 		}
 		if (r == -EACCES) {
 			log_msg(LOG_WARNING,
-			        "policy %s: %s: the pod's service account may not read its "
-			        "StatefulSet; grant it a Role with verb 'get' on 'statefulsets' "
-			        "(resourceNames '%s') in namespace '%s'; this member stays",
+			        "policy %s: %s: the pod's service account may not read its StatefulSet; grant it a Role with verb 'get' on 'statefulsets' (resourceNames '%s') in namespace '%s'; this member stays",
 			        policy_names[l->policy], err.msg, l->id.set_name, l->s.namespace);
 			return -EXIT_FAILED;
 		}
 		if (r != -ENXIO || l->policy == POLICY_SCALE_DOWN) {
 			log_msg(LOG_WARNING,
-			        "policy %s: %s; not removing this member without knowing the "
-			        "desired replicas: this member stays",
+			        "policy %s: %s; not removing this member without knowing the desired replicas: this member stays",
 			        policy_names[l->policy], err.msg);
 			return -EXIT_FAILED;
 		}
@@ -232,8 +226,8 @@ static int should_leave(struct leave *l)
 		        err.msg);
 	}
 	if (!l->s.initial_cluster_size) {
-		log_msg(LOG_FATAL, "policy above-initial needs INITIAL_CLUSTER_SIZE; not removing "
-		                   "this member");
+		log_msg(LOG_FATAL,
+		        "policy above-initial needs INITIAL_CLUSTER_SIZE; not removing this member");
 		return -EXIT_USAGE;
 	}
 	l->leaving_from = l->s.initial_cluster_size;
@@ -310,9 +304,7 @@ static int read_members(struct leave *l)
 	}
 	if (l->members.cluster_id != l->cluster_id) {
 		log_msg(LOG_FATAL,
-		        "refusing to leave: the cluster that answers at '%s' is cluster_id=%s, "
-		        "this member belongs to cluster_id=%s (split brain suspected, or a wrong "
-		        "--endpoints); no tombstone written, nothing moved",
+		        "refusing to leave: the cluster that answers at '%s' is cluster_id=%s, this member belongs to cluster_id=%s (split brain suspected, or a wrong --endpoints); no tombstone written, nothing moved",
 		        etcd_client_current(l->cluster), etcd_id_hex(l->members.cluster_id, a),
 		        etcd_id_hex(l->cluster_id, b));
 		return EXIT_REFUSED;
@@ -361,8 +353,7 @@ static bool leader_confirms_gone(struct leave *l)
 	}
 	if (!gone)
 		log_msg(LOG_WARNING,
-		        "the leader of this member's cluster does not confirm that it "
-		        "is gone%s%s",
+		        "the leader of this member's cluster does not confirm that it is gone%s%s",
 		        err.msg[0] ? ": " : "", err.msg);
 	etcd_member_list_free(&list);
 	return gone;
@@ -441,8 +432,7 @@ static int wait_safe(struct leave *l, uint64_t *ret_successor, uint64_t *ret_lea
 
 		if (!me) {
 			log_msg(LOG_FATAL,
-			        "this member is not in the member list read again: nothing "
-			        "done");
+			        "this member is not in the member list read again: nothing done");
 			return EXIT_FAILED;
 		}
 		r = check_safety(l, ret_successor, ret_leader, why, sizeof(why), &final);
@@ -453,8 +443,7 @@ static int wait_safe(struct leave *l, uint64_t *ret_successor, uint64_t *ret_lea
 			break;
 		if (first || log_progress_due(&progress))
 			log_msg(LOG_INFO,
-			        "not yet: %s; asking again until %.0fs before the deadline "
-			        "waited=%.0fs left=%.0fs",
+			        "not yet: %s; asking again until %.0fs before the deadline waited=%.0fs left=%.0fs",
 			        why, SAFE_RESERVE_MS / 1000.0, log_progress_elapsed(&progress),
 			        deadline_left_ms(&l->deadline) / 1000.0);
 		clock_sleep_ms(SAFE_RETRY_MS);
@@ -482,8 +471,8 @@ static void transfer_leadership(struct leave *l, uint64_t leader, uint64_t succe
 	if (leader != l->my_id)
 		return;
 	if (!successor) {
-		log_msg(LOG_WARNING, "this member leads and no healthy voter can take over; "
-		                     "removing it costs an election");
+		log_msg(LOG_WARNING,
+		        "this member leads and no healthy voter can take over; removing it costs an election");
 		return;
 	}
 	error_clear(&err);
@@ -523,8 +512,7 @@ static int remove_self(struct leave *l)
 		r = etcd_member_remove(l->cluster, l->my_id, &d, &err);
 		if (r == -ENOENT && !leader_confirms_gone(l)) {
 			log_msg(LOG_FATAL,
-			        "the remove of this member id=%s said 'not found' (%s), and its "
-			        "cluster does not confirm it: the tombstone stays an intent",
+			        "the remove of this member id=%s said 'not found' (%s), and its cluster does not confirm it: the tombstone stays an intent",
 			        id, err.msg);
 			return EXIT_FAILED;
 		}
@@ -571,8 +559,8 @@ static void move_data_aside(struct leave *l)
 	}
 	error_clear(&err);
 	if (info.state == DATADIR_IN_USE) {
-		log_msg(LOG_INFO, "etcd still holds the data dir; the next etcd-join or etcd-clean "
-		                  "moves it aside");
+		log_msg(LOG_INFO,
+		        "etcd still holds the data dir; the next etcd-join or etcd-clean moves it aside");
 		return;
 	}
 	if (datadir_quarantine(l->s.data_dir, "left", "this member left the cluster (etcd-leave)",
@@ -616,9 +604,7 @@ static int run(struct leave *l)
 		/* A lagging follower may not list it yet: only the leader's word counts. */
 		if (!leader_confirms_gone(l)) {
 			log_msg(LOG_FATAL,
-			        "this member id=%s is not in the list that answered, but "
-			        "its cluster's leader does not confirm it is gone: nothing "
-			        "done",
+			        "this member id=%s is not in the list that answered, but its cluster's leader does not confirm it is gone: nothing done",
 			        id);
 			return EXIT_FAILED;
 		}
@@ -680,8 +666,7 @@ int main(int argc, char **argv)
 	env = getenv("ETCD_HOOKS_LEAVE_POLICY");
 	if (env && *env && parse_policy(env, &l.policy) < 0) {
 		log_msg(LOG_FATAL,
-		        "environment variable ETCD_HOOKS_LEAVE_POLICY: '%s' is not a "
-		        "policy (scale-down, above-initial, always, never, auto)",
+		        "environment variable ETCD_HOOKS_LEAVE_POLICY: '%s' is not a policy (scale-down, above-initial, always, never, auto)",
 		        env);
 		r = EXIT_USAGE;
 		goto out;
@@ -709,9 +694,7 @@ int main(int argc, char **argv)
 	if (l.s.timeout_ms > DEFAULT_TIMEOUT_MS &&
 	    strcmp(settings_origin(&l.s, SETTING_TIMEOUT), "ETCD_HOOKS_TIMEOUT") == 0) {
 		log_msg(LOG_INFO,
-		        "ETCD_HOOKS_TIMEOUT=%.0fs, which the container's command reads too, is "
-		        "capped at %us here, below the grace period; ETCD_HOOKS_LEAVE_TIMEOUT or "
-		        "--timeout sets etcd-leave's own",
+		        "ETCD_HOOKS_TIMEOUT=%.0fs, which the container's command reads too, is capped at %us here, below the grace period; ETCD_HOOKS_LEAVE_TIMEOUT or --timeout sets etcd-leave's own",
 		        l.s.timeout_ms / 1000.0, DEFAULT_TIMEOUT_MS / 1000);
 		l.s.timeout_ms = DEFAULT_TIMEOUT_MS;
 	}

@@ -181,8 +181,7 @@ static bool hand_over(struct promote *p, const char *state)
 	pid = fork();
 	if (pid < 0) {
 		log_msg(LOG_WARNING,
-		        "etcd-join is %s, and cannot fork a background watch: %s; "
-		        "waiting here",
+		        "etcd-join is %s, and cannot fork a background watch: %s; waiting here",
 		        state, strerror(errno));
 		p->background = true;
 		free(dir);
@@ -190,9 +189,7 @@ static bool hand_over(struct promote *p, const char *state)
 	}
 	if (pid > 0) {
 		log_msg(LOG_INFO,
-		        "etcd-join is %s: returning so that the pod can become Ready, and "
-		        "watching in the background (pid %d, until the deadline) in case this "
-		        "member joins as a learner; its log: '%s'",
+		        "etcd-join is %s: returning so that the pod can become Ready, and watching in the background (pid %d, until the deadline) in case this member joins as a learner; its log: '%s'",
 		        state, (int)pid, path);
 		free(dir);
 		return true;
@@ -293,11 +290,10 @@ static int wait_for_local_member(struct promote *p, bool *ret_learner)
 			/* asked once: a dry run must never reach hand_over() */
 			if (join_is_waiting(p, state, sizeof(state))) {
 				if (p->s.dry_run) {
-					snprintf(why, sizeof(why),
-					         "etcd-join is %s: a run returns 0 and watches in "
-					         "the "
-					         "background",
-					         state);
+					snprintf(
+					        why, sizeof(why),
+					        "etcd-join is %s: a run returns 0 and watches in the background",
+					        state);
 					return dry_run_wait(why);
 				}
 				if (hand_over(p, state))
@@ -309,19 +305,18 @@ static int wait_for_local_member(struct promote *p, bool *ret_learner)
 
 			if (join_exited(p, &code)) {
 				log_msg(LOG_FATAL,
-				        "etcd-join exited (exit code %d) without starting etcd: "
-				        "nothing to promote; the container restarts",
+				        "etcd-join exited (exit code %d) without starting etcd: nothing to promote; the container restarts",
 				        code);
 				return EXIT_FAILED;
 			}
 		}
 		if (p->s.dry_run && log_progress_elapsed(&progress) * 1000 >= DRY_RUN_WAIT_MS) {
-			snprintf(why, sizeof(why),
-			         "this member's etcd does not answer at '%s' yet (%s): a run waits "
-			         "for it until its deadline (%llus)",
-			         p->local_peer,
-			         err.msg[0] ? err.msg : "this member is not in its list",
-			         (unsigned long long)(p->s.timeout_ms / 1000));
+			snprintf(
+			        why, sizeof(why),
+			        "this member's etcd does not answer at '%s' yet (%s): a run waits for it until its deadline (%llus)",
+			        p->local_peer,
+			        err.msg[0] ? err.msg : "this member is not in its list",
+			        (unsigned long long)(p->s.timeout_ms / 1000));
 			return dry_run_wait(why);
 		}
 		if (deadline_passed(&p->deadline)) {
@@ -333,8 +328,7 @@ static int wait_for_local_member(struct promote *p, bool *ret_learner)
 		}
 		if (log_progress_due(&progress))
 			log_msg(LOG_INFO,
-			        "waiting for this member's etcd at '%s' waited=%.0fs "
-			        "deadline=%llus",
+			        "waiting for this member's etcd at '%s' waited=%.0fs deadline=%llus",
 			        p->local_peer, log_progress_elapsed(&progress),
 			        (unsigned long long)(p->s.timeout_ms / 1000));
 		clock_sleep_ms(backoff_next(&b, &p->deadline));
@@ -413,8 +407,7 @@ static bool learner_per_voters(struct promote *p, bool local_view)
 	}
 	if (deadline_passed(&d))
 		log_msg(LOG_INFO,
-		        "the voting members did not confirm: %s; this member's own view "
-		        "stands (learner=%s)",
+		        "the voting members did not confirm: %s; this member's own view stands (learner=%s)",
 		        err.msg[0] ? err.msg : "this member is not in their list",
 		        local_view ? "yes" : "no");
 	etcd_client_free(voters);
@@ -446,8 +439,7 @@ static int promote(struct promote *p)
 	etcd_id_hex(st.member_id, id);
 	if (!st.is_learner)
 		log_msg(LOG_INFO,
-		        "this member id=%s says it votes, but it was seen as a learner: asking "
-		        "the voting members to promote it",
+		        "this member id=%s says it votes, but it was seen as a learner: asking the voting members to promote it",
 		        id);
 	if (p->s.dry_run) {
 		cli_dry_run("promote", "this member is a learner in sync with the leader", "member",
@@ -467,8 +459,7 @@ static int promote(struct promote *p)
 		           : error_set(&err, -EAGAIN, "no voting member known yet");
 		if (r == 0) {
 			log_msg(LOG_INFO,
-			        "promoted this member id=%s to voter took=%.3fs "
-			        "not_in_sync_replies=%u",
+			        "promoted this member id=%s to voter took=%.3fs not_in_sync_replies=%u",
 			        id, log_progress_elapsed(&progress), not_in_sync);
 			break;
 		}
@@ -532,8 +523,7 @@ static void mark_statefulset(struct promote *p, uint64_t cluster_id)
 		        hex);
 	else
 		log_msg(LOG_WARNING,
-		        "cannot mark the StatefulSet (%s)%s; that the cluster formed is then known "
-		        "only from the volumes and the live members",
+		        "cannot mark the StatefulSet (%s)%s; that the cluster formed is then known only from the volumes and the live members",
 		        err.msg,
 		        err.code == -EACCES
 		                ? ": grant the service account 'patch' on its StatefulSet"
