@@ -122,9 +122,12 @@ static int scan_wal(const char *wal_dir, size_t *ret_n, bool *ret_locked)
 	while ((de = readdir(d))) {
 		char path[4096];
 
-		if (!has_suffix(de->d_name, ".wal") && strcmp(de->d_name, "0.tmp") != 0)
+		bool segment = parse_wal_name(de->d_name);
+
+		/* etcd's own segments only: it skips any other name, "0.wal" or "x.wal" */
+		if (!segment && !has_suffix(de->d_name, ".tmp"))
 			continue;
-		if (has_suffix(de->d_name, ".wal"))
+		if (segment)
 			n++;
 		snprintf(path, sizeof(path), "%s/%s", wal_dir, de->d_name);
 		if (datadir_file_locked(path) > 0)

@@ -92,3 +92,19 @@ bool dns_subdomain_valid(const char *s)
 		p = dot + 1;
 	}
 }
+
+bool parse_wal_name(const char *name)
+{
+	/* etcd's walName(): fmt.Sprintf("%016x-%016x.wal", seq, index) */
+	static const char shape[] = "################-################.wal";
+
+	if (strlen(name) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++) {
+		bool hex = (name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f');
+
+		if (shape[i] == '#' ? !hex : name[i] != shape[i])
+			return false;
+	}
+	return true;
+}

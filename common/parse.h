@@ -17,3 +17,7 @@ int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *ret);
 bool dns_label_valid(const char *s);
 /* True if s is a DNS-1123 subdomain: dot-separated labels, at most 253 characters. */
 bool dns_subdomain_valid(const char *s);
+
+/* True if name is a WAL segment's name as etcd writes it, "%016x-%016x.wal" (sequence and
+ * raft index in lower-case hex). etcd skips any other file in member/wal, so do we. */
+bool parse_wal_name(const char *name);

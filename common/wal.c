@@ -1,5 +1,7 @@
 #include "wal.h"
 
+#include "parse.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum {
@@ -242,9 +245,7 @@ static int pick_wal(const char *dir, bool last, char *ret, size_t size)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-
-		if (n < 5 || strcmp(de->d_name + n - 4, ".wal") != 0)
+		if (!parse_wal_name(de->d_name))
 			continue;
 		if (!best || (strcmp(de->d_name, best) < 0) != last) {
 			free(best);
@@ -263,6 +264,23 @@ static int pick_wal(const char *dir, bool last, char *ret, size_t size)
 	return 0;
 }
 
+/* Open a WAL segment for reading: a regular file, never through a symlink or a FIFO.
+ * Returns the descriptor, or a negative errno with the reason in err; none of them says
+ * what the data holds (-EIO for what is not a regular file). */
+static int open_segment(const char *path, struct error *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+
+	if (fd < 0)
+		return error_set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return error_set(err, -EIO, "cannot read '%s': not a regular file", path);
+	}
+	return fd;
+}
+
 int wal_read_metadata(const char *data_dir, struct wal_metadata *ret, struct error *err)
 {
 	char dir[4096], path[4096 + 256];
@@ -274,19 +292,31 @@ int wal_read_metadata(const char *data_dir, struct wal_metadata *ret, struct err
 	r = pick_wal(dir, false, path, sizeof(path));
 	if (r < 0)
 		return error_set(err, r, "no WAL file in '%s': %s", dir, strerror(-r));
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	fd = open_segment(path, err);
 	if (fd < 0)
-		return error_set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+		return fd;
 	buf = malloc(WAL_HEAD_BYTES);
-	if (buf)
-		n = read(fd, buf, WAL_HEAD_BYTES);
-	close(fd);
-	if (!buf)
+	if (!buf) {
+		close(fd);
 		return error_set(err, -ENOMEM, "out of memory");
-	if (n < 0) {
-		free(buf);
-		return error_set(err, -EIO, "cannot read '%s'", path);
 	}
+	/* the first WAL_HEAD_BYTES, or the whole file when it is shorter */
+	while ((size_t)n < WAL_HEAD_BYTES) {
+		ssize_t got = read(fd, buf + n, WAL_HEAD_BYTES - (size_t)n);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = error_set(err, -EIO, "cannot read '%s': %s", path, strerror(errno));
+			close(fd);
+			free(buf);
+			return r;
+		}
+		if (got == 0)
+			break;
+		n += got;
+	}
+	close(fd);
 	r = wal_parse_metadata(buf, (size_t)n, ret, err);
 	if (r < 0)
 		error_prefix(err, "'%s': ", path);
@@ -307,9 +337,9 @@ int wal_read_state(const char *data_dir, struct wal_state *ret, struct error *er
 	r = pick_wal(dir, true, path, sizeof(path));
 	if (r < 0)
 		return error_set(err, r, "no WAL file in '%s': %s", dir, strerror(-r));
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	fd = open_segment(path, err);
 	if (fd < 0)
-		return error_set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+		return fd;
 	buf = malloc(cap);
 	if (!buf) {
 		r = error_set(err, -ENOMEM, "out of memory");

@@ -227,7 +227,7 @@ expect "default mode, valid: exit 0, nothing moved" 0 out "action:         none"
 check "... nothing changed" test "$before" = "$(snapshot "$x")"
 
 # copies of the stopped member's data for the other cases
-for v in t t2 f f2 w y z q s c io ab; do
+for v in t t2 f f2 w y z q s c io ab sw; do
 	mkdir -p "$tmp/$v"
 	cp -a "$x/default.etcd" "$tmp/$v/default.etcd"
 done
@@ -259,6 +259,20 @@ check "... nothing changed" test "$before" = "$(snapshot "$tmp/io")"
 run --data-dir "$tmp/io/default.etcd" --status
 expect "--status, a WAL that cannot be read: valid, the member ID unreadable" 0 out \
 	"state:          valid" "member ID:      unreadable"
+
+# stray files in member/wal that are not etcd's segments ("0.wal" sorts first, ".wal",
+# a FIFO): etcd skips them, and so does every reading of the data dir
+: >"$tmp/sw/default.etcd/member/wal/0.wal"
+: >"$tmp/sw/default.etcd/member/wal/.wal"
+mkfifo "$tmp/sw/default.etcd/member/wal/00.wal"
+before=$(snapshot "$tmp/sw")
+run --data-dir "$tmp/sw/default.etcd"
+expect "default mode, stray *.wal files beside the segments: exit 0, valid, nothing moved" 0 \
+	out "action:         none: the data dir holds valid member data"
+check "... nothing changed" test "$before" = "$(snapshot "$tmp/sw")"
+run --data-dir "$tmp/sw/default.etcd" --status
+expect "--status, stray *.wal files: valid, its member ID read" 0 out "state:          valid" \
+	"member ID:      $member_id"
 
 # tombstoned: removed, with this data's member ID
 mkdir -p "$tmp/t/.etcd-hooks"

@@ -147,6 +147,21 @@ START_TEST(test_dns_subdomain_length)
 }
 END_TEST
 
+START_TEST(test_wal_name)
+{
+	ck_assert(parse_wal_name("0000000000000000-0000000000000000.wal"));
+	ck_assert(parse_wal_name("000000000000001a-00000000000f4240.wal"));
+	ck_assert(!parse_wal_name("0.wal"));
+	ck_assert(!parse_wal_name(".wal"));
+	ck_assert(!parse_wal_name("000000000000001A-00000000000f4240.wal"));
+	ck_assert(!parse_wal_name("0000000000000000-0000000000000000.wal.broken"));
+	ck_assert(!parse_wal_name("0000000000000000_0000000000000000.wal"));
+	ck_assert(!parse_wal_name("0000000000000000-000000000000000.wal"));
+	ck_assert(!parse_wal_name("0.tmp"));
+	ck_assert(!parse_wal_name(""));
+}
+END_TEST
+
 static Suite *parse_suite(void)
 {
 	Suite *s = suite_create("parse");
@@ -157,6 +172,7 @@ static Suite *parse_suite(void)
 	tcase_add_loop_test(tc, test_parse_duration, 0, sizeof(durations) / sizeof(durations[0]));
 	tcase_add_loop_test(tc, test_dns_names, 0, sizeof(names) / sizeof(names[0]));
 	tcase_add_test(tc, test_dns_subdomain_length);
+	tcase_add_test(tc, test_wal_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
