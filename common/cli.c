@@ -35,6 +35,34 @@ static bool same_name(const char *arg, const char *name)
 
 static bool by_hand;
 
+/* The usage error for arg, which getopt_long did not take: an unknown option, a prefix of
+ * one (never taken), a value given to an option that takes none, or a missing value. Never
+ * repeats what follows an '='. */
+static int bad_option(const char *program, const struct option *opts, const char *arg, bool missing)
+{
+	int n = (int)strcspn(arg, "=");
+	const struct option *exact = NULL, *prefix = NULL;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return cli_usage_error(program, "unknown option '%.2s'", arg);
+	for (const struct option *o = opts; o->name; o++) {
+		if (strlen(o->name) == (size_t)(n - 2) && strncmp(o->name, arg + 2, n - 2) == 0)
+			exact = o;
+		else if (!prefix && n > 2 && strncmp(o->name, arg + 2, n - 2) == 0)
+			prefix = o;
+	}
+	if (exact && missing)
+		return cli_usage_error(program, "option '--%s' needs a value", exact->name);
+	if (exact && exact->has_arg == no_argument && arg[n] == '=')
+		return cli_usage_error(program, "option '--%s' takes no value", exact->name);
+	if (prefix)
+		return cli_usage_error(
+		        program,
+		        "unknown option '%.*s' (options are never abbreviated: did you mean '--%s'?)",
+		        n, arg, prefix->name);
+	return cli_usage_error(program, "unknown option '%.*s'", n, arg);
+}
+
 bool cli_by_hand(void)
 {
 	return by_hand;
@@ -105,14 +133,15 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 		} else if (opt == 'V') {
 			printf("%s %s\n", c->program, ETCD_HOOKS_VERSION);
 			r = EXIT_DONE;
-		} else if (opt == '?') {
-			r = optopt ? cli_usage_error(c->program, "unknown option '-%c'", optopt)
-			           : cli_usage_error(c->program, "unknown option '%.*s'",
-			                             (int)strcspn(argv[optind - 1], "="),
-			                             argv[optind - 1]);
-		} else if (opt == ':') {
-			r = cli_usage_error(c->program, "option '%s' needs a value",
-			                    argv[optind - 1]);
+		} else if (opt == '?' || opt == ':') {
+			r = bad_option(c->program, opts, at < argc ? argv[at] : "", opt == ':');
+		} else if (longindex >= 0 && opts[longindex].has_arg == required_argument &&
+		           optarg && strncmp(optarg, "--", 2) == 0) {
+			/* "--name --status": the next option is not the value ("--status" would
+			 * then not run, and the default mode would) */
+			r = cli_usage_error(
+			        c->program, "option '--%s' needs a value; '%.*s' is an option",
+			        opts[longindex].name, (int)strcspn(optarg, "="), optarg);
 		} else if (opt >= SETTING_SET_NAME && opt < SETTING_KEY_END) {
 			if (settings_set(s, (enum setting_key)opt, optarg, &err) < 0)
 				r = cli_usage_error(c->program, "%s", err.msg);

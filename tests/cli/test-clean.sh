@@ -412,6 +412,13 @@ run --data-dir "$tmp/ab/default.etcd" --wi --forc --name etcd-0
 expect "--wi --forc: exit 2, never abbreviated" 2 err "options are never abbreviated" \
 	"did you mean '--wipe'?"
 check "... nothing deleted" test "$before" = "$(snapshot "$tmp/ab")"
+# the next option is never taken for a value: "--name --status" is not a default-mode run
+run --data-dir "$tmp/ab/default.etcd" --name --status
+expect "--name --status: exit 2, the option named" 2 err \
+	"option '--name' needs a value; '--status' is an option"
+run --data-dir "$tmp/ab/default.etcd" --wipe=yes --name etcd-0
+expect "--wipe=yes: exit 2, takes no value" 2 err "option '--wipe' takes no value"
+check "... nothing changed" test "$before" = "$(snapshot "$tmp/ab")"
 
 # the data dir itself is a symlink: reported, never wiped or moved aside
 mv "$tmp/s/default.etcd" "$tmp/s/real.etcd"

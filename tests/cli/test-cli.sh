@@ -90,6 +90,10 @@ for p in "${programs[@]}"; do
 	no_secret "$p --data=..."
 	run "$p" --dry --name etcd-0
 	expect "$p --dry: exit 2, never abbreviated" 2 err "unknown option '--dry'"
+	run "$p" "--dry-run=$secret" --name etcd-0
+	expect "$p --dry-run=...: exit 2, takes no value" 2 err \
+		"option '--dry-run' takes no value"
+	no_secret "$p --dry-run=..."
 done
 
 # ---- configuration errors (etcd-join) ----
