@@ -291,8 +291,54 @@ int settings_load_program_env(struct settings *s, const char *program, struct er
 	return 0;
 }
 
+static const char *const leave_policy_names[] = {
+        [LEAVE_POLICY_AUTO] = "auto",
+        [LEAVE_POLICY_SCALE_DOWN] = "scale-down",
+        [LEAVE_POLICY_ABOVE_INITIAL] = "above-initial",
+        [LEAVE_POLICY_ALWAYS] = "always",
+        [LEAVE_POLICY_NEVER] = "never",
+};
+
+const char *settings_leave_policy_name(enum leave_policy p)
+{
+	return (size_t)p < sizeof(leave_policy_names) / sizeof(leave_policy_names[0])
+	               ? leave_policy_names[p]
+	               : "?";
+}
+
+int settings_leave_policy_parse(const char *value, const char *where, enum leave_policy *ret,
+                                struct error *err)
+{
+	for (size_t i = 0; i < sizeof(leave_policy_names) / sizeof(leave_policy_names[0]); i++) {
+		if (strcmp(value, leave_policy_names[i]) == 0) {
+			*ret = (enum leave_policy)i;
+			return 0;
+		}
+	}
+	if (!*value)
+		return error_set(err, -EINVAL, "%s is empty: give it a value or leave it out",
+		                 where);
+	return error_set(err, -EINVAL,
+	                 "%s must be scale-down, above-initial, always, never or auto, not '%s'",
+	                 where, value);
+}
+
+int settings_load_leave_policy(enum leave_policy *ret, struct error *err)
+{
+	const char *value = getenv("ETCD_HOOKS_LEAVE_POLICY");
+
+	if (!value)
+		return 0;
+	return settings_leave_policy_parse(value, "environment variable ETCD_HOOKS_LEAVE_POLICY",
+	                                   ret, err);
+}
+
 int settings_check_program_envs(struct error *err)
 {
+	enum leave_policy policy;
+
+	if (settings_load_leave_policy(&policy, err) < 0)
+		return -EINVAL;
 	for (size_t i = 0; i < sizeof(program_timeouts) / sizeof(program_timeouts[0]); i++) {
 		struct settings scratch;
 		int r;
@@ -334,7 +380,8 @@ int settings_load_env(struct settings *s, struct error *err)
 		for (size_t e = 0; e < 2 && defs[i].env[e]; e++) {
 			const char *value = getenv(defs[i].env[e]);
 
-			if (!value)
+			/* HOSTNAME is the runtime's or the shell's, not a setting anyone wrote */
+			if (!value || (!*value && strcmp(defs[i].env[e], "HOSTNAME") == 0))
 				continue;
 			snprintf(where, sizeof(where), "environment variable %s", defs[i].env[e]);
 			/* Empty is an error, as for a flag: ETCD_DATA_DIR="$DIR" with DIR unset

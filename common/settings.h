@@ -94,9 +94,31 @@ int settings_load_env(struct settings *s, struct error *err);
  * or -EINVAL with err naming the variable. */
 int settings_load_program_env(struct settings *s, const char *program, struct error *err);
 
-/* Check every program's deadline variable (ETCD_HOOKS_PROMOTE_TIMEOUT...) without using
- * it: etcd-join, the container's command, fails on the hooks' bad values too, so that
- * the container's own error is the one users see. Returns 0 or -EINVAL. */
+/* etcd-leave's policy: when a member leaves its cluster (etcd-leave(8)). */
+enum leave_policy {
+	LEAVE_POLICY_AUTO,
+	LEAVE_POLICY_SCALE_DOWN,
+	LEAVE_POLICY_ABOVE_INITIAL,
+	LEAVE_POLICY_ALWAYS,
+	LEAVE_POLICY_NEVER,
+};
+
+/* "auto", "scale-down"...; the name of a policy. */
+const char *settings_leave_policy_name(enum leave_policy p);
+
+/* Parse a policy name. Returns 0, or -EINVAL with err naming where (a flag, a variable)
+ * and the policies there are. */
+int settings_leave_policy_parse(const char *value, const char *where, enum leave_policy *ret,
+                                struct error *err);
+
+/* ETCD_HOOKS_LEAVE_POLICY into *ret when it is set (unset: *ret unchanged). Returns 0 or
+ * -EINVAL (empty, or not a policy). */
+int settings_load_leave_policy(enum leave_policy *ret, struct error *err);
+
+/* Check every program's deadline variable (ETCD_HOOKS_PROMOTE_TIMEOUT...) and etcd-leave's
+ * policy without using them: etcd-join, the container's command, fails on the hooks' bad
+ * values too, so that the container's own error is the one users see (and not a preStop
+ * that fails at the first scale-down). Returns 0 or -EINVAL. */
 int settings_check_program_envs(struct error *err);
 
 /* Where the setting came from: "default", "flag", "service account" (the namespace) or

@@ -356,9 +356,10 @@ static int gather(struct clean *c)
 	if (c->info.n_wal > 0) {
 		error_clear(&err);
 		seen_set(&c->wal_seen, wal_read_metadata(c->data_dir, &c->wal, &err), &err);
-		/* A WAL that could not be read says nothing about the data: the default mode
-		 * decides nothing on it (the modes by hand show or refuse it). */
-		if (c->wal_seen.r < 0 &&
+		/* A WAL that could not be read says nothing about valid data: the default mode
+		 * decides nothing on it (the modes by hand show or refuse it). Data in use is
+		 * refused below as such; partial data is partial anyway. */
+		if (c->wal_seen.r < 0 && c->info.state == DATADIR_VALID &&
 		    !datadir_wal_unreadable(&c->info, c->wal_seen.r, c->wal_seen.error) &&
 		    c->mode == MODE_CHECK) {
 			log_msg(LOG_FATAL,
@@ -674,6 +675,9 @@ static int run_check(struct clean *c)
 		                                      : "the data dir holds valid member data");
 		printf("%-15s usable\n", "result:");
 		log_msg(LOG_INFO, "the data dir is usable: %s", datadir_state_name(c->info.state));
+		if (c->s.dry_run)
+			cli_dry_run(NULL, NULL, "would", "move nothing: the data dir is usable",
+			            NULL);
 		return EXIT_DONE;
 	}
 	printf("%-15s move aside (%s): %s\n", "action:", tag, reason);
@@ -700,6 +704,8 @@ static int run_quarantine(struct clean *c)
 		return r;
 	if (c->info.state == DATADIR_EMPTY) {
 		log_msg(LOG_INFO, "nothing to move aside: %s", c->info.reason);
+		if (c->s.dry_run)
+			cli_dry_run(NULL, c->info.reason, "would", "move nothing", NULL);
 		return EXIT_DONE;
 	}
 	snprintf(reason, sizeof(reason),
@@ -922,6 +928,8 @@ static int run_wipe(struct clean *c)
 		return r;
 	if (c->info.state == DATADIR_EMPTY) {
 		log_msg(LOG_INFO, "nothing to wipe: %s", c->info.reason);
+		if (c->s.dry_run)
+			cli_dry_run(NULL, c->info.reason, "would", "delete nothing", NULL);
 		return EXIT_DONE;
 	}
 	if (c->force) {

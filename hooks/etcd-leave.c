@@ -46,22 +46,6 @@
 #define SAFE_RESERVE_MS      8000
 #define PROGRESS_INTERVAL_MS 5000
 
-enum policy {
-	POLICY_AUTO,
-	POLICY_SCALE_DOWN,
-	POLICY_ABOVE_INITIAL,
-	POLICY_ALWAYS,
-	POLICY_NEVER,
-};
-
-static const char *const policy_names[] = {
-        [POLICY_AUTO] = "auto",
-        [POLICY_SCALE_DOWN] = "scale-down",
-        [POLICY_ABOVE_INITIAL] = "above-initial",
-        [POLICY_ALWAYS] = "always",
-        [POLICY_NEVER] = "never",
-};
-
 enum {
 	OPT_POLICY = 1000,
 };
@@ -71,7 +55,8 @@ struct leave {
 	struct identity id;
 	struct endpoints ep;
 	struct deadline deadline;
-	enum policy policy;
+	enum leave_policy policy;
+	struct error policy_err; /* a bad --policy, for its message */
 	struct http_client *http;
 	struct etcd_client *cluster;
 	struct etcd_member_list members;
@@ -129,26 +114,14 @@ static void usage(FILE *f)
 	        "See etcd-leave(8).\n");
 }
 
-static int parse_policy(const char *value, enum policy *ret)
-{
-	for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++) {
-		if (strcmp(value, policy_names[i]) == 0) {
-			*ret = (enum policy)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static int on_option(int c, const char *arg, void *ctx, const char **ret_msg)
 {
 	struct leave *l = ctx;
 
 	switch (c) {
 	case OPT_POLICY:
-		if (parse_policy(arg, &l->policy) < 0) {
-			*ret_msg =
-			        "--policy must be scale-down, above-initial, always, never or auto";
+		if (settings_leave_policy_parse(arg, "--policy", &l->policy, &l->policy_err) < 0) {
+			*ret_msg = l->policy_err.msg;
 			return -EINVAL;
 		}
 		return 0;
@@ -167,19 +140,19 @@ static int should_leave(struct leave *l)
 	int r;
 
 	switch (l->policy) {
-	case POLICY_NEVER:
+	case LEAVE_POLICY_NEVER:
 		verdict(l, "policy never: this member stays");
 		return 0;
-	case POLICY_ALWAYS:
+	case LEAVE_POLICY_ALWAYS:
 		verdict(l, "policy always: this member leaves");
 		l->leaving_from = ~0u;
 		return 1;
-	case POLICY_ABOVE_INITIAL:
-	case POLICY_SCALE_DOWN:
-	case POLICY_AUTO:
+	case LEAVE_POLICY_ABOVE_INITIAL:
+	case LEAVE_POLICY_SCALE_DOWN:
+	case LEAVE_POLICY_AUTO:
 		break;
 	}
-	if (l->policy != POLICY_ABOVE_INITIAL) {
+	if (l->policy != LEAVE_POLICY_ABOVE_INITIAL) {
 		error_clear(&err);
 		deadline_init_within(&d, KUBE_TIMEOUT_MS, &l->deadline);
 		r = kube_statefulset_replicas(l->s.sa_dir, l->s.namespace, l->id.set_name, &d,
@@ -189,7 +162,7 @@ static int should_leave(struct leave *l)
 			 * would dismantle it; they stay and come back with their data. */
 			verdict(l,
 			        "policy %s: the StatefulSet is scaled to 0, a whole-cluster stop: this member stays",
-			        policy_names[l->policy]);
+			        settings_leave_policy_name(l->policy));
 			return 0;
 		}
 		if (r == 0) {
@@ -199,7 +172,7 @@ static int should_leave(struct leave *l)
 
 			verdict(l,
 			        "policy %s: the StatefulSet wants %u replicas and this is ordinal %u: %s",
-			        policy_names[l->policy], replicas, l->id.ordinal,
+			        settings_leave_policy_name(l->policy), replicas, l->id.ordinal,
 			        leave ? "scale-down, this member leaves"
 			              : "this pod comes back, the member stays");
 			return leave;
@@ -207,19 +180,20 @@ static int should_leave(struct leave *l)
 		if (r == -ENOENT) {
 			verdict(l,
 			        "policy %s: %s: the StatefulSet is being deleted, the whole cluster stops: this member stays",
-			        policy_names[l->policy], err.msg);
+			        settings_leave_policy_name(l->policy), err.msg);
 			return 0;
 		}
 		if (r == -EACCES) {
 			log_msg(LOG_WARNING,
 			        "policy %s: %s: the pod's service account may not read its StatefulSet; grant it a Role with verb 'get' on 'statefulsets' (resourceNames '%s') in namespace '%s'; this member stays",
-			        policy_names[l->policy], err.msg, l->id.set_name, l->s.namespace);
+			        settings_leave_policy_name(l->policy), err.msg, l->id.set_name,
+			        l->s.namespace);
 			return -EXIT_FAILED;
 		}
-		if (r != -ENXIO || l->policy == POLICY_SCALE_DOWN) {
+		if (r != -ENXIO || l->policy == LEAVE_POLICY_SCALE_DOWN) {
 			log_msg(LOG_WARNING,
 			        "policy %s: %s; not removing this member without knowing the desired replicas: this member stays",
-			        policy_names[l->policy], err.msg);
+			        settings_leave_policy_name(l->policy), err.msg);
 			return -EXIT_FAILED;
 		}
 		log_msg(LOG_INFO, "policy auto: no Kubernetes API here (%s): using above-initial",
@@ -655,7 +629,6 @@ int main(int argc, char **argv)
 	};
 	struct leave l = {0};
 	struct http_options ho = {.call_timeout_ms = CALL_TIMEOUT_MS};
-	const char *env;
 	struct error err;
 	int first, r;
 
@@ -663,11 +636,8 @@ int main(int argc, char **argv)
 	log_init("etcd-leave", NULL, false);
 	error_clear(&err);
 	settings_init(&l.s);
-	env = getenv("ETCD_HOOKS_LEAVE_POLICY");
-	if (env && *env && parse_policy(env, &l.policy) < 0) {
-		log_msg(LOG_FATAL,
-		        "environment variable ETCD_HOOKS_LEAVE_POLICY: '%s' is not a policy (scale-down, above-initial, always, never, auto)",
-		        env);
+	if (settings_load_leave_policy(&l.policy, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
 		r = EXIT_USAGE;
 		goto out;
 	}

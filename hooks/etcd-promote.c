@@ -442,8 +442,10 @@ static int promote(struct promote *p)
 		        "this member id=%s says it votes, but it was seen as a learner: asking the voting members to promote it",
 		        id);
 	if (p->s.dry_run) {
-		cli_dry_run("promote", "this member is a learner in sync with the leader", "member",
-		            id, NULL);
+		cli_dry_run(
+		        "promote",
+		        "this member is a learner: a run asks the voting members to promote it (etcd refuses until it is in sync with the leader)",
+		        "member", id, NULL);
 		return EXIT_DONE;
 	}
 	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
@@ -623,6 +625,8 @@ int main(int argc, char **argv)
 		learner = learner_per_voters(&p, learner);
 	if (learner)
 		r = promote(&p);
+	else if (p.s.dry_run)
+		cli_dry_run("none", "this member votes: nothing to promote", NULL);
 	else
 		log_msg(LOG_INFO, "this member votes: nothing to promote");
 	if (r == EXIT_DONE && !p.s.dry_run)

@@ -226,6 +226,19 @@ run --data-dir "$x/default.etcd"
 expect "default mode, valid: exit 0, nothing moved" 0 out "action:         none" "usable"
 check "... nothing changed" test "$before" = "$(snapshot "$x")"
 
+# a dry run that answers always ends with the same line, with or without anything to do
+for args in "--data-dir $x/default.etcd --dry-run" "--data-dir $nodata --dry-run" \
+	"--data-dir $nodata --quarantine --dry-run" "--data-dir $nodata --wipe --force --dry-run"; do
+	# shellcheck disable=SC2086 # the words of args
+	run $args
+	if [ "$rc" = 0 ] && [ "$(tail -n 1 "$tmp/out")" = "dry run: nothing changed" ]; then
+		ok "etcd-clean $args: exit 0, the last line 'dry run: nothing changed'"
+	else
+		fail "etcd-clean $args: exit 0, the last line 'dry run: nothing changed'" "$(printed)"
+	fi
+done
+check "... nothing changed" test "$before" = "$(snapshot "$x")"
+
 # copies of the stopped member's data for the other cases
 for v in t t2 f f2 w y z q s c io ab sw; do
 	mkdir -p "$tmp/$v"

@@ -141,10 +141,14 @@ no_secret "--no-such=..."
 
 # a hook's bad deadline variable fails the container's command too (its error is the one
 # kubectl describe shows); etcd-promote holds its exit 2 for 5 s, except in a dry run
-for v in ETCD_HOOKS_PROMOTE_TIMEOUT ETCD_HOOKS_LEAVE_TIMEOUT ETCD_HOOKS_CLEAN_TIMEOUT; do
+for v in ETCD_HOOKS_PROMOTE_TIMEOUT ETCD_HOOKS_LEAVE_TIMEOUT ETCD_HOOKS_CLEAN_TIMEOUT \
+	ETCD_HOOKS_LEAVE_POLICY; do
 	run "$v=soon" etcd-join --name etcd-0 --data-dir "$nodata" --dry-run
 	expect "etcd-join, $v=soon: exit 2, named" 2 err "environment variable $v"
 done
+run ETCD_HOOKS_LEAVE_POLICY= etcd-leave --name etcd-0 --data-dir "$nodata" --dry-run
+expect "etcd-leave, ETCD_HOOKS_LEAVE_POLICY empty: exit 2" 2 err \
+	"environment variable ETCD_HOOKS_LEAVE_POLICY is empty"
 t0=$SECONDS
 run etcd-promote --name etcd-0 --data-dir "$nodata" --no-such-flag
 expect "etcd-promote, a bad flag: exit 2, held" 2 err "unknown option" "exit 2 in 5 s"

@@ -278,6 +278,15 @@ START_TEST(test_env_empty_is_an_error)
 		unsetenv(names[i]);
 		settings_free(&s);
 	}
+	/* HOSTNAME is not a setting anyone wrote: empty, it is unset */
+	settings_init(&s);
+	setenv("HOSTNAME", "", 1);
+	setenv("POD_NAME", "etcd-1", 1);
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	ck_assert_str_eq(s.name, "etcd-1");
+	unsetenv("POD_NAME");
+	ck_assert_int_eq(settings_load_env(&s, &err), 0);
+	settings_free(&s);
 	/* the program's own deadline variable too */
 	settings_init(&s);
 	error_clear(&err);
@@ -484,6 +493,14 @@ START_TEST(test_check_program_envs)
 	ck_assert_int_eq(settings_check_program_envs(&err), -EINVAL);
 	ck_assert_msg(strstr(err.msg, "ETCD_HOOKS_JOIN_TIMEOUT is empty"), "%s", err.msg);
 	unsetenv("ETCD_HOOKS_JOIN_TIMEOUT");
+	setenv("ETCD_HOOKS_LEAVE_POLICY", "sometimes", 1);
+	ck_assert_int_eq(settings_check_program_envs(&err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "ETCD_HOOKS_LEAVE_POLICY must be") &&
+	                      strstr(err.msg, "'sometimes'"),
+	              "%s", err.msg);
+	setenv("ETCD_HOOKS_LEAVE_POLICY", "never", 1);
+	ck_assert_int_eq(settings_check_program_envs(&err), 0);
+	unsetenv("ETCD_HOOKS_LEAVE_POLICY");
 	unsetenv("ETCD_HOOKS_PROMOTE_TIMEOUT");
 	unsetenv("ETCD_HOOKS_CLEAN_TIMEOUT");
 }
