@@ -91,3 +91,17 @@ double log_progress_elapsed(const struct log_progress *p)
 {
 	return (double)(clock_now_ms() - p->start_ms) / 1000.0;
 }
+
+void log_progress_msg(const struct log_progress *p, const struct deadline *run, const char *fmt,
+                      ...)
+{
+	char msg[1536];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_INFO, "%s waited=%.0fs deadline=%.0fs left=%.0fs", msg, log_progress_elapsed(p),
+	        (double)(run->end_ms - run->start_ms) / 1000.0,
+	        (double)deadline_left_ms(run) / 1000.0);
+}

@@ -2,6 +2,8 @@
  * The lowest module of common/: it includes nothing else from here. */
 #pragma once
 
+#include "clock.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -41,3 +43,9 @@ void log_progress_start(struct log_progress *p, uint64_t interval_ms);
 bool log_progress_due(struct log_progress *p);
 /* Seconds since log_progress_start, for the message. */
 double log_progress_elapsed(const struct log_progress *p);
+
+/* The one progress line of every wait: the message, then how long it waited, the run's
+ * deadline and the time left of it: "waiting for X: why waited=10s deadline=300s
+ * left=290s" (info). */
+void log_progress_msg(const struct log_progress *p, const struct deadline *run, const char *fmt,
+                      ...) __attribute__((format(printf, 3, 4)));

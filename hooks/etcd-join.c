@@ -444,8 +444,8 @@ static int remove_guarded(struct join *j, uint64_t target, const char *what,
 			return EXIT_DEADLINE;
 		}
 		if (log_progress_due(&progress))
-			log_msg(LOG_INFO, "retrying the removal of id=%s: %s waited=%.0fs", id,
-			        err.msg, log_progress_elapsed(&progress));
+			log_progress_msg(&progress, &j->deadline,
+			                 "retrying the removal of id=%s: %s", id, err.msg);
 		wait_a_little(j, backoff_next(&b, &j->deadline));
 		if (clock_stop_signal())
 			return stopped(j, "the removal");
@@ -721,9 +721,8 @@ static int add_member(struct join *j)
 		}
 		/* Say it at once when a pending member holds us up, then every few seconds. */
 		if (log_progress_due(&progress) || (pending && pending->id != last_pending))
-			log_msg(LOG_INFO, "waiting for %s: %s waited=%.0fs deadline=%llus",
-			        waiting_for, err.msg, log_progress_elapsed(&progress),
-			        (unsigned long long)(j->s.timeout_ms / 1000));
+			log_progress_msg(&progress, &j->deadline, "waiting for %s: %s", waiting_for,
+			                 err.msg);
 		last_pending = last_pending_next;
 		wait_a_little(j, backoff_next(&b, &j->deadline));
 		if (next_try_ms > clock_now_ms())
@@ -1280,10 +1279,8 @@ static int wait_round(struct join *j, const struct join_decision *dec, struct ba
 	if (j->state != wait_state(dec->action))
 		set_state(j, wait_state(dec->action), -1);
 	if (log_progress_due(progress))
-		log_msg(LOG_INFO, "waiting for %s: %s waited=%.0fs deadline=%llus left=%.0fs", what,
-		        j->waiting_detail, log_progress_elapsed(progress),
-		        (unsigned long long)(j->s.timeout_ms / 1000),
-		        (double)deadline_left_ms(&j->deadline) / 1000.0);
+		log_progress_msg(progress, &j->deadline, "waiting for %s: %s", what,
+		                 j->waiting_detail);
 	wait_a_little(j, backoff_next(b, &j->deadline));
 	return clock_stop_signal() ? stopped(j, what) : 0;
 }

@@ -416,10 +416,10 @@ static int wait_safe(struct leave *l, uint64_t *ret_successor, uint64_t *ret_lea
 		            SAFE_RESERVE_MS + SAFE_RETRY_MS + (clock_now_ms() - t0))
 			break;
 		if (first || log_progress_due(&progress))
-			log_msg(LOG_INFO,
-			        "not yet: %s; asking again until %.0fs before the deadline waited=%.0fs left=%.0fs",
-			        why, SAFE_RESERVE_MS / 1000.0, log_progress_elapsed(&progress),
-			        deadline_left_ms(&l->deadline) / 1000.0);
+			log_progress_msg(
+			        &progress, &l->deadline,
+			        "not yet: %s; asking again until %.0fs before the deadline", why,
+			        SAFE_RESERVE_MS / 1000.0);
 		clock_sleep_ms(SAFE_RETRY_MS);
 		/* The members and the leader as they are now: others may have left or joined
 		 * meanwhile (a Parallel scale-down), and a new leader may be this member. */

@@ -327,10 +327,8 @@ static int wait_for_local_member(struct promote *p, bool *ret_learner)
 			return EXIT_DEADLINE;
 		}
 		if (log_progress_due(&progress))
-			log_msg(LOG_INFO,
-			        "waiting for this member's etcd at '%s' waited=%.0fs deadline=%llus",
-			        p->local_peer, log_progress_elapsed(&progress),
-			        (unsigned long long)(p->s.timeout_ms / 1000));
+			log_progress_msg(&progress, &p->deadline,
+			                 "waiting for this member's etcd at '%s'", p->local_peer);
 		clock_sleep_ms(backoff_next(&b, &p->deadline));
 	}
 }
@@ -485,8 +483,8 @@ static int promote(struct promote *p)
 			goto out;
 		}
 		if (log_progress_due(&progress))
-			log_msg(LOG_INFO, "waiting for the learner to catch up: %s waited=%.0fs",
-			        err.msg, log_progress_elapsed(&progress));
+			log_progress_msg(&progress, &p->deadline,
+			                 "waiting for the learner to catch up: %s", err.msg);
 		clock_sleep_ms(backoff_next(&b, &p->deadline));
 	}
 	r = EXIT_DONE;

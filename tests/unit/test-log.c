@@ -100,6 +100,28 @@ START_TEST(test_grammar)
 }
 END_TEST
 
+/* Every progress line ends with the wait so far, the run's deadline and the time left. */
+START_TEST(test_progress_line)
+{
+	struct log_progress p;
+	struct deadline run;
+	char buf[4096];
+
+	log_init("etcd-join", NULL, false);
+	deadline_init(&run, 300000);
+	log_progress_start(&p, 5000);
+	log_progress_msg(&p, &run, "waiting for %s: %s", "the add", "not yet");
+	read_stderr(buf, sizeof(buf));
+	/* a loaded machine may take a second between the calls */
+	ck_assert_msg(strncmp(buf, "etcd-join: info: waiting for the add: not yet waited=",
+	                      strlen("etcd-join: info: waiting for the add: not yet waited=")) == 0,
+	              "%s", buf);
+	ck_assert_msg(strstr(buf, "s deadline=300s left=") && buf[strlen(buf) - 1] == '\n' &&
+	                      buf[strlen(buf) - 2] == 's',
+	              "%s", buf);
+}
+END_TEST
+
 START_TEST(test_debug)
 {
 	char buf[4096];
@@ -220,6 +242,7 @@ static Suite *log_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_grammar);
+	tcase_add_test(tc, test_progress_line);
 	tcase_add_test(tc, test_debug);
 	tcase_add_test(tc, test_long_message);
 	tcase_add_test(tc, test_termination_log_written);
