@@ -35,6 +35,93 @@ static bool same_name(const char *arg, const char *name)
 
 static bool by_hand;
 
+enum { HELP_COLUMN = 30, HELP_WIDTH = 80 };
+
+/* "  --name NAME               what it does [POD_NAME, HOSTNAME]", wrapped at HELP_WIDTH
+ * with the text in its column. */
+static void help_line(FILE *f, const char *name, const char *arg, const char *help,
+                      const char *env0, const char *env1)
+{
+	char left[96], text[512];
+	const char *p = text;
+	int n = snprintf(left, sizeof(left), "  %s%s%s", name, arg ? " " : "", arg ? arg : "");
+
+	snprintf(text, sizeof(text), "%s%s%s%s%s%s", help, env0 ? " [" : "", env0 ? env0 : "",
+	         env1 ? ", " : "", env1 ? env1 : "", env0 ? "]" : "");
+	fputs(left, f);
+	if (n >= HELP_COLUMN - 1)
+		fprintf(f, "\n%*s", HELP_COLUMN, "");
+	else
+		fprintf(f, "%*s", HELP_COLUMN - n, "");
+	while (*p) {
+		size_t room = HELP_WIDTH - HELP_COLUMN, len = strlen(p), cut = len;
+
+		if (len > room) {
+			cut = room;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = strcspn(p, " ");
+		}
+		fprintf(f, "%.*s\n", (int)cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+		if (*p)
+			fprintf(f, "%*s", HELP_COLUMN, "");
+	}
+}
+
+static bool uses_setting(const struct cli *c, enum setting_key key)
+{
+	for (const enum setting_key *k = c->uses; k && *k != SETTING_KEY_END; k++)
+		if (*k == key)
+			return true;
+	return false;
+}
+
+void cli_usage(const struct cli *c, FILE *f)
+{
+	char flag[64];
+	bool first = true;
+
+	fprintf(f, "Usage: %s %s\n%s\n", c->program, c->synopsis ? c->synopsis : "[options]",
+	        c->summary ? c->summary : "");
+	if (c->n_own)
+		fprintf(f, "\nOptions of %s:\n", c->program);
+	for (size_t i = 0; i < c->n_own; i++) {
+		const struct cli_help *h = c->own_help ? &c->own_help[i] : NULL;
+
+		snprintf(flag, sizeof(flag), "--%s", c->own[i].name);
+		help_line(f, flag, h ? h->arg : NULL, h ? h->help : "", h ? h->env : NULL, NULL);
+	}
+	fprintf(f, "\nShared settings (etcd-hooks(7)), each also set by its variable:\n");
+	for (const enum setting_key *k = c->uses; k && *k != SETTING_KEY_END; k++) {
+		const char *arg, *help, *env0, *env1;
+
+		settings_describe(*k, &arg, &help, &env0, &env1);
+		snprintf(flag, sizeof(flag), "--%s", settings_flag_name(*k));
+		if (*k == SETTING_TIMEOUT)
+			help_line(f, flag, arg, c->timeout_help ? c->timeout_help : help,
+			          settings_program_timeout_variable(c->program), env0);
+		else
+			help_line(f, flag, arg, help, env0, env1);
+	}
+	help_line(f, "-h, --help", NULL, "this help", NULL, NULL);
+	help_line(f, "-V, --version", NULL, "the version", NULL, NULL);
+	for (enum setting_key k = SETTING_SET_NAME; k < SETTING_KEY_END; k++) {
+		if (uses_setting(c, k))
+			continue;
+		fprintf(f, "%s--%s", first ? "Accepted and not used: " : ", ",
+		        settings_flag_name(k));
+		first = false;
+	}
+	if (!first)
+		fprintf(f, ".\n");
+	if (c->footer)
+		fprintf(f, "\n%s", c->footer);
+}
+
 /* The usage error for arg, which getopt_long did not take: an unknown option, a prefix of
  * one (never taken), a value given to an option that takes none, or a missing value. Never
  * repeats what follows an '='. */
@@ -128,7 +215,7 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 			break;
 		}
 		if (opt == 'h') {
-			c->usage(stdout);
+			cli_usage(c, stdout);
 			r = EXIT_DONE;
 		} else if (opt == 'V') {
 			printf("%s %s\n", c->program, ETCD_HOOKS_VERSION);

@@ -9,12 +9,30 @@
 #include "settings.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 
+/* The --help line of one of the program's own options. */
+struct cli_help {
+	const char *name; /* the option, without "--"; the same as in own[] */
+	const char *arg;  /* the value's name, NULL for a switch */
+	const char *help;
+	const char *env; /* the variable that sets it too, or NULL */
+};
+
 struct cli {
 	const char *program;
-	void (*usage)(FILE *f);
+	/* --help, generated: "Usage: <program> <synopsis>", the summary, the program's own
+	 * options (own_help, in that order), the shared settings of uses (SETTING_KEY_END
+	 * ends the list), its deadline (timeout_help), --help and --version, the shared
+	 * settings it accepts and does not use, then the footer. */
+	const char *synopsis;
+	const char *summary;
+	const struct cli_help *own_help; /* n_own entries */
+	const enum setting_key *uses;
+	const char *timeout_help; /* "the run's deadline (300s)" */
+	const char *footer;
 	const struct option *own; /* the program's own options, may be NULL */
 	size_t n_own;
 	/* Called for each of the program's own options; returns 0 or -EINVAL with a message
@@ -26,6 +44,9 @@ struct cli {
 	 * of them, or --dry-run, before "--", no error goes to the termination log. */
 	const char *const *by_hand;
 };
+
+/* Print the generated --help of c to f. */
+void cli_usage(const struct cli *c, FILE *f);
 
 /* Load the environment into s, then parse argv. Returns -1 to go on (with *ret_optind the
  * index of the first argument after "--"), or the exit code to leave with: 0 after --help or

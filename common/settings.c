@@ -26,6 +26,8 @@ struct setting_def {
 	enum setting_key key;
 	enum setting_kind kind;
 	const char *env[2]; /* variables read, in order of preference */
+	const char *arg;    /* the value's name in --help, NULL for a switch */
+	const char *help;   /* one line of --help */
 };
 
 #define IDX(k) ((k)-SETTING_SET_NAME)
@@ -33,29 +35,81 @@ struct setting_def {
 #define NAMESPACE_FROM_SA "service account"
 
 static const struct setting_def defs[] = {
-        {SETTING_SET_NAME, KIND_STRING, {"SET_NAME"}},
-        {SETTING_SERVICE, KIND_STRING, {"SERVICE_NAME"}},
-        {SETTING_NAMESPACE, KIND_STRING, {"CLUSTER_NAMESPACE"}},
-        {SETTING_CLUSTER_DOMAIN, KIND_STRING, {"CLUSTER_DOMAIN"}},
-        {SETTING_INITIAL_CLUSTER_SIZE, KIND_COUNT, {"INITIAL_CLUSTER_SIZE"}},
-        {SETTING_NAME, KIND_STRING, {"POD_NAME", "HOSTNAME"}},
-        {SETTING_DATA_DIR, KIND_STRING, {"ETCD_DATA_DIR"}},
-        {SETTING_CLIENT_PORT, KIND_PORT, {"CLIENT_PORT"}},
-        {SETTING_PEER_PORT, KIND_PORT, {"PEER_PORT"}},
-        {SETTING_API, KIND_API, {"ETCDAPI_VERSION"}},
-        {SETTING_USER, KIND_STRING, {"ETCDCTL_USER"}},
-        {SETTING_PASSWORD_FILE, KIND_STRING, {"ROOT_PASSWORD_FILE"}},
-        {SETTING_CACERT, KIND_STRING, {"ETCDCTL_CACERT"}},
-        {SETTING_CERT, KIND_STRING, {"ETCDCTL_CERT"}},
-        {SETTING_KEY, KIND_STRING, {"ETCDCTL_KEY"}},
-        {SETTING_ENDPOINTS, KIND_STRING, {"ETCDCTL_ENDPOINTS"}},
-        {SETTING_TIMEOUT, KIND_DURATION, {"ETCD_HOOKS_TIMEOUT"}},
-        {SETTING_ETCD, KIND_STRING, {NULL}},
-        {SETTING_DRY_RUN, KIND_BOOL, {NULL}},
-        {SETTING_DEBUG, KIND_BOOL, {"ETCD_HOOKS_DEBUG"}},
-        {SETTING_SA_DIR, KIND_STRING, {"ETCD_HOOKS_SERVICEACCOUNT_DIR"}},
-        {SETTING_BOOTSTRAP_WAIT, KIND_DURATION, {"ETCD_HOOKS_BOOTSTRAP_WAIT"}},
-        {SETTING_QUARANTINE_KEEP, KIND_KEEP, {"ETCD_HOOKS_QUARANTINE_KEEP"}},
+        {SETTING_SET_NAME,
+         KIND_STRING,
+         {"SET_NAME"},
+         "NAME",
+         "the StatefulSet (default: the pod name without its ordinal)"},
+        {SETTING_SERVICE,
+         KIND_STRING,
+         {"SERVICE_NAME"},
+         "NAME",
+         "the headless Service (default: the StatefulSet's name)"},
+        {SETTING_NAMESPACE,
+         KIND_STRING,
+         {"CLUSTER_NAMESPACE"},
+         "NS",
+         "the namespace (default: the service account's, else default)"},
+        {SETTING_CLUSTER_DOMAIN,
+         KIND_STRING,
+         {"CLUSTER_DOMAIN"},
+         "DOMAIN",
+         "names are pod.svc.ns.svc.DOMAIN (default: pod.svc.ns)"},
+        {SETTING_INITIAL_CLUSTER_SIZE,
+         KIND_COUNT,
+         {"INITIAL_CLUSTER_SIZE"},
+         "N",
+         "the members that bootstrap the cluster"},
+        {SETTING_NAME,
+         KIND_STRING,
+         {"POD_NAME", "HOSTNAME"},
+         "NAME",
+         "this member's and pod's name, <set>-<ordinal>"},
+        {SETTING_DATA_DIR,
+         KIND_STRING,
+         {"ETCD_DATA_DIR"},
+         "DIR",
+         "etcd's data dir (default " SETTINGS_DEFAULT_DATA_DIR ")"},
+        {SETTING_CLIENT_PORT, KIND_PORT, {"CLIENT_PORT"}, "PORT", "etcd's client port (2379)"},
+        {SETTING_PEER_PORT, KIND_PORT, {"PEER_PORT"}, "PORT", "etcd's peer port (2380)"},
+        {SETTING_API, KIND_API, {"ETCDAPI_VERSION"}, "3", "etcd's API: 3 only"},
+        {SETTING_USER,
+         KIND_STRING,
+         {"ETCDCTL_USER"},
+         "USER",
+         "log in as USER; the password from ETCDCTL_PASSWORD, ROOT_PASSWORD or --password-file"},
+        {SETTING_PASSWORD_FILE,
+         KIND_STRING,
+         {"ROOT_PASSWORD_FILE"},
+         "FILE",
+         "the password's file (its first line)"},
+        {SETTING_CACERT, KIND_STRING, {"ETCDCTL_CACERT"}, "FILE", "the CA of etcd's certificates"},
+        {SETTING_CERT, KIND_STRING, {"ETCDCTL_CERT"}, "FILE", "a client certificate"},
+        {SETTING_KEY, KIND_STRING, {"ETCDCTL_KEY"}, "FILE", "its key"},
+        {SETTING_ENDPOINTS,
+         KIND_STRING,
+         {"ETCDCTL_ENDPOINTS"},
+         "URLS",
+         "more client URLs to ask, comma-separated"},
+        {SETTING_TIMEOUT, KIND_DURATION, {"ETCD_HOOKS_TIMEOUT"}, "DURATION", "the run's deadline"},
+        {SETTING_ETCD, KIND_STRING, {NULL}, "PATH", "the etcd binary (default: etcd on PATH)"},
+        {SETTING_DRY_RUN, KIND_BOOL, {NULL}, NULL, "say what would be done; change nothing"},
+        {SETTING_DEBUG, KIND_BOOL, {"ETCD_HOOKS_DEBUG"}, NULL, "more log lines"},
+        {SETTING_SA_DIR,
+         KIND_STRING,
+         {"ETCD_HOOKS_SERVICEACCOUNT_DIR"},
+         "DIR",
+         "token, ca.crt and namespace for the Kubernetes API"},
+        {SETTING_BOOTSTRAP_WAIT,
+         KIND_DURATION,
+         {"ETCD_HOOKS_BOOTSTRAP_WAIT"},
+         "DURATION",
+         "how long an empty initial member waits for silent peers (120s)"},
+        {SETTING_QUARANTINE_KEEP,
+         KIND_KEEP,
+         {"ETCD_HOOKS_QUARANTINE_KEEP"},
+         "N",
+         "quarantine entries kept (3)"},
 };
 
 const struct option settings_options[] = {
@@ -281,6 +335,30 @@ static int load_timeout_variable(struct settings *s, const char *variable, struc
 	if (r == 0)
 		s->origin[IDX(SETTING_TIMEOUT)] = variable;
 	return r;
+}
+
+const char *settings_flag_name(enum setting_key key)
+{
+	return flag_name(key);
+}
+
+void settings_describe(enum setting_key key, const char **ret_arg, const char **ret_help,
+                       const char **ret_env0, const char **ret_env1)
+{
+	const struct setting_def *d = find_def(key);
+
+	*ret_arg = d ? d->arg : NULL;
+	*ret_help = d ? d->help : "";
+	*ret_env0 = d ? d->env[0] : NULL;
+	*ret_env1 = d && d->env[0] ? d->env[1] : NULL;
+}
+
+const char *settings_program_timeout_variable(const char *program)
+{
+	for (size_t i = 0; i < sizeof(program_timeouts) / sizeof(program_timeouts[0]); i++)
+		if (strcmp(program, program_timeouts[i].program) == 0)
+			return program_timeouts[i].variable;
+	return NULL;
 }
 
 int settings_load_program_env(struct settings *s, const char *program, struct error *err)

@@ -125,6 +125,17 @@ int settings_check_program_envs(struct error *err);
  * the name of the variable. */
 const char *settings_origin(const struct settings *s, enum setting_key key);
 
+/* The flag of a setting, without "--" ("data-dir"). */
+const char *settings_flag_name(enum setting_key key);
+
+/* What --help says of a setting: the value's name (NULL for a switch), one line of help,
+ * and the variables read (NULL when none). */
+void settings_describe(enum setting_key key, const char **ret_arg, const char **ret_help,
+                       const char **ret_env0, const char **ret_env1);
+
+/* The program's own deadline variable ("etcd-leave": ETCD_HOOKS_LEAVE_TIMEOUT), or NULL. */
+const char *settings_program_timeout_variable(const char *program);
+
 /* Set one setting from a command-line flag (value NULL for flags without argument).
  * Returns 0 or -EINVAL with a specific message. */
 int settings_set(struct settings *s, enum setting_key key, const char *value, struct error *err);

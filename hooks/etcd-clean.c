@@ -126,50 +126,45 @@ struct clean {
 	char helper_bad[PATH_MAX];
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: etcd-clean [options] [--status [--json] | --quarantine | --wipe [--force]\n"
-	        "                  | --list [--json] | --restore ID]\n"
-	        "Inspect the etcd data dir offline and move stale data aside (initContainer);\n"
-	        "by hand, show, move aside, wipe, list or restore it. A data dir held by a\n"
-	        "running etcd is never touched.\n"
-	        "\n"
-	        "Modes (one at a time; the default is the initContainer's check):\n"
-	        "  (none)                      move aside removed, partial or foreign data;\n"
-	        "                              exit 0 when the data dir is usable\n"
-	        "  --status                    show the data dir, its IDs and helper state\n"
-	        "  --quarantine                move the data dir aside (tag \"manual\")\n"
-	        "  --wipe                      delete the data dir; only when its own cluster says\n"
-	        "                              the member was removed (or --force)\n"
-	        "  --list                      list the quarantined data dirs\n"
-	        "  --restore ID                move a quarantined data dir back (data dir empty)\n"
-	        "\n"
-	        "Options:\n"
-	        "  --json                      JSON output (--status, --list)\n"
-	        "  --force                     --wipe without asking the cluster (never while\n"
-	        "                              the data dir is in use)\n"
-	        "  --quarantine-keep N, --keep N   quarantine entries kept\n"
-	        "                              [ETCD_HOOKS_QUARANTINE_KEEP] (3)\n"
-	        "  --dry-run                   say what would be done; change nothing\n"
-	        "  --data-dir DIR              etcd data dir [ETCD_DATA_DIR]\n"
-	        "                              (/var/run/etcd/default.etcd)\n"
-	        "  --name NAME                 member and pod name [POD_NAME, HOSTNAME] (--wipe)\n"
-	        "  --set-name, --service, --namespace, --cluster-domain, --initial-cluster-size,\n"
-	        "  --client-port, --peer-port, --endpoints, --user, --password-file, --cacert,\n"
-	        "  --cert, --key: how --wipe finds and asks the cluster, as etcd-join does\n"
-	        "  --timeout DURATION          overall deadline (60s)\n"
-	        "                              [ETCD_HOOKS_CLEAN_TIMEOUT, ETCD_HOOKS_TIMEOUT]\n"
-	        "  --debug                     debug log lines [ETCD_HOOKS_DEBUG]\n"
-	        "  -h, --help                  this help\n"
-	        "  -V, --version               the version\n"
-	        "  (--api, which must be 3, and --etcd are accepted and not used.)\n"
-	        "\n"
-	        "Exit: 0 done (the data dir is usable), 1 failed, 2 usage or configuration,\n"
-	        "3 refused for safety (in use, a member of its cluster, nothing says it was\n"
-	        "removed, a symlink, not empty),\n"
-	        "4 deadline passed. See etcd-clean(8).\n");
-}
+static const enum setting_key uses[] = {
+        SETTING_DATA_DIR,
+        SETTING_NAME,
+        SETTING_SET_NAME,
+        SETTING_SERVICE,
+        SETTING_NAMESPACE,
+        SETTING_CLUSTER_DOMAIN,
+        SETTING_INITIAL_CLUSTER_SIZE,
+        SETTING_CLIENT_PORT,
+        SETTING_PEER_PORT,
+        SETTING_ENDPOINTS,
+        SETTING_USER,
+        SETTING_PASSWORD_FILE,
+        SETTING_CACERT,
+        SETTING_CERT,
+        SETTING_KEY,
+        SETTING_SA_DIR,
+        SETTING_QUARANTINE_KEEP,
+        SETTING_API,
+        SETTING_TIMEOUT,
+        SETTING_DRY_RUN,
+        SETTING_DEBUG,
+        SETTING_KEY_END,
+};
+
+/* in the order of own_options */
+static const struct cli_help own_help[] = {
+        {"status", NULL, "show the data dir, its IDs and helper state", NULL},
+        {"quarantine", NULL, "move the data dir aside (tag \"manual\")", NULL},
+        {"wipe", NULL,
+         "delete the data dir; only when its own cluster says the member was removed (or --force)",
+         NULL},
+        {"list", NULL, "list the quarantined data dirs and the snapshots", NULL},
+        {"restore", "ID", "move a quarantined data dir back (the data dir empty)", NULL},
+        {"json", NULL, "JSON output (--status, --list)", NULL},
+        {"force", NULL, "--wipe without asking the cluster (never while the data dir is in use)",
+         NULL},
+        {"keep", "N", "the same as --quarantine-keep", NULL},
+};
 
 static int set_mode(struct clean *c, enum mode m, const char **ret_msg)
 {
@@ -1206,14 +1201,24 @@ int main(int argc, char **argv)
 	log_init("etcd-clean", "/dev/termination-log", false);
 	error_clear(&err);
 	settings_init(&c.s);
-	r = cli_parse(&(struct cli){.program = "etcd-clean",
-	                            .usage = usage,
-	                            .own = own_options,
-	                            .n_own = sizeof(own_options) / sizeof(own_options[0]),
-	                            .on_option = on_option,
-	                            .ctx = &c,
-	                            .by_hand = by_hand},
-	              &c.s, argc, argv, &first);
+	r = cli_parse(
+	        &(struct
+	          cli){.program = "etcd-clean",
+	               .synopsis =
+	                       "[options] [--status [--json] | --quarantine | --wipe [--force]\n                  | --list [--json] | --restore ID]",
+	               .summary =
+	                       "Inspect the etcd data dir offline and move stale data aside (initContainer);\nby hand, show, move aside, wipe, list or restore it. A data dir held by a\nrunning etcd is never touched. Without a mode (one at a time), the\ninitContainer's check: move aside removed or partial data, exit 0 when the\ndata dir is usable. --wipe finds and asks the cluster as etcd-join does.",
+	               .own_help = own_help,
+	               .uses = uses,
+	               .timeout_help = "the run's deadline (60s)",
+	               .footer =
+	                       "Exit: 0 done (the data dir is usable), 1 failed, 2 usage or configuration,\n3 refused for safety (in use, a member of its cluster, nothing says it was\nremoved, a symlink, not empty), 4 deadline passed. See etcd-clean(8).\n",
+	               .own = own_options,
+	               .n_own = sizeof(own_options) / sizeof(own_options[0]),
+	               .on_option = on_option,
+	               .ctx = &c,
+	               .by_hand = by_hand},
+	        &c.s, argc, argv, &first);
 	if (r >= 0)
 		goto out;
 	if (c.json && c.mode != MODE_STATUS && c.mode != MODE_LIST) {

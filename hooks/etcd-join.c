@@ -109,47 +109,32 @@ struct join {
 	size_t n_extra;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: etcd-join [options] [-- etcd flags...]\n"
-	        "Decide how this etcd member starts (bootstrap, restart, add, reuse, replace),\nrepair what must be repaired, and exec etcd.\n"
-	        "\n"
-	        "Options (each also read from the environment variable in brackets):\n"
-	        "  --name NAME                 member and pod name [POD_NAME, HOSTNAME]\n"
-	        "  --set-name NAME             StatefulSet name [SET_NAME]\n"
-	        "  --service NAME              headless Service [SERVICE_NAME]\n"
-	        "  --namespace NS              namespace [CLUSTER_NAMESPACE] (default)\n"
-	        "  --cluster-domain DOMAIN     cluster domain [CLUSTER_DOMAIN]\n"
-	        "  --initial-cluster-size N    members that bootstrap [INITIAL_CLUSTER_SIZE]\n"
-	        "  --data-dir DIR              etcd data dir [ETCD_DATA_DIR]\n"
-	        "                              (/var/run/etcd/default.etcd)\n"
-	        "  --client-port PORT          [CLIENT_PORT] (2379)\n"
-	        "  --peer-port PORT            [PEER_PORT] (2380)\n"
-	        "  --endpoints URLS            extra client URLs to ask [ETCDCTL_ENDPOINTS]\n"
-	        "  --user USER                 [ETCDCTL_USER]; password from ETCDCTL_PASSWORD,\n"
-	        "  --password-file FILE        ROOT_PASSWORD or this file [ROOT_PASSWORD_FILE]\n"
-	        "  --cacert FILE, --cert FILE, --key FILE   client TLS [ETCDCTL_CACERT, ...]\n"
-	        "  --api 3                     etcd API [ETCDAPI_VERSION]\n"
-	        "  --bootstrap-wait DURATION   how long an empty initial member waits for silent\n"
-	        "                              peers before it bootstraps\n"
-	        "                              [ETCD_HOOKS_BOOTSTRAP_WAIT] (120s)\n"
-	        "  --serviceaccount-dir DIR    token, ca.crt, namespace for the Kubernetes API\n"
-	        "                              [ETCD_HOOKS_SERVICEACCOUNT_DIR]\n"
-	        "  --quarantine-keep N         quarantine entries kept\n"
-	        "                              [ETCD_HOOKS_QUARANTINE_KEEP] (3)\n"
-	        "  --timeout DURATION          overall deadline (300s)\n"
-	        "                              [ETCD_HOOKS_JOIN_TIMEOUT, ETCD_HOOKS_TIMEOUT]\n"
-	        "  --etcd PATH                 the etcd binary (etcd on PATH)\n"
-	        "  --dry-run                   print the decision and etcd's argv; change nothing\n"
-	        "  --debug                     debug log lines [ETCD_HOOKS_DEBUG]\n"
-	        "  -h, --help                  this help\n"
-	        "  -V, --version               the version\n"
-	        "\n"
-	        "Exit: 0 dry run done, 1 failed, 2 usage or configuration, 3 refused for safety,\n"
-	        "4 deadline passed, 126/127 etcd cannot be executed / not found, 128+N stopped\n"
-	        "by signal N while waiting. See etcd-join(8).\n");
-}
+static const enum setting_key uses[] = {
+        SETTING_NAME,
+        SETTING_SET_NAME,
+        SETTING_SERVICE,
+        SETTING_NAMESPACE,
+        SETTING_CLUSTER_DOMAIN,
+        SETTING_INITIAL_CLUSTER_SIZE,
+        SETTING_DATA_DIR,
+        SETTING_CLIENT_PORT,
+        SETTING_PEER_PORT,
+        SETTING_ENDPOINTS,
+        SETTING_USER,
+        SETTING_PASSWORD_FILE,
+        SETTING_CACERT,
+        SETTING_CERT,
+        SETTING_KEY,
+        SETTING_API,
+        SETTING_BOOTSTRAP_WAIT,
+        SETTING_SA_DIR,
+        SETTING_QUARANTINE_KEEP,
+        SETTING_TIMEOUT,
+        SETTING_ETCD,
+        SETTING_DRY_RUN,
+        SETTING_DEBUG,
+        SETTING_KEY_END,
+};
 
 /* etcd on PATH, or the --etcd path as given. Returns a malloc'd path, or NULL. */
 static char *find_etcd(const char *given)
@@ -1463,8 +1448,18 @@ int main(int argc, char **argv)
 	clock_handle_stop_signals();
 	error_clear(&err);
 	settings_init(&j.s);
-	r = cli_parse(&(struct cli){.program = "etcd-join", .usage = usage, .allow_extra = true},
-	              &j.s, argc, argv, &first_extra);
+	r = cli_parse(
+	        &(struct
+	          cli){.program = "etcd-join",
+	               .synopsis = "[options] [-- etcd flags...]",
+	               .summary =
+	                       "Decide how this etcd member starts (bootstrap, restart, add, reuse, replace),\nrepair what must be repaired, and exec etcd. --dry-run prints the decision and\netcd's argv.",
+	               .uses = uses,
+	               .timeout_help = "the run's deadline (300s)",
+	               .footer =
+	                       "Exit: 0 dry run done, 1 failed, 2 usage or configuration, 3 refused for safety,\n4 deadline passed, 126/127 etcd cannot be executed / not found, 128+N stopped\nby signal N while waiting. See etcd-join(8).\n",
+	               .allow_extra = true},
+	        &j.s, argc, argv, &first_extra);
 	if (r >= 0)
 		goto out;
 	j.extra = argv + first_extra;

@@ -83,36 +83,36 @@ static void verdict(struct leave *l, const char *fmt, ...)
 	log_msg(LOG_INFO, "%s", l->why);
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: etcd-leave [options]\n"
-	        "Remove this etcd member from its cluster when its pod goes away for good\n"
-	        "(preStop): quorum-guarded, moving leadership away first.\n"
-	        "\n"
-	        "  --policy POLICY             when to leave [ETCD_HOOKS_LEAVE_POLICY]:\n"
-	        "                              scale-down, above-initial, always, never, auto\n"
-	        "                              (auto: scale-down where the Kubernetes API\n"
-	        "                              answers, else above-initial)\n"
-	        "  --serviceaccount-dir DIR    token, ca.crt, namespace for the API\n"
-	        "                              [ETCD_HOOKS_SERVICEACCOUNT_DIR]\n"
-	        "                              (/var/run/secrets/kubernetes.io/serviceaccount)\n"
-	        "  --quarantine-keep N         quarantine entries kept\n"
-	        "                              [ETCD_HOOKS_QUARANTINE_KEEP] (3)\n"
-	        "  --timeout DURATION          overall deadline, below the grace period\n"
-	        "                              [ETCD_HOOKS_LEAVE_TIMEOUT; ETCD_HOOKS_TIMEOUT,\n"
-	        "                              capped at 20s] (20s)\n"
-	        "  --dry-run                   say what would be done; change nothing\n"
-	        "and the shared settings of etcd-hooks(7): --name, --set-name, --service,\n"
-	        "--namespace, --cluster-domain, --initial-cluster-size, --data-dir,\n"
-	        "--client-port, --peer-port, --endpoints, --user, --password-file, --cacert,\n"
-	        "--cert, --key, --debug; -h, --help; -V, --version.\n"
-	        "\n"
-	        "Exit: 0 done (left, or stayed by policy), 1 failed, 2 usage or configuration,\n"
-	        "3 refused for safety (quorum, last member, another cluster answers), 4 deadline\n"
-	        "passed.\n"
-	        "See etcd-leave(8).\n");
-}
+static const enum setting_key uses[] = {
+        SETTING_NAME,
+        SETTING_SET_NAME,
+        SETTING_SERVICE,
+        SETTING_NAMESPACE,
+        SETTING_CLUSTER_DOMAIN,
+        SETTING_INITIAL_CLUSTER_SIZE,
+        SETTING_DATA_DIR,
+        SETTING_CLIENT_PORT,
+        SETTING_PEER_PORT,
+        SETTING_ENDPOINTS,
+        SETTING_USER,
+        SETTING_PASSWORD_FILE,
+        SETTING_CACERT,
+        SETTING_CERT,
+        SETTING_KEY,
+        SETTING_SA_DIR,
+        SETTING_QUARANTINE_KEEP,
+        SETTING_API,
+        SETTING_TIMEOUT,
+        SETTING_DRY_RUN,
+        SETTING_DEBUG,
+        SETTING_KEY_END,
+};
+
+static const struct cli_help own_help[] = {
+        {"policy", "POLICY",
+         "when to leave: scale-down, above-initial, always, never, auto (auto: scale-down where the Kubernetes API answers, else above-initial)",
+         "ETCD_HOOKS_LEAVE_POLICY"},
+};
 
 static int on_option(int c, const char *arg, void *ctx, const char **ret_msg)
 {
@@ -641,13 +641,22 @@ int main(int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
-	r = cli_parse(&(struct cli){.program = "etcd-leave",
-	                            .usage = usage,
-	                            .own = own,
-	                            .n_own = sizeof(own) / sizeof(own[0]),
-	                            .on_option = on_option,
-	                            .ctx = &l},
-	              &l.s, argc, argv, &first);
+	r = cli_parse(
+	        &(struct
+	          cli){.program = "etcd-leave",
+	               .summary =
+	                       "Remove this etcd member from its cluster when its pod goes away for good\n(preStop): quorum-guarded, moving leadership away first.",
+	               .own_help = own_help,
+	               .uses = uses,
+	               .timeout_help =
+	                       "the run's deadline, below the grace period (20s; ETCD_HOOKS_TIMEOUT is capped at 20s)",
+	               .footer =
+	                       "Exit: 0 done (left, or stayed by policy), 1 failed, 2 usage or configuration,\n3 refused for safety (quorum, last member, another cluster answers), 4 deadline\npassed. See etcd-leave(8).\n",
+	               .own = own,
+	               .n_own = sizeof(own) / sizeof(own[0]),
+	               .on_option = on_option,
+	               .ctx = &l},
+	        &l.s, argc, argv, &first);
 	if (r >= 0)
 		goto out;
 	log_init("etcd-leave", NULL, l.s.debug);

@@ -67,25 +67,29 @@ struct promote {
 	char local_peer[64], local_client[64]; /* this pod's etcd, over loopback */
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: etcd-promote [options]\n"
-	        "Promote this etcd member from learner to voter once it is in sync (postStart).\n"
-	        "A voting member needs nothing and exits 0 at once.\n"
-	        "\n"
-	        "Options: the shared settings of etcd-hooks(7), each also read from its\n"
-	        "environment variable: --name, --set-name, --service, --namespace,\n"
-	        "--cluster-domain, --client-port, --peer-port, --data-dir,\n"
-	        "--initial-cluster-size and --endpoints (whom it asks whether it is a\n"
-	        "learner), --serviceaccount-dir (the StatefulSet it marks), --user,\n"
-	        "--password-file, --cacert, --cert, --key, --timeout (300s; also\n"
-	        "ETCD_HOOKS_PROMOTE_TIMEOUT, which wins over ETCD_HOOKS_TIMEOUT), --dry-run,\n"
-	        "--debug; -h, --help; -V, --version.\n"
-	        "\n"
-	        "Exit: 0 done (promoted, or nothing to do), 1 failed, 2 usage or configuration,\n"
-	        "4 deadline passed. See etcd-promote(8).\n");
-}
+static const enum setting_key uses[] = {
+        SETTING_NAME,
+        SETTING_SET_NAME,
+        SETTING_SERVICE,
+        SETTING_NAMESPACE,
+        SETTING_CLUSTER_DOMAIN,
+        SETTING_INITIAL_CLUSTER_SIZE,
+        SETTING_DATA_DIR,
+        SETTING_CLIENT_PORT,
+        SETTING_PEER_PORT,
+        SETTING_ENDPOINTS,
+        SETTING_USER,
+        SETTING_PASSWORD_FILE,
+        SETTING_CACERT,
+        SETTING_CERT,
+        SETTING_KEY,
+        SETTING_SA_DIR,
+        SETTING_API,
+        SETTING_TIMEOUT,
+        SETTING_DRY_RUN,
+        SETTING_DEBUG,
+        SETTING_KEY_END,
+};
 
 /* The command name of process pid ("" when it is gone). */
 static void process_name(const char *pid, char *buf, size_t size)
@@ -576,8 +580,16 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &p.started);
 	error_clear(&err);
 	settings_init(&p.s);
-	r = cli_parse(&(struct cli){.program = "etcd-promote", .usage = usage}, &p.s, argc, argv,
-	              &first);
+	r = cli_parse(
+	        &(struct
+	          cli){.program = "etcd-promote",
+	               .summary =
+	                       "Promote this etcd member from learner to voter once it is in sync (postStart).\nA voting member needs nothing and exits 0 at once. --endpoints: whom it asks\nwhether it is a learner; --serviceaccount-dir: the StatefulSet it marks.",
+	               .uses = uses,
+	               .timeout_help = "the run's deadline (300s)",
+	               .footer =
+	                       "Exit: 0 done (promoted, or nothing to do), 1 failed, 2 usage or configuration,\n4 deadline passed. See etcd-promote(8).\n"},
+	        &p.s, argc, argv, &first);
 	if (r < 0) {
 		log_init("etcd-promote", NULL, p.s.debug);
 		r = cli_check(&p.s, &p.id);

@@ -64,6 +64,22 @@ for p in "${programs[@]}"; do
 	fi
 	[ -s "$tmp/err" ] && fail "$p --help: nothing on stderr" "$(printed)"
 
+	# --help is generated from the option tables: it and the man page name the same options
+	man_dir="$(dirname "$(readlink -f "$0")")/../../man"
+	missing=
+	for o in $(grep -oE '^\*--[a-z-]+\*' "$man_dir/$p.8.scd" | tr -d '*' | sort -u); do
+		grep -q -- "$o" "$tmp/out" || missing="$missing $o (in the man page, not in --help)"
+	done
+	for o in $(grep -oE -- '--[a-z][a-z-]+' "$tmp/out" | sort -u); do
+		grep -q -- "$o" "$man_dir/$p.8.scd" "$man_dir/etcd-hooks.7.scd" ||
+			missing="$missing $o (in --help, in no man page)"
+	done
+	if [ -n "$missing" ]; then
+		fail "$p --help and $p(8) name the same options" "$missing"
+	else
+		ok "$p --help and $p(8) name the same options"
+	fi
+
 	run "$p" --version
 	expect "$p --version: exit 0, '$p <version>' on stdout" 0 out "$p "
 	if ! grep -qE "^$p [0-9]+\.[0-9]+\.[0-9]+" "$tmp/out"; then

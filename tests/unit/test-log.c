@@ -194,11 +194,6 @@ START_TEST(test_usage_error_to_termination_log)
 }
 END_TEST
 
-static void no_usage(FILE *f)
-{
-	(void)f;
-}
-
 /* cli_parse() on argv; the termination log must keep "old". */
 static void assert_not_written(const char *program, const char *const *by_hand, char **argv,
                                int argc)
@@ -210,10 +205,9 @@ static void assert_not_written(const char *program, const char *const *by_hand, 
 	create_file(termination_log(), "old\n");
 	log_init(program, termination_log(), false);
 	settings_init(&s);
-	ck_assert_int_eq(
-	        cli_parse(&(struct cli){.program = program, .usage = no_usage, .by_hand = by_hand},
-	                  &s, argc, argv, &first),
-	        2);
+	ck_assert_int_eq(cli_parse(&(struct cli){.program = program, .by_hand = by_hand}, &s, argc,
+	                           argv, &first),
+	                 2);
 	settings_free(&s);
 	log_msg(LOG_FATAL, "a later error of the same run");
 	ck_assert(read_file(termination_log(), buf, sizeof(buf)));
