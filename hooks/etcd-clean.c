@@ -379,12 +379,12 @@ static int gather(struct clean *c)
 		free(list);
 	}
 	log_msg(c->mode == MODE_STATUS || c->mode == MODE_LIST ? LOG_DEBUG : LOG_INFO,
-	        "data dir '%s' state=%s (%s)%s", c->data_dir, datadir_state_name(c->info.state),
+	        "data_dir='%s' state=%s (%s)%s", c->data_dir, datadir_state_name(c->info.state),
 	        c->info.reason, c->is_link ? " and it is a symlink" : "");
 	if (c->wal_seen.r == 0) {
 		char m[48], k[48];
 
-		log_msg(LOG_DEBUG, "WAL: member_id=%s cluster_id=%s",
+		log_msg(LOG_DEBUG, "the WAL says member id=%s cluster_id=%s",
 		        etcd_id_hex(c->wal.member_id, m), etcd_id_hex(c->wal.cluster_id, k));
 	}
 	return 0;

@@ -957,7 +957,7 @@ static int read_local_state(struct join *j)
 	if (datadir_marker_read(j->s.data_dir, &cluster_id, &member_id, &err) == 0) {
 		j->marker = true;
 		log_msg(LOG_INFO,
-		        "the cluster marker says this member's cluster formed: cluster_id=%s member_id=%s",
+		        "the cluster marker says this member's cluster formed: cluster_id=%s member id=%s",
 		        etcd_id_hex(cluster_id, cid), etcd_id_hex(member_id, id));
 	} else if (err.code && err.code != -ENOENT) {
 		/* An unreadable marker still says something was here: never bootstrap on it. */
