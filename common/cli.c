@@ -155,20 +155,10 @@ bool cli_by_hand(void)
 	return by_hand;
 }
 
-int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, int *ret_optind)
+/* Is this someone's run by hand: --dry-run, or one of c's by_hand flags, before "--"? Then
+ * no error goes to the termination log, not even one met before that flag is parsed. */
+static void scan_by_hand(const struct cli *c, int argc, char **argv)
 {
-	static const struct option help[] = {
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
-	};
-	size_t n_settings = SETTING_KEY_END - SETTING_SET_NAME, n = 0;
-	struct option *opts;
-	struct error err;
-	int r = -1, opt;
-
-	error_clear(&err);
-	/* A dry run never writes the termination log, not even for an error met before its
-	 * flag is parsed. */
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--dry-run") == 0)
 			by_hand = true;
@@ -178,63 +168,95 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 	}
 	if (by_hand)
 		log_no_termination();
-	if (settings_load_env(s, &err) < 0 || settings_load_program_env(s, c->program, &err) < 0) {
-		log_msg(LOG_FATAL, "%s", err.msg);
-		return EXIT_USAGE;
-	}
-	opts = calloc(2 + c->n_own + n_settings + 1, sizeof(*opts));
-	if (!opts) {
-		log_msg(LOG_FATAL, "out of memory");
-		return EXIT_FAILED;
-	}
-	opts[n++] = help[0];
-	opts[n++] = help[1];
+}
+
+/* getopt_long's table: --help, --version, the program's own options, the settings. */
+static struct option *option_table(const struct cli *c)
+{
+	size_t n_settings = SETTING_KEY_END - SETTING_SET_NAME, n = 0;
+	struct option *opts = calloc(2 + c->n_own + n_settings + 1, sizeof(*opts));
+
+	if (!opts)
+		return NULL;
+	opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	opts[n++] = (struct option){"version", no_argument, NULL, 'V'};
 	for (size_t i = 0; i < c->n_own; i++)
 		opts[n++] = c->own[i];
 	for (const struct option *o = settings_options; o->name; o++)
 		opts[n++] = *o;
+	return opts;
+}
 
+/* One option that getopt_long returned (opt, its index in opts, from argv[at]). Returns -1
+ * to go on, or the exit code. */
+static int one_option(const struct cli *c, struct settings *s, const struct option *opts, int opt,
+                      int longindex, const char *arg)
+{
+	struct error err;
+	const char *msg = NULL;
+
+	error_clear(&err);
+	/* getopt_long takes any unique prefix ("--wi" for --wipe): never a guess on a command
+	 * that may delete or move data. */
+	if (longindex >= 0 && !same_name(arg, opts[longindex].name))
+		return cli_usage_error(
+		        c->program,
+		        "unknown option '%.*s' (options are never abbreviated: did you mean '--%s'?)",
+		        (int)strcspn(arg, "="), arg, opts[longindex].name);
+	if (opt == 'h') {
+		cli_usage(c, stdout);
+		return EXIT_DONE;
+	}
+	if (opt == 'V') {
+		printf("%s %s\n", c->program, ETCD_HOOKS_VERSION);
+		return EXIT_DONE;
+	}
+	if (opt == '?' || opt == ':')
+		return bad_option(c->program, opts, arg, opt == ':');
+	/* "--name --status": the next option is not the value ("--status" would then not run,
+	 * and the default mode would) */
+	if (longindex >= 0 && opts[longindex].has_arg == required_argument && optarg &&
+	    strncmp(optarg, "--", 2) == 0)
+		return cli_usage_error(c->program,
+		                       "option '--%s' needs a value; '%.*s' is an option",
+		                       opts[longindex].name, (int)strcspn(optarg, "="), optarg);
+	if (opt >= SETTING_SET_NAME && opt < SETTING_KEY_END)
+		return settings_set(s, (enum setting_key)opt, optarg, &err) < 0
+		               ? cli_usage_error(c->program, "%s", err.msg)
+		               : -1;
+	if (!c->on_option || c->on_option(opt, optarg, c->ctx, &msg) < 0)
+		return cli_usage_error(c->program, "%s", msg ? msg : "unknown option");
+	return -1;
+}
+
+int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, int *ret_optind)
+{
+	struct option *opts;
+	struct error err;
+	int r = -1, opt;
+
+	error_clear(&err);
+	scan_by_hand(c, argc, argv);
+	if (settings_load_env(s, &err) < 0 || settings_load_program_env(s, c->program, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
+		return EXIT_USAGE;
+	}
+	opts = option_table(c);
+	if (!opts) {
+		log_msg(LOG_FATAL, "out of memory");
+		return EXIT_FAILED;
+	}
 	/* getopt's own messages name the path the program was run by and lack "error:": say it
-	 * in our grammar instead. */
+	 * in our grammar instead. No permutation ('+'): the option is argv[at]. */
 	opterr = 0;
 	optind = 1;
-	for (;;) {
+	while (r < 0) {
 		int at = optind, longindex = -1;
-		const char *msg = NULL;
 
-		if (r >= 0 || (opt = getopt_long(argc, argv, "+:hV", opts, &longindex)) == -1)
+		opt = getopt_long(argc, argv, "+:hV", opts, &longindex);
+		if (opt == -1)
 			break;
-		/* getopt_long takes any unique prefix ("--wi" for --wipe): never a guess on a
-		 * command that may delete or move data. No permutation ('+'): the option is
-		 * argv[at]. */
-		if (longindex >= 0 && at < argc && !same_name(argv[at], opts[longindex].name)) {
-			r = cli_usage_error(
-			        c->program,
-			        "unknown option '%.*s' (options are never abbreviated: did you mean '--%s'?)",
-			        (int)strcspn(argv[at], "="), argv[at], opts[longindex].name);
-			break;
-		}
-		if (opt == 'h') {
-			cli_usage(c, stdout);
-			r = EXIT_DONE;
-		} else if (opt == 'V') {
-			printf("%s %s\n", c->program, ETCD_HOOKS_VERSION);
-			r = EXIT_DONE;
-		} else if (opt == '?' || opt == ':') {
-			r = bad_option(c->program, opts, at < argc ? argv[at] : "", opt == ':');
-		} else if (longindex >= 0 && opts[longindex].has_arg == required_argument &&
-		           optarg && strncmp(optarg, "--", 2) == 0) {
-			/* "--name --status": the next option is not the value ("--status" would
-			 * then not run, and the default mode would) */
-			r = cli_usage_error(
-			        c->program, "option '--%s' needs a value; '%.*s' is an option",
-			        opts[longindex].name, (int)strcspn(optarg, "="), optarg);
-		} else if (opt >= SETTING_SET_NAME && opt < SETTING_KEY_END) {
-			if (settings_set(s, (enum setting_key)opt, optarg, &err) < 0)
-				r = cli_usage_error(c->program, "%s", err.msg);
-		} else if (!c->on_option || c->on_option(opt, optarg, c->ctx, &msg) < 0) {
-			r = cli_usage_error(c->program, "%s", msg ? msg : "unknown option");
-		}
+		r = one_option(c, s, opts, opt, longindex, at < argc ? argv[at] : "");
 	}
 	if (r < 0 && optind < argc) {
 		bool after_dashes = strcmp(argv[optind - 1], "--") == 0;
