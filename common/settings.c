@@ -609,10 +609,10 @@ static int check_endpoints(const char *list, struct error *err)
 	return r;
 }
 
-int settings_validate(struct settings *s, unsigned need, struct error *err)
+/* The names the pods are found by: the StatefulSet, the Service, the namespace (from the
+ * service account when not set), the cluster domain. */
+static int validate_names(struct settings *s, struct error *err)
 {
-	int r;
-
 	if (s->set_name && !dns_label_valid(s->set_name))
 		return error_set(
 		        err, -EINVAL,
@@ -656,6 +656,55 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 		        err, -EINVAL,
 		        "cluster domain '%s' (CLUSTER_DOMAIN, --cluster-domain) is not a DNS name",
 		        s->cluster_domain);
+	return 0;
+}
+
+/* The credentials: user:password split, the password file read. */
+static int validate_credentials(struct settings *s, struct error *err)
+{
+	int r;
+
+	if (s->user && strchr(s->user, ':') && strcmp(s->origin[IDX(SETTING_USER)], "flag") == 0)
+		return error_set(
+		        err, -EINVAL,
+		        "--user 'NAME:PASSWORD' puts the password on the command line, where every process can read it: give the password in a file (--password-file, ROOT_PASSWORD_FILE) or in ETCDCTL_PASSWORD");
+	if (s->user && strchr(s->user, ':')) {
+		/* etcdctl accepts user:password (here from ETCDCTL_USER); keep the password out of
+		 * the user name. */
+		char *colon = strchr(s->user, ':');
+
+		if (!s->password) {
+			s->password = strdup(colon + 1);
+			if (!s->password)
+				return error_set(err, -ENOMEM, "out of memory");
+		}
+		explicit_bzero(colon, strlen(colon));
+	}
+	if (s->password_file) {
+		char *pw = NULL;
+
+		r = read_password_file(s->password_file, &pw, err);
+		if (r < 0)
+			return r;
+		wipe_free(s->password);
+		s->password = pw;
+		if (!s->user) {
+			s->user = strdup("root");
+			if (!s->user)
+				return error_set(err, -ENOMEM, "out of memory");
+		}
+	}
+	if (s->password && (!s->user || !s->user[0]))
+		return error_set(err, -EINVAL, "a password was given without a user name");
+	return 0;
+}
+
+int settings_validate(struct settings *s, unsigned need, struct error *err)
+{
+	int r = validate_names(s, err);
+
+	if (r < 0)
+		return r;
 	if (s->api != 3)
 		return error_set(
 		        err, -EINVAL,
@@ -690,37 +739,5 @@ int settings_validate(struct settings *s, unsigned need, struct error *err)
 	r = check_endpoints(s->endpoints, err);
 	if (r < 0)
 		return r;
-	if (s->user && strchr(s->user, ':') && strcmp(s->origin[IDX(SETTING_USER)], "flag") == 0)
-		return error_set(
-		        err, -EINVAL,
-		        "--user 'NAME:PASSWORD' puts the password on the command line, where every process can read it: give the password in a file (--password-file, ROOT_PASSWORD_FILE) or in ETCDCTL_PASSWORD");
-	if (s->user && strchr(s->user, ':')) {
-		/* etcdctl accepts user:password (here from ETCDCTL_USER); keep the password out of
-		 * the user name. */
-		char *colon = strchr(s->user, ':');
-
-		if (!s->password) {
-			s->password = strdup(colon + 1);
-			if (!s->password)
-				return error_set(err, -ENOMEM, "out of memory");
-		}
-		explicit_bzero(colon, strlen(colon));
-	}
-	if (s->password_file) {
-		char *pw = NULL;
-
-		r = read_password_file(s->password_file, &pw, err);
-		if (r < 0)
-			return r;
-		wipe_free(s->password);
-		s->password = pw;
-		if (!s->user) {
-			s->user = strdup("root");
-			if (!s->user)
-				return error_set(err, -ENOMEM, "out of memory");
-		}
-	}
-	if (s->password && (!s->user || !s->user[0]))
-		return error_set(err, -EINVAL, "a password was given without a user name");
-	return 0;
+	return validate_credentials(s, err);
 }
