@@ -90,10 +90,16 @@ void cli_usage(const struct cli *c, FILE *f)
 	if (c->n_own)
 		fprintf(f, "\nOptions of %s:\n", c->program);
 	for (size_t i = 0; i < c->n_own; i++) {
-		const struct cli_help *h = c->own_help ? &c->own_help[i] : NULL;
+		const struct cli_help *h = NULL;
+
+		/* by name: an entry out of order never describes another option */
+		for (size_t k = 0; c->own_help && k < c->n_own && !h; k++)
+			if (strcmp(c->own_help[k].name, c->own[i].name) == 0)
+				h = &c->own_help[k];
 
 		snprintf(flag, sizeof(flag), "--%s", c->own[i].name);
-		help_line(f, flag, h ? h->arg : NULL, h ? h->help : "", h ? h->env : NULL, NULL);
+		help_line(f, flag, h ? h->arg : NULL, h ? h->help : "(undocumented)",
+		          h ? h->env : NULL, NULL);
 	}
 	fprintf(f, "\nShared settings (etcd-hooks(7)), each also set by its variable:\n");
 	for (const enum setting_key *k = c->uses; k && *k != SETTING_KEY_END; k++) {

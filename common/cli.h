@@ -29,7 +29,7 @@ struct cli {
 	 * settings it accepts and does not use, then the footer. */
 	const char *synopsis;
 	const char *summary;
-	const struct cli_help *own_help; /* n_own entries */
+	const struct cli_help *own_help; /* n_own entries, matched to own[] by name */
 	const enum setting_key *uses;
 	const char *timeout_help; /* "the run's deadline (300s)" */
 	const char *footer;

@@ -1191,6 +1191,23 @@ static int run_restore(struct clean *c)
 	return EXIT_DONE;
 }
 
+static const struct cli clean_cli = {
+        .program = "etcd-clean",
+        .synopsis =
+                "[options] [--status [--json] | --quarantine | --wipe [--force]\n                  | --list [--json] | --restore ID]",
+        .summary =
+                "Inspect the etcd data dir offline and move stale data aside (initContainer);\nby hand, show, move aside, wipe, list or restore it. A data dir held by a\nrunning etcd is never touched. Without a mode (one at a time), the\ninitContainer's check: move aside removed or partial data, exit 0 when the\ndata dir is usable. --wipe finds and asks the cluster as etcd-join does.",
+        .own_help = own_help,
+        .uses = uses,
+        .timeout_help = "the run's deadline (60s)",
+        .footer =
+                "Exit: 0 done (the data dir is usable), 1 failed, 2 usage or configuration,\n3 refused for safety (in use, a member of its cluster, nothing says it was\nremoved, a symlink, not empty), 4 deadline passed. See etcd-clean(8).\n",
+        .own = own_options,
+        .n_own = sizeof(own_options) / sizeof(own_options[0]),
+        .on_option = on_option,
+        .by_hand = by_hand,
+};
+
 int main(int argc, char **argv)
 {
 	struct clean c = {0};
@@ -1201,24 +1218,10 @@ int main(int argc, char **argv)
 	log_init("etcd-clean", "/dev/termination-log", false);
 	error_clear(&err);
 	settings_init(&c.s);
-	r = cli_parse(
-	        &(struct
-	          cli){.program = "etcd-clean",
-	               .synopsis =
-	                       "[options] [--status [--json] | --quarantine | --wipe [--force]\n                  | --list [--json] | --restore ID]",
-	               .summary =
-	                       "Inspect the etcd data dir offline and move stale data aside (initContainer);\nby hand, show, move aside, wipe, list or restore it. A data dir held by a\nrunning etcd is never touched. Without a mode (one at a time), the\ninitContainer's check: move aside removed or partial data, exit 0 when the\ndata dir is usable. --wipe finds and asks the cluster as etcd-join does.",
-	               .own_help = own_help,
-	               .uses = uses,
-	               .timeout_help = "the run's deadline (60s)",
-	               .footer =
-	                       "Exit: 0 done (the data dir is usable), 1 failed, 2 usage or configuration,\n3 refused for safety (in use, a member of its cluster, nothing says it was\nremoved, a symlink, not empty), 4 deadline passed. See etcd-clean(8).\n",
-	               .own = own_options,
-	               .n_own = sizeof(own_options) / sizeof(own_options[0]),
-	               .on_option = on_option,
-	               .ctx = &c,
-	               .by_hand = by_hand},
-	        &c.s, argc, argv, &first);
+	struct cli cli = clean_cli;
+
+	cli.ctx = &c;
+	r = cli_parse(&cli, &c.s, argc, argv, &first);
 	if (r >= 0)
 		goto out;
 	if (c.json && c.mode != MODE_STATUS && c.mode != MODE_LIST) {

@@ -1438,6 +1438,18 @@ static int run(struct join *j)
 	}
 }
 
+static const struct cli join_cli = {
+        .program = "etcd-join",
+        .synopsis = "[options] [-- etcd flags...]",
+        .summary =
+                "Decide how this etcd member starts (bootstrap, restart, add, reuse, replace),\nrepair what must be repaired, and exec etcd. --dry-run prints the decision and\netcd's argv.",
+        .uses = uses,
+        .timeout_help = "the run's deadline (300s)",
+        .footer =
+                "Exit: 0 dry run done, 1 failed, 2 usage or configuration, 3 refused for safety,\n4 deadline passed, 126/127 etcd cannot be executed / not found, 128+N stopped\nby signal N while waiting. See etcd-join(8).\n",
+        .allow_extra = true,
+};
+
 int main(int argc, char **argv)
 {
 	struct join j = {0};
@@ -1448,18 +1460,7 @@ int main(int argc, char **argv)
 	clock_handle_stop_signals();
 	error_clear(&err);
 	settings_init(&j.s);
-	r = cli_parse(
-	        &(struct
-	          cli){.program = "etcd-join",
-	               .synopsis = "[options] [-- etcd flags...]",
-	               .summary =
-	                       "Decide how this etcd member starts (bootstrap, restart, add, reuse, replace),\nrepair what must be repaired, and exec etcd. --dry-run prints the decision and\netcd's argv.",
-	               .uses = uses,
-	               .timeout_help = "the run's deadline (300s)",
-	               .footer =
-	                       "Exit: 0 dry run done, 1 failed, 2 usage or configuration, 3 refused for safety,\n4 deadline passed, 126/127 etcd cannot be executed / not found, 128+N stopped\nby signal N while waiting. See etcd-join(8).\n",
-	               .allow_extra = true},
-	        &j.s, argc, argv, &first_extra);
+	r = cli_parse(&join_cli, &j.s, argc, argv, &first_extra);
 	if (r >= 0)
 		goto out;
 	j.extra = argv + first_extra;

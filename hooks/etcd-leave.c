@@ -622,11 +622,27 @@ static int run(struct leave *l)
 	return EXIT_DONE;
 }
 
+static const struct option own[] = {
+        {"policy", required_argument, NULL, OPT_POLICY},
+};
+
+static const struct cli leave_cli = {
+        .program = "etcd-leave",
+        .summary =
+                "Remove this etcd member from its cluster when its pod goes away for good\n(preStop): quorum-guarded, moving leadership away first.",
+        .own_help = own_help,
+        .uses = uses,
+        .timeout_help =
+                "the run's deadline, below the grace period (20s; ETCD_HOOKS_TIMEOUT is capped at 20s)",
+        .footer =
+                "Exit: 0 done (left, or stayed by policy), 1 failed, 2 usage or configuration,\n3 refused for safety (quorum, last member, another cluster answers), 4 deadline\npassed. See etcd-leave(8).\n",
+        .own = own,
+        .n_own = sizeof(own) / sizeof(own[0]),
+        .on_option = on_option,
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option own[] = {
-	        {"policy", required_argument, NULL, OPT_POLICY},
-	};
 	struct leave l = {0};
 	struct http_options ho = {.call_timeout_ms = CALL_TIMEOUT_MS};
 	struct error err;
@@ -641,22 +657,10 @@ int main(int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
-	r = cli_parse(
-	        &(struct
-	          cli){.program = "etcd-leave",
-	               .summary =
-	                       "Remove this etcd member from its cluster when its pod goes away for good\n(preStop): quorum-guarded, moving leadership away first.",
-	               .own_help = own_help,
-	               .uses = uses,
-	               .timeout_help =
-	                       "the run's deadline, below the grace period (20s; ETCD_HOOKS_TIMEOUT is capped at 20s)",
-	               .footer =
-	                       "Exit: 0 done (left, or stayed by policy), 1 failed, 2 usage or configuration,\n3 refused for safety (quorum, last member, another cluster answers), 4 deadline\npassed. See etcd-leave(8).\n",
-	               .own = own,
-	               .n_own = sizeof(own) / sizeof(own[0]),
-	               .on_option = on_option,
-	               .ctx = &l},
-	        &l.s, argc, argv, &first);
+	struct cli cli = leave_cli;
+
+	cli.ctx = &l;
+	r = cli_parse(&cli, &l.s, argc, argv, &first);
 	if (r >= 0)
 		goto out;
 	log_init("etcd-leave", NULL, l.s.debug);

@@ -567,10 +567,47 @@ static int config_error(void)
 	return EXIT_USAGE;
 }
 
+static const struct cli promote_cli = {
+        .program = "etcd-promote",
+        .summary =
+                "Promote this etcd member from learner to voter once it is in sync (postStart).\nA voting member needs nothing and exits 0 at once. --endpoints: whom it asks\nwhether it is a learner; --serviceaccount-dir: the StatefulSet it marks.",
+        .uses = uses,
+        .timeout_help = "the run's deadline (300s)",
+        .footer =
+                "Exit: 0 done (promoted, or nothing to do), 1 failed, 2 usage or configuration,\n4 deadline passed. See etcd-promote(8).\n",
+};
+
+/* The deadline, this member's URLs and the HTTP client (logged in when a user is set).
+ * Returns 0 or EXIT_FAILED, logged. */
+static int open_client(struct promote *p)
+{
+	struct http_options ho = {.call_timeout_ms = CALL_TIMEOUT_MS,
+	                          .cacert = p->s.cacert,
+	                          .cert = p->s.cert,
+	                          .key = p->s.key};
+	struct error err;
+
+	error_clear(&err);
+	if (!p->s.timeout_ms)
+		p->s.timeout_ms = DEFAULT_TIMEOUT_MS;
+	deadline_init(&p->deadline, p->s.timeout_ms);
+	endpoints_init(&p->ep, &p->s, p->id.set_name);
+	p->my_peer_url = endpoints_peer_url(&p->ep, p->id.ordinal);
+	snprintf(p->local_peer, sizeof(p->local_peer), "http://127.0.0.1:%u", p->s.peer_port);
+	snprintf(p->local_client, sizeof(p->local_client), "%s://127.0.0.1:%u",
+	         p->ep.client_tls ? "https" : "http", p->s.client_port);
+	if (!p->my_peer_url || http_global_init(&err) < 0 ||
+	    http_client_new(&ho, &p->http, &err) < 0 ||
+	    (p->s.user && http_client_set_login(p->http, p->s.user, p->s.password) < 0)) {
+		log_msg(LOG_FATAL, "%s", err.msg[0] ? err.msg : "out of memory");
+		return EXIT_FAILED;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct promote p = {0};
-	struct http_options ho = {.call_timeout_ms = CALL_TIMEOUT_MS};
 	struct error err;
 	bool learner = false;
 	int first, r;
@@ -580,16 +617,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &p.started);
 	error_clear(&err);
 	settings_init(&p.s);
-	r = cli_parse(
-	        &(struct
-	          cli){.program = "etcd-promote",
-	               .summary =
-	                       "Promote this etcd member from learner to voter once it is in sync (postStart).\nA voting member needs nothing and exits 0 at once. --endpoints: whom it asks\nwhether it is a learner; --serviceaccount-dir: the StatefulSet it marks.",
-	               .uses = uses,
-	               .timeout_help = "the run's deadline (300s)",
-	               .footer =
-	                       "Exit: 0 done (promoted, or nothing to do), 1 failed, 2 usage or configuration,\n4 deadline passed. See etcd-promote(8).\n"},
-	        &p.s, argc, argv, &first);
+	r = cli_parse(&promote_cli, &p.s, argc, argv, &first);
 	if (r < 0) {
 		log_init("etcd-promote", NULL, p.s.debug);
 		r = cli_check(&p.s, &p.id);
@@ -606,24 +634,9 @@ int main(int argc, char **argv)
 		r = config_error();
 	if (r >= 0)
 		goto out;
-	deadline_init(&p.deadline, p.s.timeout_ms ? p.s.timeout_ms : DEFAULT_TIMEOUT_MS);
-	if (!p.s.timeout_ms)
-		p.s.timeout_ms = DEFAULT_TIMEOUT_MS;
-	endpoints_init(&p.ep, &p.s, p.id.set_name);
-	p.my_peer_url = endpoints_peer_url(&p.ep, p.id.ordinal);
-	snprintf(p.local_peer, sizeof(p.local_peer), "http://127.0.0.1:%u", p.s.peer_port);
-	snprintf(p.local_client, sizeof(p.local_client), "%s://127.0.0.1:%u",
-	         p.ep.client_tls ? "https" : "http", p.s.client_port);
-	ho.cacert = p.s.cacert;
-	ho.cert = p.s.cert;
-	ho.key = p.s.key;
-	if (!p.my_peer_url || http_global_init(&err) < 0 ||
-	    http_client_new(&ho, &p.http, &err) < 0 ||
-	    (p.s.user && http_client_set_login(p.http, p.s.user, p.s.password) < 0)) {
-		log_msg(LOG_FATAL, "%s", err.msg[0] ? err.msg : "out of memory");
-		r = EXIT_FAILED;
+	r = open_client(&p);
+	if (r)
 		goto out;
-	}
 	r = wait_for_local_member(&p, &learner);
 	if (r < 0) {
 		r = EXIT_DONE; /* handed over (the background child goes on), or a dry run */

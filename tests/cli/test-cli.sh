@@ -74,6 +74,7 @@ for p in "${programs[@]}"; do
 		grep -q -- "$o" "$man_dir/$p.8.scd" "$man_dir/etcd-hooks.7.scd" ||
 			missing="$missing $o (in --help, in no man page)"
 	done
+	grep -q "(undocumented)" "$tmp/out" && missing="$missing an option without its help line"
 	if [ -n "$missing" ]; then
 		fail "$p --help and $p(8) name the same options" "$missing"
 	else
