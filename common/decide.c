@@ -259,3 +259,18 @@ enum join_vouch join_vouch_of(bool has_leader, uint64_t leader_cluster_id,
 		return JOIN_VOUCH_BEHIND;
 	return words[peer];
 }
+
+enum clean_action clean_decide(const struct clean_input *in)
+{
+	enum clean_action move;
+
+	if (in->data == DATADIR_IN_USE)
+		return CLEAN_REFUSE_IN_USE;
+	if (in->data == DATADIR_PARTIAL)
+		move = CLEAN_MOVE_PARTIAL;
+	else if (in->data == DATADIR_VALID && in->tombstoned)
+		move = CLEAN_MOVE_REMOVED;
+	else
+		return in->is_link && in->link_dangling ? CLEAN_REFUSE_DANGLING : CLEAN_KEEP;
+	return in->is_link ? CLEAN_REFUSE_SYMLINK : move;
+}

@@ -125,3 +125,26 @@ enum join_vouch join_vouch_of(bool has_leader, uint64_t leader_cluster_id,
  * of them healthy other than the target, `target_is_voter` whether the target votes. The
  * remaining healthy voters must be a majority of the voters left, and someone must remain. */
 bool join_remove_keeps_quorum(unsigned voters, unsigned healthy_others, bool target_is_voter);
+
+/* ---- etcd-clean's default mode (the initContainer): what becomes of the data dir ---- */
+
+struct clean_input {
+	enum datadir_state data;
+	bool tombstoned;    /* the tombstone says etcd-leave removed this data's member */
+	bool is_link;       /* the data dir is a symlink (never followed) */
+	bool link_dangling; /* ... to nothing */
+};
+
+enum clean_action {
+	CLEAN_KEEP,            /* usable: empty, or valid member data (exit 0) */
+	CLEAN_MOVE_PARTIAL,    /* move aside, tag "partial" */
+	CLEAN_MOVE_REMOVED,    /* move aside, tag "removed" */
+	CLEAN_REFUSE_IN_USE,   /* a running etcd holds it: touch nothing (exit 3) */
+	CLEAN_REFUSE_SYMLINK,  /* it would be moved, but it is a symlink (exit 3) */
+	CLEAN_REFUSE_DANGLING, /* a symlink to nothing: etcd cannot use it (exit 3) */
+};
+
+/* The verdict, pure. Valid data is never moved on the marker's word alone (another
+ * cluster ID in the marker keeps it: only its own cluster, which etcd-join asks, can say
+ * it was removed); a WAL that could not be read is decided before (nothing). */
+enum clean_action clean_decide(const struct clean_input *in);

@@ -618,6 +618,7 @@ static int refuse_unsafe(const struct clean *c, const char *what)
 static int run_check(struct clean *c)
 {
 	char reason[512], m[48], k[48];
+	enum clean_action action;
 	const char *tag = NULL;
 	int r;
 
@@ -628,14 +629,19 @@ static int run_check(struct clean *c)
 		       "cluster marker:", id_both(c->marker_cluster, k, sizeof(k)));
 	else
 		print_ids(stdout, "cluster marker:", c->marker_seen.r, c->marker_seen.error, 0, 0);
-	if (c->info.state == DATADIR_IN_USE) {
+	action = clean_decide(&(struct clean_input){.data = c->info.state,
+	                                            .tombstoned = tombstoned(c),
+	                                            .is_link = c->is_link,
+	                                            .link_dangling = c->link_dangling});
+	if (action == CLEAN_REFUSE_IN_USE) {
 		printf("%-15s none: a running etcd holds the data dir\n", "action:");
 		return refuse_unsafe(c, "check");
 	}
-	if (c->info.state == DATADIR_PARTIAL) {
+	if (action == CLEAN_MOVE_PARTIAL ||
+	    (action == CLEAN_REFUSE_SYMLINK && c->info.state == DATADIR_PARTIAL)) {
 		tag = "partial";
 		snprintf(reason, sizeof(reason), "partial data: %s", c->info.reason);
-	} else if (c->info.state == DATADIR_VALID && tombstoned(c)) {
+	} else if (action == CLEAN_MOVE_REMOVED || action == CLEAN_REFUSE_SYMLINK) {
 		tag = "removed";
 		snprintf(reason, sizeof(reason),
 		         "member %s was removed from cluster %s (the tombstone etcd-leave wrote)",
@@ -655,7 +661,7 @@ static int run_check(struct clean *c)
 		log_msg(LOG_WARNING, "%s; not acting on it", c->marker_seen.error);
 
 	if (!tag) {
-		if (c->is_link && c->link_dangling) {
+		if (action == CLEAN_REFUSE_DANGLING) {
 			printf("%-15s none\n", "action:");
 			log_msg(LOG_FATAL,
 			        "the data dir '%s' is a symlink to '%s', which does not exist: etcd cannot use it, and symlinks are never followed",

@@ -369,6 +369,58 @@ START_TEST(test_removal_check)
 }
 END_TEST
 
+/* etcd-clean's verdict over every input: data in use is never touched, only partial or
+ * tombstoned data moves, a symlink is never moved, and nothing else decides a move. */
+START_TEST(test_clean_table)
+{
+	static const enum datadir_state states[] = {DATADIR_EMPTY, DATADIR_VALID, DATADIR_PARTIAL,
+	                                            DATADIR_IN_USE};
+	static const struct {
+		enum datadir_state data;
+		bool tomb, link, dangling;
+		enum clean_action want;
+	} rows[] = {
+	        {DATADIR_EMPTY, false, false, false, CLEAN_KEEP},
+	        {DATADIR_VALID, false, false, false, CLEAN_KEEP},
+	        {DATADIR_VALID, true, false, false, CLEAN_MOVE_REMOVED},
+	        {DATADIR_PARTIAL, false, false, false, CLEAN_MOVE_PARTIAL},
+	        {DATADIR_PARTIAL, true, false, false, CLEAN_MOVE_PARTIAL},
+	        {DATADIR_IN_USE, true, false, false, CLEAN_REFUSE_IN_USE},
+	        {DATADIR_IN_USE, false, true, true, CLEAN_REFUSE_IN_USE},
+	        {DATADIR_VALID, true, true, false, CLEAN_REFUSE_SYMLINK},
+	        {DATADIR_PARTIAL, false, true, false, CLEAN_REFUSE_SYMLINK},
+	        {DATADIR_VALID, false, true, false, CLEAN_KEEP},
+	        {DATADIR_EMPTY, false, true, true, CLEAN_REFUSE_DANGLING},
+	        {DATADIR_PARTIAL, false, true, true, CLEAN_REFUSE_SYMLINK},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct clean_input in = {rows[i].data, rows[i].tomb, rows[i].link,
+		                         rows[i].dangling};
+
+		ck_assert_msg(clean_decide(&in) == rows[i].want, "row %zu: %d, want %d", i,
+		              clean_decide(&in), rows[i].want);
+	}
+	/* the rules over all inputs */
+	for (size_t d = 0; d < sizeof(states) / sizeof(states[0]); d++)
+		for (unsigned bits = 0; bits < 8; bits++) {
+			struct clean_input in = {states[d], bits & 1, bits & 2,
+			                         (bits & 2) && (bits & 4)};
+			enum clean_action a = clean_decide(&in);
+			bool moves = a == CLEAN_MOVE_PARTIAL || a == CLEAN_MOVE_REMOVED;
+
+			if (in.data == DATADIR_IN_USE)
+				ck_assert_int_eq(a, CLEAN_REFUSE_IN_USE);
+			if (moves)
+				ck_assert(!in.is_link);
+			if (moves && in.data == DATADIR_VALID)
+				ck_assert(in.tombstoned && a == CLEAN_MOVE_REMOVED);
+			if (in.data == DATADIR_EMPTY)
+				ck_assert(!moves);
+		}
+}
+END_TEST
+
 static Suite *decide_suite(void)
 {
 	Suite *s = suite_create("decide");
@@ -380,6 +432,7 @@ static Suite *decide_suite(void)
 	tcase_add_test(tc, test_vouch);
 	tcase_add_test(tc, test_action_names);
 	tcase_add_test(tc, test_removal_check);
+	tcase_add_test(tc, test_clean_table);
 	tcase_add_loop_test(tc, test_remove_keeps_quorum, 0,
 	                    sizeof(removals) / sizeof(removals[0]));
 	suite_add_tcase(s, tc);
