@@ -13,6 +13,15 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* The shared settings of every program that finds and asks the cluster, in --help's
+ * order; a program's uses[] starts with them. */
+#define CLI_USES_CLUSTER                                                                           \
+	SETTING_NAME, SETTING_SET_NAME, SETTING_SERVICE, SETTING_NAMESPACE,                        \
+	        SETTING_CLUSTER_DOMAIN, SETTING_INITIAL_CLUSTER_SIZE, SETTING_DATA_DIR,            \
+	        SETTING_CLIENT_PORT, SETTING_PEER_PORT, SETTING_ENDPOINTS, SETTING_USER,           \
+	        SETTING_PASSWORD_FILE, SETTING_CACERT, SETTING_CERT, SETTING_KEY, SETTING_API,     \
+	        SETTING_SA_DIR
+
 /* The --help line of one of the program's own options. */
 struct cli_help {
 	const char *name; /* the option, without "--"; the same as in own[] */

@@ -110,31 +110,8 @@ struct join {
 };
 
 static const enum setting_key uses[] = {
-        SETTING_NAME,
-        SETTING_SET_NAME,
-        SETTING_SERVICE,
-        SETTING_NAMESPACE,
-        SETTING_CLUSTER_DOMAIN,
-        SETTING_INITIAL_CLUSTER_SIZE,
-        SETTING_DATA_DIR,
-        SETTING_CLIENT_PORT,
-        SETTING_PEER_PORT,
-        SETTING_ENDPOINTS,
-        SETTING_USER,
-        SETTING_PASSWORD_FILE,
-        SETTING_CACERT,
-        SETTING_CERT,
-        SETTING_KEY,
-        SETTING_API,
-        SETTING_BOOTSTRAP_WAIT,
-        SETTING_SA_DIR,
-        SETTING_QUARANTINE_KEEP,
-        SETTING_TIMEOUT,
-        SETTING_ETCD,
-        SETTING_DRY_RUN,
-        SETTING_DEBUG,
-        SETTING_KEY_END,
-};
+        CLI_USES_CLUSTER, SETTING_BOOTSTRAP_WAIT, SETTING_QUARANTINE_KEEP, SETTING_TIMEOUT,
+        SETTING_ETCD,     SETTING_DRY_RUN,        SETTING_DEBUG,           SETTING_KEY_END};
 
 /* etcd on PATH, or the --etcd path as given. Returns a malloc'd path, or NULL. */
 static char *find_etcd(const char *given)

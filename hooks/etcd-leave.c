@@ -83,30 +83,8 @@ static void verdict(struct leave *l, const char *fmt, ...)
 	log_msg(LOG_INFO, "%s", l->why);
 }
 
-static const enum setting_key uses[] = {
-        SETTING_NAME,
-        SETTING_SET_NAME,
-        SETTING_SERVICE,
-        SETTING_NAMESPACE,
-        SETTING_CLUSTER_DOMAIN,
-        SETTING_INITIAL_CLUSTER_SIZE,
-        SETTING_DATA_DIR,
-        SETTING_CLIENT_PORT,
-        SETTING_PEER_PORT,
-        SETTING_ENDPOINTS,
-        SETTING_USER,
-        SETTING_PASSWORD_FILE,
-        SETTING_CACERT,
-        SETTING_CERT,
-        SETTING_KEY,
-        SETTING_SA_DIR,
-        SETTING_QUARANTINE_KEEP,
-        SETTING_API,
-        SETTING_TIMEOUT,
-        SETTING_DRY_RUN,
-        SETTING_DEBUG,
-        SETTING_KEY_END,
-};
+static const enum setting_key uses[] = {CLI_USES_CLUSTER, SETTING_QUARANTINE_KEEP, SETTING_TIMEOUT,
+                                        SETTING_DRY_RUN,  SETTING_DEBUG,           SETTING_KEY_END};
 
 static const struct cli_help own_help[] = {
         {"policy", "POLICY",

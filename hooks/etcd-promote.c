@@ -67,29 +67,8 @@ struct promote {
 	char local_peer[64], local_client[64]; /* this pod's etcd, over loopback */
 };
 
-static const enum setting_key uses[] = {
-        SETTING_NAME,
-        SETTING_SET_NAME,
-        SETTING_SERVICE,
-        SETTING_NAMESPACE,
-        SETTING_CLUSTER_DOMAIN,
-        SETTING_INITIAL_CLUSTER_SIZE,
-        SETTING_DATA_DIR,
-        SETTING_CLIENT_PORT,
-        SETTING_PEER_PORT,
-        SETTING_ENDPOINTS,
-        SETTING_USER,
-        SETTING_PASSWORD_FILE,
-        SETTING_CACERT,
-        SETTING_CERT,
-        SETTING_KEY,
-        SETTING_SA_DIR,
-        SETTING_API,
-        SETTING_TIMEOUT,
-        SETTING_DRY_RUN,
-        SETTING_DEBUG,
-        SETTING_KEY_END,
-};
+static const enum setting_key uses[] = {CLI_USES_CLUSTER, SETTING_TIMEOUT, SETTING_DRY_RUN,
+                                        SETTING_DEBUG, SETTING_KEY_END};
 
 /* The command name of process pid ("" when it is gone). */
 static void process_name(const char *pid, char *buf, size_t size)
