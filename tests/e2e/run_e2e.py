@@ -1145,7 +1145,12 @@ def sigterm_wait(sim, times, ctx):
             pid = int(found[0]) if found else None
         time.sleep(3)  # well into its wait
         t0 = time.monotonic()
-        os.kill(pid, signal.SIGTERM)
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            out, err = p.communicate(timeout=30)
+            raise Failed("etcd-join exited before the SIGTERM (exit %s): %s"
+                         % (p.returncode, err[-2000:]))
         while os.path.exists("/proc/%d" % pid) and time.monotonic() - t0 < 10:
             time.sleep(0.05)
         took = time.monotonic() - t0
