@@ -1194,6 +1194,7 @@ static const struct cli clean_cli = {
 
 int main(int argc, char **argv)
 {
+	struct cli cli = clean_cli;
 	struct clean c = {0};
 	struct error err;
 	int first, r;
@@ -1202,8 +1203,6 @@ int main(int argc, char **argv)
 	log_init("etcd-clean", "/dev/termination-log", false);
 	error_clear(&err);
 	settings_init(&c.s);
-	struct cli cli = clean_cli;
-
 	cli.ctx = &c;
 	r = cli_parse(&cli, &c.s, argc, argv, &first);
 	if (r >= 0)

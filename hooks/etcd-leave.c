@@ -621,6 +621,7 @@ static const struct cli leave_cli = {
 
 int main(int argc, char **argv)
 {
+	struct cli cli = leave_cli;
 	struct leave l = {0};
 	struct http_options ho = {.call_timeout_ms = CALL_TIMEOUT_MS};
 	struct error err;
@@ -635,8 +636,6 @@ int main(int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
-	struct cli cli = leave_cli;
-
 	cli.ctx = &l;
 	r = cli_parse(&cli, &l.s, argc, argv, &first);
 	if (r >= 0)
