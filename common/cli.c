@@ -193,10 +193,10 @@ static struct option *option_table(const struct cli *c)
 	return opts;
 }
 
-/* One option that getopt_long returned (opt, its index in opts, from argv[at]). Returns -1
- * to go on, or the exit code. */
+/* One option that getopt_long returned (opt, its index in opts) from arg, with next the
+ * argument after it. Returns -1 to go on, or the exit code. */
 static int one_option(const struct cli *c, struct settings *s, const struct option *opts, int opt,
-                      int longindex, const char *arg)
+                      int longindex, const char *arg, const char *next)
 {
 	struct error err;
 	const char *msg = NULL;
@@ -220,9 +220,10 @@ static int one_option(const struct cli *c, struct settings *s, const struct opti
 	if (opt == '?' || opt == ':')
 		return bad_option(c->program, opts, arg, opt == ':');
 	/* "--name --status": the next option is not the value ("--status" would then not run,
-	 * and the default mode would) */
+	 * and the default mode would). Only a value taken from the next argument: one given
+	 * after '=' is the user's, and never repeated. */
 	if (longindex >= 0 && opts[longindex].has_arg == required_argument && optarg &&
-	    strncmp(optarg, "--", 2) == 0)
+	    optarg == next && strncmp(optarg, "--", 2) == 0)
 		return cli_usage_error(c->program,
 		                       "option '--%s' needs a value; '%.*s' is an option",
 		                       opts[longindex].name, (int)strcspn(optarg, "="), optarg);
@@ -262,7 +263,8 @@ int cli_parse(const struct cli *c, struct settings *s, int argc, char **argv, in
 		opt = getopt_long(argc, argv, "+:hV", opts, &longindex);
 		if (opt == -1)
 			break;
-		r = one_option(c, s, opts, opt, longindex, at < argc ? argv[at] : "");
+		r = one_option(c, s, opts, opt, longindex, at < argc ? argv[at] : "",
+		               at + 1 < argc ? argv[at + 1] : NULL);
 	}
 	if (r < 0 && optind < argc) {
 		bool after_dashes = strcmp(argv[optind - 1], "--") == 0;

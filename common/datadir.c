@@ -103,7 +103,8 @@ static int count_entries(const char *dir, size_t *ret)
 	return 0;
 }
 
-/* Count *.wal files in wal_dir and report whether any of them is locked. */
+/* Count etcd's WAL segments in wal_dir (parse_wal_name) and report whether any of them,
+ * or a preallocated *.tmp file, is locked. */
 static int scan_wal(const char *wal_dir, size_t *ret_n, bool *ret_locked)
 {
 	struct dirent *de;

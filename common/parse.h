@@ -19,5 +19,7 @@ bool dns_label_valid(const char *s);
 bool dns_subdomain_valid(const char *s);
 
 /* True if name is a WAL segment's name as etcd writes it, "%016x-%016x.wal" (sequence and
- * raft index in lower-case hex). etcd skips any other file in member/wal, so do we. */
+ * raft index in lower-case hex). etcd skips names its Sscanf cannot read; we also skip the
+ * few it would read that it never writes ("1-1.wal", upper case): only a name renamed by
+ * hand can be one. */
 bool parse_wal_name(const char *name);

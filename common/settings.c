@@ -99,7 +99,8 @@ static const struct setting_def defs[] = {
          KIND_STRING,
          {"ETCD_HOOKS_SERVICEACCOUNT_DIR"},
          "DIR",
-         "token, ca.crt and namespace for the Kubernetes API"},
+         "token, ca.crt and namespace for the Kubernetes API (default " SETTINGS_DEFAULT_SA_DIR
+         ")"},
         {SETTING_BOOTSTRAP_WAIT,
          KIND_DURATION,
          {"ETCD_HOOKS_BOOTSTRAP_WAIT"},

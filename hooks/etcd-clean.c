@@ -144,6 +144,10 @@ static const struct cli_help own_help[] = {
         {"keep", "N", "the same as --quarantine-keep", NULL},
 };
 
+_Static_assert(sizeof(own_help) / sizeof(own_help[0]) ==
+                       sizeof(own_options) / sizeof(own_options[0]),
+               "every option of the program has its --help line");
+
 static int set_mode(struct clean *c, enum mode m, const char **ret_msg)
 {
 	if (c->mode_given && c->mode != m) {

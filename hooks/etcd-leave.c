@@ -88,7 +88,7 @@ static const enum setting_key uses[] = {CLI_USES_CLUSTER, SETTING_QUARANTINE_KEE
 
 static const struct cli_help own_help[] = {
         {"policy", "POLICY",
-         "when to leave: scale-down, above-initial, always, never, auto (auto: scale-down where the Kubernetes API answers, else above-initial)",
+         "when to leave: scale-down, above-initial, always, never, auto (the default: scale-down where the Kubernetes API answers, else above-initial)",
          "ETCD_HOOKS_LEAVE_POLICY"},
 };
 
@@ -603,6 +603,9 @@ static int run(struct leave *l)
 static const struct option own[] = {
         {"policy", required_argument, NULL, OPT_POLICY},
 };
+
+_Static_assert(sizeof(own_help) / sizeof(own_help[0]) == sizeof(own) / sizeof(own[0]),
+               "every option of the program has its --help line");
 
 static const struct cli leave_cli = {
         .program = "etcd-leave",

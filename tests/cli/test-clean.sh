@@ -240,7 +240,7 @@ done
 check "... nothing changed" test "$before" = "$(snapshot "$x")"
 
 # copies of the stopped member's data for the other cases
-for v in t t2 f f2 w y z q s c io ab sw; do
+for v in t t2 f f2 w y z q s c io ab sw ff; do
 	mkdir -p "$tmp/$v"
 	cp -a "$x/default.etcd" "$tmp/$v/default.etcd"
 done
@@ -286,6 +286,17 @@ check "... nothing changed" test "$before" = "$(snapshot "$tmp/sw")"
 run --data-dir "$tmp/sw/default.etcd" --status
 expect "--status, stray *.wal files: valid, its member ID read" 0 out "state:          valid" \
 	"member ID:      $member_id"
+
+# a FIFO under the first segment's name (the real segment renamed to sort after it): not a
+# regular file, so a read error that decides nothing (exit 1), never "partial"
+seg=$(ls "$tmp/ff/default.etcd/member/wal/"*.wal | head -n 1)
+mv "$seg" "$tmp/ff/default.etcd/member/wal/ffffffffffffffff-ffffffffffffffff.wal"
+mkfifo "$seg"
+before=$(snapshot "$tmp/ff")
+run --data-dir "$tmp/ff/default.etcd"
+expect "default mode, a FIFO named as a WAL segment: exit 1, nothing moved" 1 err \
+	"not a regular file" "nothing moved"
+check "... nothing changed" test "$before" = "$(snapshot "$tmp/ff")"
 
 # tombstoned: removed, with this data's member ID
 mkdir -p "$tmp/t/.etcd-hooks"

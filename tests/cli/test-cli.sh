@@ -66,13 +66,17 @@ for p in "${programs[@]}"; do
 
 	# --help is generated from the option tables: it and the man page name the same options
 	man_dir="$(dirname "$(readlink -f "$0")")/../../man"
+	# whole options only ("--name" is not found in "--namespace"), in the OPTIONS section
+	# of the program's own page (the rest also names etcd's flags and other programs')
+	sed -n '/^# OPTIONS/,/^# [A-Z]/p' "$man_dir/$p.8.scd" >"$tmp/options.scd"
 	missing=
-	for o in $(grep -oE '^\*--[a-z-]+\*' "$man_dir/$p.8.scd" | tr -d '*' | sort -u); do
-		grep -q -- "$o" "$tmp/out" || missing="$missing $o (in the man page, not in --help)"
+	for o in $(grep -oE '\*--[a-z][a-z-]*\*' "$tmp/options.scd" | tr -d '*' | sort -u); do
+		grep -qE -- "$o([^a-z-]|$)" "$tmp/out" ||
+			missing="$missing $o (in the man page, not in --help)"
 	done
 	for o in $(grep -oE -- '--[a-z][a-z-]+' "$tmp/out" | sort -u); do
-		grep -q -- "$o" "$man_dir/$p.8.scd" "$man_dir/etcd-hooks.7.scd" ||
-			missing="$missing $o (in --help, in no man page)"
+		grep -qE -- "\*$o\*" "$tmp/options.scd" ||
+			missing="$missing $o (in --help, not in $p(8))"
 	done
 	grep -q "(undocumented)" "$tmp/out" && missing="$missing an option without its help line"
 	if [ -n "$missing" ]; then
@@ -163,6 +167,13 @@ for v in ETCD_HOOKS_PROMOTE_TIMEOUT ETCD_HOOKS_LEAVE_TIMEOUT ETCD_HOOKS_CLEAN_TI
 	run "$v=soon" etcd-join --name etcd-0 --data-dir "$nodata" --dry-run
 	expect "etcd-join, $v=soon: exit 2, named" 2 err "environment variable $v"
 done
+run ETCD_HOOKS_LEAVE_POLICY= etcd-join --name etcd-0 --data-dir "$nodata" --dry-run
+expect "etcd-join, ETCD_HOOKS_LEAVE_POLICY empty: exit 2" 2 err \
+	"environment variable ETCD_HOOKS_LEAVE_POLICY is empty"
+# a value after '=' is the user's: never taken for an option, never repeated
+run etcd-join --name etcd-0 --data-dir "$nodata" --dry-run "--user=--admin:$secret"
+expect "--user=--admin:PASSWORD: exit 2, refused" 2 err "puts the password on the command line"
+no_secret "--user=--admin:PASSWORD"
 run ETCD_HOOKS_LEAVE_POLICY= etcd-leave --name etcd-0 --data-dir "$nodata" --dry-run
 expect "etcd-leave, ETCD_HOOKS_LEAVE_POLICY empty: exit 2" 2 err \
 	"environment variable ETCD_HOOKS_LEAVE_POLICY is empty"
