@@ -221,7 +221,16 @@ void settings_free(struct settings *s)
 	s->password = NULL;
 }
 
-/* Store one value; `where` names its source for messages ("--flag" or "variable X"). */
+/* An empty value, from a flag or a variable: an error, never "unset". A script's
+ * --data-dir "$DIR" or ETCD_DATA_DIR="$DIR" with DIR unset must not become the default
+ * data dir of a wipe. */
+static int empty_value(const char *where, struct error *err)
+{
+	return error_set(err, -EINVAL, "%s is empty: give it a value or leave it out", where);
+}
+
+/* Store one value (NULL for a switch); `where` names its source for messages ("--flag" or
+ * "environment variable X"). An empty value is an error. */
 static int set_value(struct settings *s, const struct setting_def *d, const char *value,
                      const char *where, struct error *err)
 {
@@ -229,6 +238,8 @@ static int set_value(struct settings *s, const struct setting_def *d, const char
 	char **field;
 	int r;
 
+	if (value && !*value)
+		return empty_value(where, err);
 	switch (d->kind) {
 	case KIND_STRING:
 		field = string_field(s, d->key);
@@ -329,9 +340,6 @@ static int load_timeout_variable(struct settings *s, const char *variable, struc
 	if (!value)
 		return 0;
 	snprintf(where, sizeof(where), "environment variable %s", variable);
-	if (!*value)
-		return error_set(err, -EINVAL, "%s is empty: give it a value or leave it out",
-		                 where);
 	r = set_value(s, find_def(SETTING_TIMEOUT), value, where, err);
 	if (r == 0)
 		s->origin[IDX(SETTING_TIMEOUT)] = variable;
@@ -395,8 +403,7 @@ int settings_leave_policy_parse(const char *value, const char *where, enum leave
 		}
 	}
 	if (!*value)
-		return error_set(err, -EINVAL, "%s is empty: give it a value or leave it out",
-		                 where);
+		return empty_value(where, err);
 	return error_set(err, -EINVAL,
 	                 "%s must be scale-down, above-initial, always, never or auto, not '%s'",
 	                 where, value);
@@ -463,12 +470,6 @@ int settings_load_env(struct settings *s, struct error *err)
 			if (!value || (!*value && strcmp(defs[i].env[e], "HOSTNAME") == 0))
 				continue;
 			snprintf(where, sizeof(where), "environment variable %s", defs[i].env[e]);
-			/* Empty is an error, as for a flag: ETCD_DATA_DIR="$DIR" with DIR unset
-			 * must not become the default data dir of a wipe. */
-			if (!*value)
-				return error_set(err, -EINVAL,
-				                 "%s is empty: give it a value or leave it out",
-				                 where);
 			r = set_value(s, &defs[i], value, where, err);
 			if (r < 0)
 				return r;
@@ -503,11 +504,6 @@ int settings_set(struct settings *s, enum setting_key key, const char *value, st
 	if (!d)
 		return error_set(err, -EINVAL, "unknown option");
 	snprintf(where, sizeof(where), "--%s", flag_name(key));
-	/* An empty flag is an error, never "unset": a script's --data-dir "$DIR" with DIR
-	 * unset must not become the default data dir of a wipe. */
-	if (value && !*value)
-		return error_set(err, -EINVAL, "%s is empty: give it a value or leave it out",
-		                 where);
 	r = set_value(s, d, value, where, err);
 	if (r == 0)
 		s->origin[IDX(key)] = "flag";
