@@ -82,7 +82,7 @@ int cli_check(struct settings *s, struct identity *ret_id);
  */
 void cli_dry_run(const char *decision, const char *reason, ...) __attribute__((sentinel));
 
-/* A datadir_prune_fn that logs every quarantine entry the retention deleted, with what it
+/* A quarantine_prune_fn that logs every quarantine entry the retention deleted, with what it
  * held; ctx points to the retention (unsigned, the entries kept). */
 void cli_log_pruned(const char *entry, const char *held, void *ctx);
 

@@ -13,7 +13,7 @@ static struct join_decision refuse(int exit_code, const char *reason)
 	        .action = JOIN_REFUSE, .exit_code = exit_code, .reason = reason};
 }
 
-static struct join_decision quarantine(const char *tag, const char *reason)
+static struct join_decision quarantine(enum quarantine_tag tag, const char *reason)
 {
 	struct join_decision d = act(JOIN_QUARANTINE, reason);
 
@@ -60,7 +60,7 @@ static struct join_decision decide_valid(const struct join_input *in)
 {
 	if (in->tombstoned)
 		return quarantine(
-		        "left",
+		        QUARANTINE_LEFT,
 		        "a tombstone says etcd-leave removed the member of this data dir from its cluster: move the data aside and join as new");
 	switch (in->cluster) {
 	case JOIN_CLUSTER_UNKNOWN:
@@ -89,7 +89,7 @@ static struct join_decision decide_valid(const struct join_input *in)
 		break;
 	case JOIN_VOUCH_YES:
 		return quarantine(
-		        "removed",
+		        QUARANTINE_REMOVED,
 		        "the leader of the data's own cluster (same cluster ID, a log not behind the data's) does not list this member: it was removed; move the data aside and join again");
 	case JOIN_VOUCH_LISTED:
 		return act(JOIN_RESTART, "the leader lists this member after all: restart");
@@ -196,7 +196,7 @@ struct join_decision join_decide(const struct join_input *in)
 		        "another etcd holds the data dir; refusing to start a second one on it");
 	case DATADIR_PARTIAL:
 		return quarantine(
-		        "partial",
+		        QUARANTINE_PARTIAL,
 		        "the data dir holds partial or unreadable data: move it aside, then start as with an empty one");
 	case DATADIR_VALID:
 		return decide_valid(in);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "datadir.h"
+#include "quarantine.h"
 #include "etcd.h"
 
 #include <stdbool.h>
@@ -93,9 +94,9 @@ enum join_action {
 
 struct join_decision {
 	enum join_action action;
-	int exit_code;      /* for JOIN_REFUSE */
-	const char *reason; /* one sentence for the log */
-	const char *tag;    /* for JOIN_QUARANTINE: a word naming why ("partial", "removed") */
+	int exit_code;           /* for JOIN_REFUSE */
+	const char *reason;      /* one sentence for the log */
+	enum quarantine_tag tag; /* for JOIN_QUARANTINE: why */
 };
 
 /* Decide. Never returns JOIN_BOOTSTRAP unless the data dir is empty, the cluster was asked

@@ -1,6 +1,6 @@
 #include "snapshot.h"
 
-#include "datadir.h"
+#include "state.h"
 #include "strv.h"
 
 #include <dirent.h>
@@ -17,7 +17,7 @@
 
 char *snapshot_dir(const char *data_dir)
 {
-	char *helper = datadir_helper_dir(data_dir), *out = NULL;
+	char *helper = state_helper_dir(data_dir), *out = NULL;
 
 	if (helper && asprintf(&out, "%s/snapshots", helper) < 0)
 		out = NULL;
@@ -102,7 +102,7 @@ int snapshot_before_change(struct etcd_client *c, const char *data_dir, uint64_t
                            const struct deadline *d, bool member_room, struct snapshot_taken *ret,
                            struct error *err)
 {
-	char *helper = datadir_helper_dir(data_dir), *dir = snapshot_dir(data_dir);
+	char *helper = state_helper_dir(data_dir), *dir = snapshot_dir(data_dir);
 	char **names = NULL, tmp[4096], final[4096], stamp[32];
 	struct snapshot_taken t = {0};
 	struct statvfs vfs;
@@ -117,9 +117,9 @@ int snapshot_before_change(struct etcd_client *c, const char *data_dir, uint64_t
 		goto out;
 	}
 	/* both real directories, not links: what is written and deleted stays on the volume */
-	r = datadir_private_dir(helper, err);
+	r = state_private_dir(helper, err);
 	if (r == 0)
-		r = datadir_private_dir(dir, err);
+		r = state_private_dir(dir, err);
 	if (r < 0)
 		goto out;
 	remove_partial(dir);

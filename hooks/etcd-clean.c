@@ -24,8 +24,10 @@
 #include "http.h"
 #include "identity.h"
 #include "log.h"
+#include "quarantine.h"
 #include "settings.h"
 #include "snapshot.h"
+#include "state.h"
 #include "wal.h"
 
 #include <errno.h>
@@ -119,7 +121,7 @@ struct clean {
 	struct seen marker_seen;
 	uint64_t marker_cluster, marker_member;
 	struct seen tomb_seen;
-	struct datadir_tombstone tomb;
+	struct state_tombstone tomb;
 	size_t n_quarantine;
 	/* The helper folder or its quarantine folder when it is not a real directory (a
 	 * symlink): "" when both are fine or absent. */
@@ -347,15 +349,14 @@ static int gather(struct clean *c)
 	}
 	error_clear(&err);
 	seen_set(&c->marker_seen,
-	         datadir_marker_read(c->data_dir, &c->marker_cluster, &c->marker_member, &err),
-	         &err);
+	         state_marker_read(c->data_dir, &c->marker_cluster, &c->marker_member, &err), &err);
 	error_clear(&err);
-	seen_set(&c->tomb_seen, datadir_tombstone_read(c->data_dir, &c->tomb, &err), &err);
+	seen_set(&c->tomb_seen, state_tombstone_read(c->data_dir, &c->tomb, &err), &err);
 	if (c->tomb_seen.r == -EBADMSG && !c->tomb_seen.error[0])
 		snprintf(c->tomb_seen.error, sizeof(c->tomb_seen.error), "unreadable");
 	error_clear(&err);
 	check_helper(c);
-	if (!c->helper_bad[0] && datadir_quarantine_list(c->data_dir, &list, &err) == 0) {
+	if (!c->helper_bad[0] && quarantine_list(c->data_dir, &list, &err) == 0) {
 		while (list[c->n_quarantine])
 			free(list[c->n_quarantine++]);
 		free(list);
@@ -543,14 +544,14 @@ static void clear_tombstone(const struct clean *c, uint64_t member_id)
 	    c->helper_bad[0])
 		return;
 	error_clear(&err);
-	if (datadir_tombstone_clear(c->data_dir, &err) < 0)
+	if (state_tombstone_clear(c->data_dir, &err) < 0)
 		log_msg(LOG_WARNING, "cannot clear the tombstone: %s", err.msg);
 	else
 		log_msg(LOG_INFO, "cleared the tombstone of member %s", etcd_id_hex(member_id, m));
 }
 
 /* Move the data dir aside. Returns 0 or an exit code. */
-static int quarantine(const struct clean *c, const char *tag, const char *reason)
+static int quarantine(const struct clean *c, enum quarantine_tag tag, const char *reason)
 {
 	char *moved = NULL;
 	struct error err;
@@ -559,13 +560,13 @@ static int quarantine(const struct clean *c, const char *tag, const char *reason
 		char would[8192];
 
 		snprintf(would, sizeof(would), "move '%s' aside to '%s/quarantine/<time>-%s/'",
-		         c->data_dir, c->helper, tag);
+		         c->data_dir, c->helper, quarantine_tag_name(tag));
 		cli_dry_run(NULL, reason, "would", would, NULL);
 		return EXIT_DONE;
 	}
 	error_clear(&err);
-	if (datadir_quarantine(c->data_dir, tag, reason, c->s.quarantine_keep, cli_log_pruned,
-	                       (void *)&c->s.quarantine_keep, &moved, &err) < 0) {
+	if (quarantine_move(c->data_dir, tag, reason, c->s.quarantine_keep, cli_log_pruned,
+	                    (void *)&c->s.quarantine_keep, &moved, &err) < 0) {
 		log_msg(LOG_FATAL, "cannot move the data dir aside: %s", err.msg);
 		return EXIT_FAILED;
 	}
@@ -600,8 +601,9 @@ static int refuse_unsafe(const struct clean *c, const char *what)
 static int run_check(struct clean *c)
 {
 	char reason[512], m[48], k[48];
+	enum quarantine_tag tag = QUARANTINE_PARTIAL;
 	enum clean_action action;
-	const char *tag = NULL;
+	bool move = false;
 	int r;
 
 	print_state(c, stdout, true);
@@ -621,10 +623,11 @@ static int run_check(struct clean *c)
 	}
 	if (action == CLEAN_MOVE_PARTIAL ||
 	    (action == CLEAN_REFUSE_SYMLINK && c->info.state == DATADIR_PARTIAL)) {
-		tag = "partial";
+		move = true;
 		snprintf(reason, sizeof(reason), "partial data: %s", c->info.reason);
 	} else if (action == CLEAN_MOVE_REMOVED || action == CLEAN_REFUSE_SYMLINK) {
-		tag = "removed";
+		move = true;
+		tag = QUARANTINE_REMOVED;
 		snprintf(reason, sizeof(reason),
 		         "member %s was removed from cluster %s (the tombstone etcd-leave wrote)",
 		         etcd_id_hex(c->wal.member_id, m), etcd_id_hex(c->tomb.cluster_id, k));
@@ -642,7 +645,7 @@ static int run_check(struct clean *c)
 	if (c->marker_seen.r < 0 && c->marker_seen.r != -ENOENT)
 		log_msg(LOG_WARNING, "%s; not acting on it", c->marker_seen.error);
 
-	if (!tag) {
+	if (!move) {
 		if (action == CLEAN_REFUSE_DANGLING) {
 			printf("%-15s none\n", "action:");
 			log_msg(LOG_FATAL,
@@ -663,7 +666,7 @@ static int run_check(struct clean *c)
 			            NULL);
 		return EXIT_DONE;
 	}
-	printf("%-15s move aside (%s): %s\n", "action:", tag, reason);
+	printf("%-15s move aside (%s): %s\n", "action:", quarantine_tag_name(tag), reason);
 	log_msg(LOG_INFO, "moving the data dir aside: %s", reason);
 	r = refuse_unsafe(c, "move aside");
 	if (!r)
@@ -694,7 +697,7 @@ static int run_quarantine(struct clean *c)
 	snprintf(reason, sizeof(reason),
 	         "moved aside by hand (etcd-clean --quarantine); it was %s: %s",
 	         datadir_state_name(c->info.state), c->info.reason);
-	return quarantine(c, "manual", reason);
+	return quarantine(c, QUARANTINE_MANUAL, reason);
 }
 
 /* ---- --wipe ---- */
@@ -924,8 +927,8 @@ static int run_wipe(struct clean *c)
 			return r;
 	}
 	error_clear(&err);
-	r = datadir_tree_walk(c->data_dir, c->s.dry_run ? 0 : DATADIR_TREE_REMOVE, log_deleted, &w,
-	                      &err);
+	r = fsutil_tree_walk(c->data_dir, c->s.dry_run ? 0 : FSUTIL_TREE_REMOVE, log_deleted, &w,
+	                     &err);
 	human_size(w.bytes, size, sizeof(size));
 	if (c->s.dry_run) {
 		char would[4608];
@@ -1020,7 +1023,7 @@ static int run_list(struct clean *c)
 		return r;
 	}
 	error_clear(&err);
-	if (datadir_quarantine_list(c->data_dir, &list, &err) < 0) {
+	if (quarantine_list(c->data_dir, &list, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);
 		json_decref(entries);
 		return EXIT_FAILED;
@@ -1032,10 +1035,10 @@ static int run_list(struct clean *c)
 			printf("%-44s %-20s %10s  %s\n", "ID", "TIME", "SIZE", "REASON");
 	}
 	for (size_t i = 0; list[i]; i++) {
-		struct datadir_quarantine_entry e;
+		struct quarantine_entry e;
 
 		error_clear(&err);
-		if (datadir_quarantine_entry_read(c->data_dir, list[i], &e, &err) < 0) {
+		if (quarantine_entry_read(c->data_dir, list[i], &e, &err) < 0) {
 			log_msg(LOG_WARNING, "%s", err.msg);
 			r = EXIT_FAILED;
 			continue;
@@ -1101,7 +1104,7 @@ static int restore_exit(int r)
 
 static int run_restore(struct clean *c)
 {
-	struct datadir_quarantine_entry e;
+	struct quarantine_entry e;
 	struct datadir_info after;
 	struct wal_metadata wal;
 	char *from = NULL, m[48], k[48];
@@ -1115,7 +1118,7 @@ static int run_restore(struct clean *c)
 	if (r)
 		return r;
 	error_clear(&err);
-	r = datadir_quarantine_entry_read(c->data_dir, c->restore_id, &e, &err);
+	r = quarantine_entry_read(c->data_dir, c->restore_id, &e, &err);
 	if (r == -ENOENT) {
 		log_msg(LOG_FATAL, "no quarantine entry '%s': %s (see etcd-clean --list)",
 		        c->restore_id, err.msg);
@@ -1140,7 +1143,7 @@ static int run_restore(struct clean *c)
 		return EXIT_DONE;
 	}
 	error_clear(&err);
-	r = datadir_quarantine_restore(c->data_dir, c->restore_id, &from, &left, &err);
+	r = quarantine_restore(c->data_dir, c->restore_id, &from, &left, &err);
 	if (r < 0) {
 		log_msg(LOG_FATAL, "cannot restore '%s': %s", c->restore_id, err.msg);
 		return restore_exit(r);
@@ -1238,7 +1241,7 @@ int main(int argc, char **argv)
 	c.data_dir = strdup(c.s.data_dir);
 	if (c.data_dir) {
 		fsutil_trim_slashes(c.data_dir);
-		c.helper = datadir_helper_dir(c.data_dir);
+		c.helper = state_helper_dir(c.data_dir);
 	}
 	if (!c.data_dir || !c.helper) {
 		log_msg(LOG_FATAL, "out of memory");

@@ -26,7 +26,9 @@
 #include "leakcheck.h"
 #include "log.h"
 #include "membership.h"
+#include "quarantine.h"
 #include "settings.h"
+#include "state.h"
 #include "wal.h"
 
 #include <errno.h>
@@ -146,7 +148,7 @@ static char *find_etcd(const char *given)
  * to the peers. */
 static void set_state(struct join *j, const char *state, int exit_code)
 {
-	char *dir = datadir_helper_dir(j->s.data_dir), text[256], body[512], start[32];
+	char *dir = state_helper_dir(j->s.data_dir), text[256], body[512], start[32];
 	char cid[ETCD_ID_STR_MAX] = "";
 	bool formed = j->marker || j->data.state == DATADIR_VALID;
 
@@ -170,7 +172,7 @@ static void set_state(struct join *j, const char *state, int exit_code)
 	if (exit_code >= 0)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), "exit_code=%d\n",
 		         exit_code);
-	datadir_write_atomic(dir, DATADIR_JOIN_STATE, text, NULL);
+	state_write_atomic(dir, STATE_JOIN_STATE, text, NULL);
 	free(dir);
 }
 
@@ -701,7 +703,7 @@ static int add_member(struct join *j)
 static void record_decision(const struct join *j, const struct join_decision *dec,
                             const struct etcdargs *args)
 {
-	char *dir = datadir_helper_dir(j->s.data_dir), *text = NULL;
+	char *dir = state_helper_dir(j->s.data_dir), *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	struct error err;
@@ -720,7 +722,7 @@ static void record_decision(const struct join *j, const struct join_decision *de
 	        join_action_name(dec->action), dec->reason);
 	for (size_t i = 0; i < args->argc; i++)
 		fprintf(f, "argv[%zu]=%s\n", i, args->argv[i]);
-	if (fclose(f) == 0 && datadir_write_atomic(dir, DATADIR_LAST_DECISION, text, &err) < 0)
+	if (fclose(f) == 0 && state_write_atomic(dir, STATE_LAST_DECISION, text, &err) < 0)
 		log_msg(LOG_WARNING, "cannot record the decision: %s", err.msg);
 	free(text);
 	free(dir);
@@ -878,8 +880,8 @@ static int quarantine_data(struct join *j, const struct join_decision *dec)
 	struct error err;
 
 	error_clear(&err);
-	if (datadir_quarantine(j->s.data_dir, dec->tag, dec->reason, j->s.quarantine_keep,
-	                       cli_log_pruned, &j->s.quarantine_keep, &moved, &err) < 0) {
+	if (quarantine_move(j->s.data_dir, dec->tag, dec->reason, j->s.quarantine_keep,
+	                    cli_log_pruned, &j->s.quarantine_keep, &moved, &err) < 0) {
 		log_msg(LOG_FATAL, "cannot move the data dir aside: %s", err.msg);
 		return EXIT_FAILED;
 	}
@@ -890,7 +892,7 @@ static int quarantine_data(struct join *j, const struct join_decision *dec)
 	j->has_wal = false;
 	set_state(j, j->state ? j->state : "deciding", -1);
 	if (j->tombstoned)
-		datadir_tombstone_clear(j->s.data_dir, NULL);
+		state_tombstone_clear(j->s.data_dir, NULL);
 	j->tombstoned = false;
 	return 0;
 }
@@ -902,7 +904,7 @@ static int read_local_state(struct join *j)
 {
 	uint64_t cluster_id, member_id;
 	char id[ETCD_ID_STR_MAX], cid[ETCD_ID_STR_MAX];
-	struct datadir_tombstone t;
+	struct state_tombstone t;
 	struct error err;
 
 	error_clear(&err);
@@ -925,13 +927,13 @@ static int read_local_state(struct join *j)
 	}
 	error_clear(&err);
 	/* Only a tombstone of this data's member in this data's cluster counts. */
-	if (j->has_wal && datadir_tombstone_read(j->s.data_dir, &t, NULL) == 0 && t.removed &&
+	if (j->has_wal && state_tombstone_read(j->s.data_dir, &t, NULL) == 0 && t.removed &&
 	    t.member_id == j->wal.member_id && t.cluster_id == j->wal.cluster_id) {
 		j->tombstoned = true;
 		log_msg(LOG_INFO, "a tombstone says etcd-leave removed member id=%s cluster_id=%s",
 		        etcd_id_hex(t.member_id, id), etcd_id_hex(t.cluster_id, cid));
 	}
-	if (datadir_marker_read(j->s.data_dir, &cluster_id, &member_id, &err) == 0) {
+	if (state_marker_read(j->s.data_dir, &cluster_id, &member_id, &err) == 0) {
 		j->marker = true;
 		log_msg(LOG_INFO,
 		        "the cluster marker says this member's cluster formed: cluster_id=%s member id=%s",
@@ -1293,8 +1295,8 @@ static int run(struct join *j)
 		/* The retention a program killed half-way left undone (etcd-leave dies with
 		 * the container, which exits once its member is removed). */
 		if (!j->s.dry_run)
-			datadir_quarantine_prune(j->s.data_dir, j->s.quarantine_keep,
-			                         cli_log_pruned, &j->s.quarantine_keep);
+			quarantine_prune(j->s.data_dir, j->s.quarantine_keep, cli_log_pruned,
+			                 &j->s.quarantine_keep);
 	}
 
 	for (;;) {
@@ -1401,8 +1403,8 @@ static int run(struct join *j)
 			break;
 		case JOIN_RESTART:
 			if (j->has_wal && !j->s.dry_run &&
-			    datadir_marker_write(j->s.data_dir, j->wal.cluster_id, j->wal.member_id,
-			                         &err) < 0)
+			    state_marker_write(j->s.data_dir, j->wal.cluster_id, j->wal.member_id,
+			                       &err) < 0)
 				log_msg(LOG_WARNING, "cannot write the cluster marker: %s",
 				        err.msg);
 			break;

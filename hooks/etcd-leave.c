@@ -24,7 +24,9 @@
 #include "kube.h"
 #include "log.h"
 #include "membership.h"
+#include "quarantine.h"
 #include "settings.h"
+#include "state.h"
 #include "wal.h"
 
 #include <errno.h>
@@ -442,7 +444,7 @@ static void transfer_leadership(struct leave *l, uint64_t leader, uint64_t succe
  * cluster confirms it: a failover to another cluster's endpoint would say it too. */
 static int remove_self(struct leave *l)
 {
-	struct datadir_tombstone t = {.member_id = l->my_id, .cluster_id = l->cluster_id};
+	struct state_tombstone t = {.member_id = l->my_id, .cluster_id = l->cluster_id};
 	char id[ETCD_ID_STR_MAX];
 	struct backoff b;
 	struct error err;
@@ -452,7 +454,7 @@ static int remove_self(struct leave *l)
 	/* The intent first: a removed etcd exits within milliseconds, and the kubelet then
 	 * kills this hook. */
 	error_clear(&err);
-	if (datadir_tombstone_write(l->s.data_dir, &t, &err) < 0)
+	if (state_tombstone_write(l->s.data_dir, &t, &err) < 0)
 		log_msg(LOG_WARNING, "cannot write the tombstone: %s", err.msg);
 	backoff_init(&b, 50, 500);
 	for (;;) {
@@ -470,7 +472,7 @@ static int remove_self(struct leave *l)
 		}
 		if (r == 0 || r == -ENOENT) {
 			t.removed = true;
-			datadir_tombstone_write(l->s.data_dir, &t, NULL);
+			state_tombstone_write(l->s.data_dir, &t, NULL);
 			log_msg(LOG_INFO, "removed this member id=%s took=%.3fs%s", id,
 			        (double)(clock_now_ms() - t0) / 1000.0,
 			        r ? " (it was removed already)" : "");
@@ -515,18 +517,19 @@ static void move_data_aside(struct leave *l)
 		        "etcd still holds the data dir; the next etcd-join or etcd-clean moves it aside");
 		return;
 	}
-	if (datadir_quarantine(l->s.data_dir, "left", "this member left the cluster (etcd-leave)",
-	                       0, NULL, NULL, &moved, &err) < 0) {
+	if (quarantine_move(l->s.data_dir, QUARANTINE_LEFT,
+	                    "this member left the cluster (etcd-leave)", 0, NULL, NULL, &moved,
+	                    &err) < 0) {
 		log_msg(LOG_WARNING, "cannot move the data dir aside: %s", err.msg);
 		return;
 	}
-	datadir_tombstone_clear(l->s.data_dir, NULL);
+	state_tombstone_clear(l->s.data_dir, NULL);
 	log_msg(LOG_INFO, "moved the data dir aside to '%s'", moved);
 	free(moved);
 	/* Once the move is said: the container may end any moment now that etcd stopped, and
 	 * the next etcd-join applies a retention left undone. */
-	datadir_quarantine_prune(l->s.data_dir, l->s.quarantine_keep, cli_log_pruned,
-	                         &l->s.quarantine_keep);
+	quarantine_prune(l->s.data_dir, l->s.quarantine_keep, cli_log_pruned,
+	                 &l->s.quarantine_keep);
 }
 
 static int run(struct leave *l)
@@ -550,7 +553,7 @@ static int run(struct leave *l)
 		return r;
 	me = find_member(l, l->my_id);
 	if (!me) {
-		struct datadir_tombstone t = {
+		struct state_tombstone t = {
 		        .member_id = l->my_id, .cluster_id = l->cluster_id, .removed = true};
 
 		/* A lagging follower may not list it yet: only the leader's word counts. */
@@ -567,7 +570,7 @@ static int run(struct leave *l)
 			            "record a tombstone, move the data aside", NULL);
 			return EXIT_DONE;
 		}
-		datadir_tombstone_write(l->s.data_dir, &t, NULL);
+		state_tombstone_write(l->s.data_dir, &t, NULL);
 		move_data_aside(l);
 		return EXIT_DONE;
 	}

@@ -28,6 +28,7 @@
 #include "leakcheck.h"
 #include "log.h"
 #include "settings.h"
+#include "state.h"
 #include "wal.h"
 
 #include <errno.h>
@@ -94,12 +95,11 @@ static bool join_is_waiting(const struct promote *p, char *state, size_t size)
 {
 	char pid[32], start[32], comm[32], now_start[32];
 
-	if (datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "pid", pid, sizeof(pid)) < 0 ||
-	    datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "state", state, size) < 0)
+	if (state_value(p->s.data_dir, STATE_JOIN_STATE, "pid", pid, sizeof(pid)) < 0 ||
+	    state_value(p->s.data_dir, STATE_JOIN_STATE, "state", state, size) < 0)
 		return false;
 	process_name(pid, comm, sizeof(comm));
-	if (datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "start_time", start,
-	                         sizeof(start)) == 0) {
+	if (state_value(p->s.data_dir, STATE_JOIN_STATE, "start_time", start, sizeof(start)) == 0) {
 		fsutil_process_start_time(pid, now_start, sizeof(now_start));
 		if (strcmp(start, now_start) != 0)
 			return false;
@@ -112,15 +112,14 @@ static bool join_is_waiting(const struct promote *p, char *state, size_t size)
  * Then nothing will ever answer here: stop waiting. Returns true with its exit code. */
 static bool join_exited(const struct promote *p, int *ret_code)
 {
-	char state[32], code[16], *dir = datadir_helper_dir(p->s.data_dir), path[4096];
+	char state[32], code[16], *dir = state_helper_dir(p->s.data_dir), path[4096];
 	struct stat st;
 	bool newer;
 
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", DATADIR_JOIN_STATE);
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", STATE_JOIN_STATE);
 	free(dir);
 	if (stat(path, &st) < 0 ||
-	    datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "state", state, sizeof(state)) <
-	            0 ||
+	    state_value(p->s.data_dir, STATE_JOIN_STATE, "state", state, sizeof(state)) < 0 ||
 	    strcmp(state, "exited") != 0)
 		return false;
 	newer = st.st_mtim.tv_sec > p->started.tv_sec || (st.st_mtim.tv_sec == p->started.tv_sec &&
@@ -128,8 +127,7 @@ static bool join_exited(const struct promote *p, int *ret_code)
 	if (!newer)
 		return false;
 	*ret_code = -1;
-	if (datadir_helper_value(p->s.data_dir, DATADIR_JOIN_STATE, "exit_code", code,
-	                         sizeof(code)) == 0)
+	if (state_value(p->s.data_dir, STATE_JOIN_STATE, "exit_code", code, sizeof(code)) == 0)
 		sscanf(code, "%d", ret_code);
 	return true;
 }
@@ -141,10 +139,8 @@ static bool started_from_own_state(const struct promote *p)
 {
 	char pid[32], action[32], comm[32];
 
-	if (datadir_helper_value(p->s.data_dir, DATADIR_LAST_DECISION, "pid", pid, sizeof(pid)) <
-	            0 ||
-	    datadir_helper_value(p->s.data_dir, DATADIR_LAST_DECISION, "action", action,
-	                         sizeof(action)) < 0)
+	if (state_value(p->s.data_dir, STATE_LAST_DECISION, "pid", pid, sizeof(pid)) < 0 ||
+	    state_value(p->s.data_dir, STATE_LAST_DECISION, "action", action, sizeof(action)) < 0)
 		return false;
 	process_name(pid, comm, sizeof(comm));
 	return strcmp(comm, "etcd") == 0 &&
@@ -155,7 +151,7 @@ static bool started_from_own_state(const struct promote *p)
  * Returns true in the parent. */
 static bool hand_over(struct promote *p, const char *state)
 {
-	char *dir = datadir_helper_dir(p->s.data_dir), path[4096];
+	char *dir = state_helper_dir(p->s.data_dir), path[4096];
 	pid_t pid;
 	int fd;
 
@@ -525,7 +521,7 @@ static void write_marker(struct promote *p)
 	deadline_init(&d, CALL_TIMEOUT_MS);
 	if (etcd_status_get(p->http, p->local_client, &d, &st, &err) < 0 || !st.cluster_id)
 		return;
-	if (datadir_marker_write(p->s.data_dir, st.cluster_id, st.member_id, &err) < 0)
+	if (state_marker_write(p->s.data_dir, st.cluster_id, st.member_id, &err) < 0)
 		log_msg(LOG_WARNING, "cannot write the cluster marker: %s", err.msg);
 	/* Only once the cluster has a leader: it formed. */
 	if (st.leader)

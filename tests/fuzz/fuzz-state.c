@@ -4,7 +4,8 @@
  * written as every one of those files, then read back with the programs' readers. */
 #include "fuzz.h"
 
-#include "datadir.h"
+#include "quarantine.h"
+#include "state.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,8 +18,8 @@ static char data_dir[256], helper[256], entry[320];
 
 static void cleanup(void)
 {
-	static const char *const names[] = {"cluster", "tombstone", DATADIR_JOIN_STATE,
-	                                    DATADIR_LAST_DECISION};
+	static const char *const names[] = {"cluster", "tombstone", STATE_JOIN_STATE,
+	                                    STATE_LAST_DECISION};
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/reason", entry);
@@ -70,8 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const keys[] = {"state",  "pid",        "start_time", "exit_code",
 	                                   "action", "cluster_id", "member_id"};
-	struct datadir_quarantine_entry e;
-	struct datadir_tombstone t;
+	struct quarantine_entry e;
+	struct state_tombstone t;
 	uint64_t cid, mid;
 	struct error err;
 	char buf[512];
@@ -80,19 +81,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	put(helper, "cluster", data, size);
 	put(helper, "tombstone", data, size);
-	put(helper, DATADIR_JOIN_STATE, data, size);
-	put(helper, DATADIR_LAST_DECISION, data, size);
+	put(helper, STATE_JOIN_STATE, data, size);
+	put(helper, STATE_LAST_DECISION, data, size);
 	put(entry, "reason", data, size);
 	error_clear(&err);
-	(void)datadir_marker_read(data_dir, &cid, &mid, &err);
+	(void)state_marker_read(data_dir, &cid, &mid, &err);
 	error_clear(&err);
-	(void)datadir_tombstone_read(data_dir, &t, &err);
+	(void)state_tombstone_read(data_dir, &t, &err);
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		(void)datadir_helper_value(data_dir, DATADIR_JOIN_STATE, keys[k], buf, sizeof(buf));
-		(void)datadir_helper_value(data_dir, DATADIR_LAST_DECISION, keys[k], buf,
-		                           sizeof(buf));
+		(void)state_value(data_dir, STATE_JOIN_STATE, keys[k], buf, sizeof(buf));
+		(void)state_value(data_dir, STATE_LAST_DECISION, keys[k], buf, sizeof(buf));
 	}
 	error_clear(&err);
-	(void)datadir_quarantine_entry_read(data_dir, ENTRY, &e, &err);
+	(void)quarantine_entry_read(data_dir, ENTRY, &e, &err);
 	return 0;
 }

@@ -1,0 +1,57 @@
+/* The helper folder that lives beside the data dir, never inside it
+ * ("<parent of the data dir>/.etcd-hooks", on the same volume): atomic writes, one
+ * key=value reader, the cluster marker, the tombstone, and the names of the files the
+ * programs share there (join state, last decision). */
+#pragma once
+
+#include "error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The helper folder of a data dir: "<parent of data dir>/.etcd-hooks" (malloc'd; NULL on
+ * out of memory). */
+char *state_helper_dir(const char *data_dir);
+/* Create dir (0700) if missing; an existing one must be a real directory, not a symlink.
+ * Returns 0, or a negative errno (-ELOOP for a symlink) with the reason in err. */
+int state_private_dir(const char *dir, struct error *err);
+
+/* Write content to dir/name atomically with mode 0600: a temp file in dir, fsync, rename,
+ * fsync of dir. Creates dir (0700) when missing. Returns 0 or a negative errno. */
+int state_write_atomic(const char *dir, const char *name, const char *content, struct error *err);
+
+/* In the helper folder: "pid=<etcd-join's pid>\nstate=<what it waits for>\n", written by
+ * etcd-join while it waits and read by etcd-promote. */
+#define STATE_JOIN_STATE "join-state"
+/* In the helper folder: what the last etcd-join decided ("pid", "action", "reason", argv). */
+#define STATE_LAST_DECISION "last-decision"
+
+/* The value of `key` in the helper folder's key=value file `name` (one per line), into buf.
+ * Returns 0, -ENOENT (no file or no such key) or another negative errno. */
+int state_value(const char *data_dir, const char *name, const char *key, char *buf, size_t size);
+
+/* The cluster marker in the helper folder: written once the member has been part of a formed
+ * cluster, so an empty data dir later is known not to be a first bootstrap. */
+int state_marker_write(const char *data_dir, uint64_t cluster_id, uint64_t member_id,
+                       struct error *err);
+/* Returns 0 and the IDs, -ENOENT when there is no marker, or -EBADMSG. */
+int state_marker_read(const char *data_dir, uint64_t *ret_cluster_id, uint64_t *ret_member_id,
+                      struct error *err);
+
+/* The tombstone in the helper folder: etcd-leave writes it with state "removing" before it
+ * asks etcd to remove this member (the pod may be killed right after: a removed etcd exits
+ * at once), and with state "removed" once etcd confirmed. The next etcd-join or etcd-clean
+ * moves the data of a "removed" member aside. */
+struct state_tombstone {
+	uint64_t member_id;
+	uint64_t cluster_id;
+	bool removed; /* false: "removing" (the intent; the outcome is unknown) */
+};
+
+/* Write the tombstone atomically (0600). Returns 0 or a negative errno. */
+int state_tombstone_write(const char *data_dir, const struct state_tombstone *t, struct error *err);
+/* Returns 0 and *ret, -ENOENT when there is none, or -EBADMSG. */
+int state_tombstone_read(const char *data_dir, struct state_tombstone *ret, struct error *err);
+/* Remove the tombstone (none is fine). Returns 0 or a negative errno. */
+int state_tombstone_clear(const char *data_dir, struct error *err);
