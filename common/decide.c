@@ -269,7 +269,7 @@ enum clean_action clean_decide(const struct clean_input *in)
 	if (in->data == DATADIR_PARTIAL)
 		move = CLEAN_MOVE_PARTIAL;
 	else if (in->data == DATADIR_VALID && in->tombstoned)
-		move = CLEAN_MOVE_REMOVED;
+		move = CLEAN_MOVE_LEFT;
 	else
 		return in->is_link && in->link_dangling ? CLEAN_REFUSE_DANGLING : CLEAN_KEEP;
 	return in->is_link ? CLEAN_REFUSE_SYMLINK : move;

@@ -139,7 +139,7 @@ struct clean_input {
 enum clean_action {
 	CLEAN_KEEP,            /* usable: empty, or valid member data (exit 0) */
 	CLEAN_MOVE_PARTIAL,    /* move aside, tag "partial" */
-	CLEAN_MOVE_REMOVED,    /* move aside, tag "removed" */
+	CLEAN_MOVE_LEFT,       /* move aside, tag "left" (the tombstone etcd-leave wrote) */
 	CLEAN_REFUSE_IN_USE,   /* a running etcd holds it: touch nothing (exit 3) */
 	CLEAN_REFUSE_SYMLINK,  /* it would be moved, but it is a symlink (exit 3) */
 	CLEAN_REFUSE_DANGLING, /* a symlink to nothing: etcd cannot use it (exit 3) */

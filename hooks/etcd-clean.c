@@ -625,9 +625,9 @@ static int run_check(struct clean *c)
 	    (action == CLEAN_REFUSE_SYMLINK && c->info.state == DATADIR_PARTIAL)) {
 		move = true;
 		snprintf(reason, sizeof(reason), "partial data: %s", c->info.reason);
-	} else if (action == CLEAN_MOVE_REMOVED || action == CLEAN_REFUSE_SYMLINK) {
+	} else if (action == CLEAN_MOVE_LEFT || action == CLEAN_REFUSE_SYMLINK) {
 		move = true;
-		tag = QUARANTINE_REMOVED;
+		tag = QUARANTINE_LEFT;
 		snprintf(reason, sizeof(reason),
 		         "member %s was removed from cluster %s (the tombstone etcd-leave wrote)",
 		         etcd_id_hex(c->wal.member_id, m), etcd_id_hex(c->tomb.cluster_id, k));

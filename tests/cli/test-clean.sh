@@ -309,10 +309,10 @@ run --data-dir "$tmp/t/default.etcd" --dry-run
 expect "default mode --dry-run, tombstoned: exit 0" 0 out "would: move"
 check "... and changes nothing" test "$before" = "$(snapshot "$tmp/t")"
 run --data-dir "$tmp/t/default.etcd"
-expect "default mode, tombstoned: exit 0, moved aside" 0 all "move aside (removed)" \
+expect "default mode, tombstoned: exit 0, moved aside" 0 all "move aside (left)" \
 	"cleared the tombstone"
-check "... the data dir is gone, the entry is tagged removed" \
-	test ! -e "$tmp/t/default.etcd" -a -n "$(entries "$tmp/t" | grep -- '-removed$')"
+check "... the data dir is gone, the entry is tagged left" \
+	test ! -e "$tmp/t/default.etcd" -a -n "$(entries "$tmp/t" | grep -- '-left$')"
 check "... the tombstone is cleared" test ! -e "$tmp/t/.etcd-hooks/tombstone"
 
 # a tombstone of another member, or one still "removing": the data stays

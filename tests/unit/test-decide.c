@@ -382,7 +382,7 @@ START_TEST(test_clean_table)
 	} rows[] = {
 	        {DATADIR_EMPTY, false, false, false, CLEAN_KEEP},
 	        {DATADIR_VALID, false, false, false, CLEAN_KEEP},
-	        {DATADIR_VALID, true, false, false, CLEAN_MOVE_REMOVED},
+	        {DATADIR_VALID, true, false, false, CLEAN_MOVE_LEFT},
 	        {DATADIR_PARTIAL, false, false, false, CLEAN_MOVE_PARTIAL},
 	        {DATADIR_PARTIAL, true, false, false, CLEAN_MOVE_PARTIAL},
 	        {DATADIR_IN_USE, true, false, false, CLEAN_REFUSE_IN_USE},
@@ -407,14 +407,14 @@ START_TEST(test_clean_table)
 			struct clean_input in = {states[d], bits & 1, bits & 2,
 			                         (bits & 2) && (bits & 4)};
 			enum clean_action a = clean_decide(&in);
-			bool moves = a == CLEAN_MOVE_PARTIAL || a == CLEAN_MOVE_REMOVED;
+			bool moves = a == CLEAN_MOVE_PARTIAL || a == CLEAN_MOVE_LEFT;
 
 			if (in.data == DATADIR_IN_USE)
 				ck_assert_int_eq(a, CLEAN_REFUSE_IN_USE);
 			if (moves)
 				ck_assert(!in.is_link);
 			if (moves && in.data == DATADIR_VALID)
-				ck_assert(in.tombstoned && a == CLEAN_MOVE_REMOVED);
+				ck_assert(in.tombstoned && a == CLEAN_MOVE_LEFT);
 			if (in.data == DATADIR_EMPTY)
 				ck_assert(!moves);
 		}
