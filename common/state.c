@@ -247,3 +247,57 @@ int state_tombstone_clear(const char *data_dir, struct error *err)
 		return error_set(err, -errno, "cannot remove '%s': %s", path, strerror(errno));
 	return 0;
 }
+
+static void seen_set(struct state_seen *s, int r, const struct error *err)
+{
+	s->r = r;
+	snprintf(s->error, sizeof(s->error), "%s", r < 0 && err->msg[0] ? err->msg : "");
+}
+
+int state_read(const char *data_dir, struct local_state *ret, struct error *err)
+{
+	struct local_state ls = {.wal_seen.r = -ENOENT};
+	struct error e;
+	struct stat st;
+	int r;
+
+	if (lstat(data_dir, &st) == 0 && S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(data_dir, ls.link_target, sizeof(ls.link_target) - 1);
+
+		ls.is_link = true;
+		ls.link_target[n > 0 ? n : 0] = '\0';
+		ls.link_dangling = stat(data_dir, &st) < 0;
+	}
+	r = datadir_inspect(data_dir, &ls.data, err);
+	if (r < 0)
+		return r;
+	if (ls.data.n_wal > 0) {
+		error_clear(&e);
+		seen_set(&ls.wal_seen, wal_read_metadata(data_dir, &ls.wal, &e), &e);
+		/* A WAL whose bytes are not a WAL makes valid data partial; one that could not
+		 * be read says nothing about it. Partial data is partial anyway. */
+		if (ls.wal_seen.r < 0 && ls.data.state == DATADIR_VALID &&
+		    !datadir_wal_unreadable(&ls.data, ls.wal_seen.r, ls.wal_seen.error))
+			ls.wal_unreadable = true;
+	}
+	error_clear(&e);
+	seen_set(&ls.marker_seen,
+	         state_marker_read(data_dir, &ls.marker_cluster, &ls.marker_member, &e), &e);
+	error_clear(&e);
+	seen_set(&ls.tomb_seen, state_tombstone_read(data_dir, &ls.tomb, &e), &e);
+	if (ls.tomb_seen.r == -EBADMSG && !ls.tomb_seen.error[0])
+		snprintf(ls.tomb_seen.error, sizeof(ls.tomb_seen.error), "unreadable");
+	*ret = ls;
+	return 0;
+}
+
+bool state_tombstoned(const struct local_state *ls)
+{
+	return ls->tomb_seen.r == 0 && ls->tomb.removed && ls->wal_seen.r == 0 &&
+	       ls->tomb.member_id == ls->wal.member_id && ls->tomb.cluster_id == ls->wal.cluster_id;
+}
+
+bool state_marker_formed(const struct local_state *ls)
+{
+	return ls->marker_seen.r != -ENOENT;
+}

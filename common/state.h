@@ -4,8 +4,11 @@
  * programs share there (join state, last decision). */
 #pragma once
 
+#include "datadir.h"
 #include "error.h"
+#include "wal.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,3 +58,40 @@ int state_tombstone_write(const char *data_dir, const struct state_tombstone *t,
 int state_tombstone_read(const char *data_dir, struct state_tombstone *ret, struct error *err);
 /* Remove the tombstone (none is fine). Returns 0 or a negative errno. */
 int state_tombstone_clear(const char *data_dir, struct error *err);
+
+/* What one read said: 0, -ENOENT (nothing there) or another negative errno, with why. */
+struct state_seen {
+	int r;
+	char error[ERROR_MSG_MAX];
+};
+
+/* Everything on the volume that the programs decide on, read once, nothing changed: the one
+ * reader of etcd-join and etcd-clean. */
+struct local_state {
+	struct datadir_info data; /* valid data whose WAL is not a WAL is partial here */
+	bool is_link;             /* the data dir is a symlink (never followed) */
+	bool link_dangling;       /* ... to nothing */
+	char link_target[PATH_MAX];
+	struct state_seen wal_seen; /* read when member/wal holds a *.wal file, else -ENOENT */
+	struct wal_metadata wal;    /* when wal_seen.r == 0 */
+	/* Valid data whose WAL could not be read at all (I/O, permissions, a symlink): that
+	 * says nothing about the data, so nothing may be decided on it. */
+	bool wal_unreadable;
+	struct state_seen marker_seen;
+	uint64_t marker_cluster, marker_member; /* when marker_seen.r == 0 */
+	struct state_seen tomb_seen;
+	struct state_tombstone tomb; /* when tomb_seen.r == 0 */
+};
+
+/* Read the data dir (datadir_inspect(), never following a symlink), the WAL's metadata,
+ * the cluster marker and the tombstone into *ret. Returns 0, or a negative errno when the
+ * data dir cannot be inspected at all (err says why); every other failure is in its seen. */
+int state_read(const char *data_dir, struct local_state *ret, struct error *err);
+
+/* A tombstone that says "removed" and names the member and the cluster of the data's WAL:
+ * etcd-leave wrote it once that cluster confirmed the removal. Only this one counts. */
+bool state_tombstoned(const struct local_state *ls);
+
+/* The cluster marker says this member's cluster formed, or cannot be read (it still says
+ * something was here: never bootstrap on it). */
+bool state_marker_formed(const struct local_state *ls);

@@ -94,11 +94,6 @@ static const struct option own_options[] = {
 
 /* What the tombstone, the marker and the WAL said: 0 and the values, -ENOENT (none), or
  * another negative errno with the reason. */
-struct seen {
-	int r;
-	char error[ERROR_MSG_MAX];
-};
-
 struct clean {
 	struct settings s;
 	enum mode mode;
@@ -112,16 +107,7 @@ struct clean {
 	char *helper;
 
 	/* what was seen */
-	bool is_link;
-	char link_target[PATH_MAX];
-	bool link_dangling;
-	struct datadir_info info;
-	struct seen wal_seen;
-	struct wal_metadata wal; /* when wal_seen.r == 0 */
-	struct seen marker_seen;
-	uint64_t marker_cluster, marker_member;
-	struct seen tomb_seen;
-	struct state_tombstone tomb;
+	struct local_state ls;
 	size_t n_quarantine;
 	/* The helper folder or its quarantine folder when it is not a real directory (a
 	 * symlink): "" when both are fine or absent. */
@@ -261,24 +247,10 @@ static const char *human_size(uint64_t bytes, char *buf, size_t size)
 	return buf;
 }
 
-static void seen_set(struct seen *s, int r, const struct error *err)
-{
-	s->r = r;
-	snprintf(s->error, sizeof(s->error), "%s", r < 0 && err->msg[0] ? err->msg : "");
-}
-
-/* A tombstone of a removed member that names the member and the cluster whose data this
- * is: etcd-leave writes "removed" once that cluster confirmed the removal. */
-static bool tombstoned(const struct clean *c)
-{
-	return c->tomb_seen.r == 0 && c->tomb.removed && c->wal_seen.r == 0 &&
-	       c->tomb.member_id == c->wal.member_id && c->tomb.cluster_id == c->wal.cluster_id;
-}
-
 static bool foreign(const struct clean *c)
 {
-	return c->marker_seen.r == 0 && c->wal_seen.r == 0 &&
-	       c->marker_cluster != c->wal.cluster_id;
+	return c->ls.marker_seen.r == 0 && c->ls.wal_seen.r == 0 &&
+	       c->ls.marker_cluster != c->ls.wal.cluster_id;
 }
 
 /* The helper folder and its quarantine folder must be real directories: the quarantine
@@ -316,44 +288,22 @@ static int refuse_helper(const struct clean *c, const char *what)
 static int gather(struct clean *c)
 {
 	struct error err;
-	struct stat st;
 	char **list = NULL;
 
 	error_clear(&err);
-	if (lstat(c->data_dir, &st) == 0 && S_ISLNK(st.st_mode)) {
-		ssize_t n = readlink(c->data_dir, c->link_target, sizeof(c->link_target) - 1);
-
-		c->is_link = true;
-		c->link_target[n > 0 ? n : 0] = '\0';
-		c->link_dangling = stat(c->data_dir, &st) < 0;
-	}
-	if (datadir_inspect(c->data_dir, &c->info, &err) < 0) {
+	if (state_read(c->data_dir, &c->ls, &err) < 0) {
 		log_msg(LOG_FATAL, "%s", err.msg);
 		return EXIT_FAILED;
 	}
-	c->wal_seen.r = -ENOENT;
-	if (c->info.n_wal > 0) {
-		error_clear(&err);
-		seen_set(&c->wal_seen, wal_read_metadata(c->data_dir, &c->wal, &err), &err);
-		/* A WAL that could not be read says nothing about valid data: the default mode
-		 * decides nothing on it (the modes by hand show or refuse it). Data in use is
-		 * refused below as such; partial data is partial anyway. */
-		if (c->wal_seen.r < 0 && c->info.state == DATADIR_VALID &&
-		    !datadir_wal_unreadable(&c->info, c->wal_seen.r, c->wal_seen.error) &&
-		    c->mode == MODE_CHECK) {
-			log_msg(LOG_FATAL,
-			        "cannot read the WAL's metadata: %s; deciding nothing, nothing moved",
-			        c->wal_seen.error);
-			return EXIT_FAILED;
-		}
+	/* A WAL that could not be read says nothing about valid data: the default mode
+	 * decides nothing on it (the modes by hand show or refuse it). Data in use is
+	 * refused as such; partial data is partial anyway. */
+	if (c->ls.wal_unreadable && c->mode == MODE_CHECK) {
+		log_msg(LOG_FATAL,
+		        "cannot read the WAL's metadata: %s; deciding nothing, nothing moved",
+		        c->ls.wal_seen.error);
+		return EXIT_FAILED;
 	}
-	error_clear(&err);
-	seen_set(&c->marker_seen,
-	         state_marker_read(c->data_dir, &c->marker_cluster, &c->marker_member, &err), &err);
-	error_clear(&err);
-	seen_set(&c->tomb_seen, state_tombstone_read(c->data_dir, &c->tomb, &err), &err);
-	if (c->tomb_seen.r == -EBADMSG && !c->tomb_seen.error[0])
-		snprintf(c->tomb_seen.error, sizeof(c->tomb_seen.error), "unreadable");
 	error_clear(&err);
 	check_helper(c);
 	if (!c->helper_bad[0] && quarantine_list(c->data_dir, &list, &err) == 0) {
@@ -362,13 +312,13 @@ static int gather(struct clean *c)
 		free(list);
 	}
 	log_msg(c->mode == MODE_STATUS || c->mode == MODE_LIST ? LOG_DEBUG : LOG_INFO,
-	        "data_dir='%s' state=%s (%s)%s", c->data_dir, datadir_state_name(c->info.state),
-	        c->info.reason, c->is_link ? " and it is a symlink" : "");
-	if (c->wal_seen.r == 0) {
+	        "data_dir='%s' state=%s (%s)%s", c->data_dir, datadir_state_name(c->ls.data.state),
+	        c->ls.data.reason, c->ls.is_link ? " and it is a symlink" : "");
+	if (c->ls.wal_seen.r == 0) {
 		char m[48], k[48];
 
 		log_msg(LOG_DEBUG, "the WAL says member id=%s cluster_id=%s",
-		        etcd_id_hex(c->wal.member_id, m), etcd_id_hex(c->wal.cluster_id, k));
+		        etcd_id_hex(c->ls.wal.member_id, m), etcd_id_hex(c->ls.wal.cluster_id, k));
 	}
 	return 0;
 }
@@ -393,29 +343,30 @@ static void print_ids(FILE *f, const char *label, int r, const char *error, uint
 static void print_state(const struct clean *c, FILE *f, bool ids)
 {
 	fprintf(f, "%-15s %s\n", "data dir:", c->data_dir);
-	if (c->is_link)
-		fprintf(f, "%-15s yes, to %s%s\n", "symlink:", c->link_target,
-		        c->link_dangling ? " (missing)" : "");
-	fprintf(f, "%-15s %s: %s\n", "state:", datadir_state_name(c->info.state), c->info.reason);
-	if (ids && c->info.n_wal > 0)
-		print_ids(f, "WAL:", c->wal_seen.r, c->wal_seen.error, c->wal.member_id,
-		          c->wal.cluster_id);
+	if (c->ls.is_link)
+		fprintf(f, "%-15s yes, to %s%s\n", "symlink:", c->ls.link_target,
+		        c->ls.link_dangling ? " (missing)" : "");
+	fprintf(f, "%-15s %s: %s\n", "state:", datadir_state_name(c->ls.data.state),
+	        c->ls.data.reason);
+	if (ids && c->ls.data.n_wal > 0)
+		print_ids(f, "WAL:", c->ls.wal_seen.r, c->ls.wal_seen.error, c->ls.wal.member_id,
+		          c->ls.wal.cluster_id);
 }
 
 static void print_tombstone(const struct clean *c, FILE *f)
 {
 	char m[48], k[48];
 
-	if (c->tomb_seen.r == 0)
+	if (c->ls.tomb_seen.r == 0)
 		fprintf(f, "%-15s %s: member %s, cluster %s%s\n",
-		        "tombstone:", c->tomb.removed ? "removed" : "removing",
-		        id_both(c->tomb.member_id, m, sizeof(m)),
-		        id_both(c->tomb.cluster_id, k, sizeof(k)),
-		        c->wal_seen.r == 0 && c->tomb.member_id == c->wal.member_id
+		        "tombstone:", c->ls.tomb.removed ? "removed" : "removing",
+		        id_both(c->ls.tomb.member_id, m, sizeof(m)),
+		        id_both(c->ls.tomb.cluster_id, k, sizeof(k)),
+		        c->ls.wal_seen.r == 0 && c->ls.tomb.member_id == c->ls.wal.member_id
 		                ? " (this data's member)"
 		                : "");
 	else
-		print_ids(f, "tombstone:", c->tomb_seen.r, c->tomb_seen.error, 0, 0);
+		print_ids(f, "tombstone:", c->ls.tomb_seen.r, c->ls.tomb_seen.error, 0, 0);
 }
 
 static void print_status(const struct clean *c)
@@ -424,25 +375,26 @@ static void print_status(const struct clean *c)
 
 	print_state(c, stdout, false);
 	printf("%-15s %s\n",
-	       "in use:", c->info.state == DATADIR_IN_USE ? "yes, by a running etcd" : "no");
-	printf("%-15s %zu\n", "WAL files:", c->info.n_wal);
-	printf("%-15s %s\n", "backend db:", c->info.has_db ? "yes" : "no");
-	if (c->wal_seen.r == 0) {
-		printf("%-15s %s\n", "member ID:", id_both(c->wal.member_id, m, sizeof(m)));
-		printf("%-15s %s\n", "cluster ID:", id_both(c->wal.cluster_id, k, sizeof(k)));
-	} else if (c->wal_seen.r == -ENOENT) {
+	       "in use:", c->ls.data.state == DATADIR_IN_USE ? "yes, by a running etcd" : "no");
+	printf("%-15s %zu\n", "WAL files:", c->ls.data.n_wal);
+	printf("%-15s %s\n", "backend db:", c->ls.data.has_db ? "yes" : "no");
+	if (c->ls.wal_seen.r == 0) {
+		printf("%-15s %s\n", "member ID:", id_both(c->ls.wal.member_id, m, sizeof(m)));
+		printf("%-15s %s\n", "cluster ID:", id_both(c->ls.wal.cluster_id, k, sizeof(k)));
+	} else if (c->ls.wal_seen.r == -ENOENT) {
 		printf("%-15s -\n%-15s -\n", "member ID:", "cluster ID:");
 	} else {
-		printf("%-15s unreadable: %s\n%-15s -\n", "member ID:", c->wal_seen.error,
+		printf("%-15s unreadable: %s\n%-15s -\n", "member ID:", c->ls.wal_seen.error,
 		       "cluster ID:");
 	}
-	if (c->marker_seen.r == 0)
+	if (c->ls.marker_seen.r == 0)
 		printf("%-15s cluster %s, member %s%s\n",
-		       "cluster marker:", id_both(c->marker_cluster, k, sizeof(k)),
-		       id_both(c->marker_member, m, sizeof(m)),
+		       "cluster marker:", id_both(c->ls.marker_cluster, k, sizeof(k)),
+		       id_both(c->ls.marker_member, m, sizeof(m)),
 		       foreign(c) ? " (another cluster than the data's)" : "");
 	else
-		print_ids(stdout, "cluster marker:", c->marker_seen.r, c->marker_seen.error, 0, 0);
+		print_ids(stdout, "cluster marker:", c->ls.marker_seen.r, c->ls.marker_seen.error,
+		          0, 0);
 	print_tombstone(c, stdout);
 	printf("%-15s %zu entr%s\n", "quarantine:", c->n_quarantine,
 	       c->n_quarantine == 1 ? "y" : "ies");
@@ -461,7 +413,7 @@ static void json_id(json_t *o, const char *key, uint64_t id)
 }
 
 /* An object with the two IDs, null when there is none, or {"error": ...}. */
-static json_t *json_ids(const struct seen *s, const char *k1, uint64_t v1, const char *k2,
+static json_t *json_ids(const struct state_seen *s, const char *k1, uint64_t v1, const char *k2,
                         uint64_t v2)
 {
 	json_t *o;
@@ -484,37 +436,39 @@ static int print_status_json(const struct clean *c)
 	char *text;
 
 	json_object_set_new(o, "data_dir", json_string(c->data_dir));
-	json_object_set_new(o, "symlink", c->is_link ? json_string(c->link_target) : json_null());
-	json_object_set_new(o, "state", json_string(datadir_state_name(c->info.state)));
-	json_object_set_new(o, "reason", json_string(c->info.reason));
-	json_object_set_new(o, "in_use", json_boolean(c->info.state == DATADIR_IN_USE));
-	json_object_set_new(o, "wal_files", json_integer((json_int_t)c->info.n_wal));
-	json_object_set_new(o, "db", json_boolean(c->info.has_db));
-	if (c->wal_seen.r == 0) {
-		json_id(o, "member_id", c->wal.member_id);
-		json_id(o, "cluster_id", c->wal.cluster_id);
+	json_object_set_new(o, "symlink",
+	                    c->ls.is_link ? json_string(c->ls.link_target) : json_null());
+	json_object_set_new(o, "state", json_string(datadir_state_name(c->ls.data.state)));
+	json_object_set_new(o, "reason", json_string(c->ls.data.reason));
+	json_object_set_new(o, "in_use", json_boolean(c->ls.data.state == DATADIR_IN_USE));
+	json_object_set_new(o, "wal_files", json_integer((json_int_t)c->ls.data.n_wal));
+	json_object_set_new(o, "db", json_boolean(c->ls.data.has_db));
+	if (c->ls.wal_seen.r == 0) {
+		json_id(o, "member_id", c->ls.wal.member_id);
+		json_id(o, "cluster_id", c->ls.wal.cluster_id);
 	} else {
 		json_object_set_new(o, "member_id", json_null());
 		json_object_set_new(o, "cluster_id", json_null());
 	}
 	json_object_set_new(o, "wal_error",
-	                    c->wal_seen.r < 0 && c->wal_seen.r != -ENOENT
-	                            ? json_string(c->wal_seen.error)
+	                    c->ls.wal_seen.r < 0 && c->ls.wal_seen.r != -ENOENT
+	                            ? json_string(c->ls.wal_seen.error)
 	                            : json_null());
-	t = json_ids(&c->marker_seen, "cluster_id", c->marker_cluster, "member_id",
-	             c->marker_member);
-	if (c->marker_seen.r == 0)
+	t = json_ids(&c->ls.marker_seen, "cluster_id", c->ls.marker_cluster, "member_id",
+	             c->ls.marker_member);
+	if (c->ls.marker_seen.r == 0)
 		json_object_set_new(t, "matches_data",
-		                    c->wal_seen.r == 0 ? json_boolean(!foreign(c)) : json_null());
+		                    c->ls.wal_seen.r == 0 ? json_boolean(!foreign(c))
+		                                          : json_null());
 	json_object_set_new(o, "marker", t);
-	t = json_ids(&c->tomb_seen, "member_id", c->tomb.member_id, "cluster_id",
-	             c->tomb.cluster_id);
-	if (c->tomb_seen.r == 0) {
+	t = json_ids(&c->ls.tomb_seen, "member_id", c->ls.tomb.member_id, "cluster_id",
+	             c->ls.tomb.cluster_id);
+	if (c->ls.tomb_seen.r == 0) {
 		json_object_set_new(t, "state",
-		                    json_string(c->tomb.removed ? "removed" : "removing"));
-		json_object_set_new(
-		        t, "matches_data",
-		        json_boolean(c->wal_seen.r == 0 && c->tomb.member_id == c->wal.member_id));
+		                    json_string(c->ls.tomb.removed ? "removed" : "removing"));
+		json_object_set_new(t, "matches_data",
+		                    json_boolean(c->ls.wal_seen.r == 0 &&
+		                                 c->ls.tomb.member_id == c->ls.wal.member_id));
 	}
 	json_object_set_new(o, "tombstone", t);
 	json_object_set_new(o, "quarantine_entries", json_integer((json_int_t)c->n_quarantine));
@@ -540,7 +494,7 @@ static void clear_tombstone(const struct clean *c, uint64_t member_id)
 	struct error err;
 	char m[48];
 
-	if (c->tomb_seen.r != 0 || !c->tomb.removed || c->tomb.member_id != member_id ||
+	if (c->ls.tomb_seen.r != 0 || !c->ls.tomb.removed || c->ls.tomb.member_id != member_id ||
 	    c->helper_bad[0])
 		return;
 	error_clear(&err);
@@ -574,24 +528,24 @@ static int quarantine(const struct clean *c, enum quarantine_tag tag, const char
 	        c->data_dir, moved, reason);
 	printf("%-15s %s\n", "moved to:", moved);
 	free(moved);
-	if (c->wal_seen.r == 0)
-		clear_tombstone(c, c->wal.member_id);
+	if (c->ls.wal_seen.r == 0)
+		clear_tombstone(c, c->ls.wal.member_id);
 	return EXIT_DONE;
 }
 
 /* The refusals shared by the modes that change the data dir. Returns 0 or EXIT_REFUSED. */
 static int refuse_unsafe(const struct clean *c, const char *what)
 {
-	if (c->info.state == DATADIR_IN_USE) {
+	if (c->ls.data.state == DATADIR_IN_USE) {
 		log_msg(LOG_FATAL,
 		        "refusing to %s '%s': a running etcd holds it (%s); stop that etcd first",
-		        what, c->data_dir, c->info.reason);
+		        what, c->data_dir, c->ls.data.reason);
 		return EXIT_REFUSED;
 	}
-	if (c->is_link) {
+	if (c->ls.is_link) {
 		log_msg(LOG_FATAL,
 		        "refusing to %s '%s': it is a symlink to '%s'; symlinks are never followed (act on the target, or remove the link, by hand)",
-		        what, c->data_dir, c->link_target);
+		        what, c->data_dir, c->ls.link_target);
 		return EXIT_REFUSED;
 	}
 	return 0;
@@ -608,59 +562,62 @@ static int run_check(struct clean *c)
 
 	print_state(c, stdout, true);
 	print_tombstone(c, stdout);
-	if (c->marker_seen.r == 0)
+	if (c->ls.marker_seen.r == 0)
 		printf("%-15s cluster %s\n",
-		       "cluster marker:", id_both(c->marker_cluster, k, sizeof(k)));
+		       "cluster marker:", id_both(c->ls.marker_cluster, k, sizeof(k)));
 	else
-		print_ids(stdout, "cluster marker:", c->marker_seen.r, c->marker_seen.error, 0, 0);
-	action = clean_decide(&(struct clean_input){.data = c->info.state,
-	                                            .tombstoned = tombstoned(c),
-	                                            .is_link = c->is_link,
-	                                            .link_dangling = c->link_dangling});
+		print_ids(stdout, "cluster marker:", c->ls.marker_seen.r, c->ls.marker_seen.error,
+		          0, 0);
+	action = clean_decide(&(struct clean_input){.data = c->ls.data.state,
+	                                            .tombstoned = state_tombstoned(&c->ls),
+	                                            .is_link = c->ls.is_link,
+	                                            .link_dangling = c->ls.link_dangling});
 	if (action == CLEAN_REFUSE_IN_USE) {
 		printf("%-15s none: a running etcd holds the data dir\n", "action:");
 		return refuse_unsafe(c, "check");
 	}
 	if (action == CLEAN_MOVE_PARTIAL ||
-	    (action == CLEAN_REFUSE_SYMLINK && c->info.state == DATADIR_PARTIAL)) {
+	    (action == CLEAN_REFUSE_SYMLINK && c->ls.data.state == DATADIR_PARTIAL)) {
 		move = true;
-		snprintf(reason, sizeof(reason), "partial data: %s", c->info.reason);
+		snprintf(reason, sizeof(reason), "partial data: %s", c->ls.data.reason);
 	} else if (action == CLEAN_MOVE_LEFT || action == CLEAN_REFUSE_SYMLINK) {
 		move = true;
 		tag = QUARANTINE_LEFT;
 		snprintf(reason, sizeof(reason),
 		         "member %s was removed from cluster %s (the tombstone etcd-leave wrote)",
-		         etcd_id_hex(c->wal.member_id, m), etcd_id_hex(c->tomb.cluster_id, k));
-	} else if (c->info.state == DATADIR_VALID && foreign(c)) {
+		         etcd_id_hex(c->ls.wal.member_id, m),
+		         etcd_id_hex(c->ls.tomb.cluster_id, k));
+	} else if (c->ls.data.state == DATADIR_VALID && foreign(c)) {
 		char w[48];
 
 		/* Valid data is moved aside only on the word of its own cluster, which etcd-join
 		 * asks; the marker alone cannot say which of the two is stale. */
 		log_msg(LOG_WARNING,
 		        "the data belongs to cluster %s, the cluster marker says %s: not moved (only its own cluster can say this member was removed; etcd-join asks it, or move it aside by hand with --quarantine)",
-		        etcd_id_hex(c->wal.cluster_id, w), etcd_id_hex(c->marker_cluster, k));
+		        etcd_id_hex(c->ls.wal.cluster_id, w), etcd_id_hex(c->ls.marker_cluster, k));
 	}
-	if (c->tomb_seen.r < 0 && c->tomb_seen.r != -ENOENT)
-		log_msg(LOG_WARNING, "%s; not acting on it", c->tomb_seen.error);
-	if (c->marker_seen.r < 0 && c->marker_seen.r != -ENOENT)
-		log_msg(LOG_WARNING, "%s; not acting on it", c->marker_seen.error);
+	if (c->ls.tomb_seen.r < 0 && c->ls.tomb_seen.r != -ENOENT)
+		log_msg(LOG_WARNING, "%s; not acting on it", c->ls.tomb_seen.error);
+	if (c->ls.marker_seen.r < 0 && c->ls.marker_seen.r != -ENOENT)
+		log_msg(LOG_WARNING, "%s; not acting on it", c->ls.marker_seen.error);
 
 	if (!move) {
 		if (action == CLEAN_REFUSE_DANGLING) {
 			printf("%-15s none\n", "action:");
 			log_msg(LOG_FATAL,
 			        "the data dir '%s' is a symlink to '%s', which does not exist: etcd cannot use it, and symlinks are never followed",
-			        c->data_dir, c->link_target);
+			        c->data_dir, c->ls.link_target);
 			return EXIT_REFUSED;
 		}
-		if (c->is_link)
+		if (c->ls.is_link)
 			log_msg(LOG_WARNING, "the data dir '%s' is a symlink to '%s'", c->data_dir,
-			        c->link_target);
+			        c->ls.link_target);
 		printf("%-15s none: %s\n", "action:",
-		       c->info.state == DATADIR_EMPTY ? "the data dir is empty"
-		                                      : "the data dir holds valid member data");
+		       c->ls.data.state == DATADIR_EMPTY ? "the data dir is empty"
+		                                         : "the data dir holds valid member data");
 		printf("%-15s usable\n", "result:");
-		log_msg(LOG_INFO, "the data dir is usable: %s", datadir_state_name(c->info.state));
+		log_msg(LOG_INFO, "the data dir is usable: %s",
+		        datadir_state_name(c->ls.data.state));
 		if (c->s.dry_run)
 			cli_dry_run(NULL, NULL, "would", "move nothing: the data dir is usable",
 			            NULL);
@@ -688,15 +645,15 @@ static int run_quarantine(struct clean *c)
 		r = refuse_helper(c, "move the data dir aside");
 	if (r)
 		return r;
-	if (c->info.state == DATADIR_EMPTY) {
-		log_msg(LOG_INFO, "nothing to move aside: %s", c->info.reason);
+	if (c->ls.data.state == DATADIR_EMPTY) {
+		log_msg(LOG_INFO, "nothing to move aside: %s", c->ls.data.reason);
 		if (c->s.dry_run)
-			cli_dry_run(NULL, c->info.reason, "would", "move nothing", NULL);
+			cli_dry_run(NULL, c->ls.data.reason, "would", "move nothing", NULL);
 		return EXIT_DONE;
 	}
 	snprintf(reason, sizeof(reason),
 	         "moved aside by hand (etcd-clean --quarantine); it was %s: %s",
-	         datadir_state_name(c->info.state), c->info.reason);
+	         datadir_state_name(c->ls.data.state), c->ls.data.reason);
 	return quarantine(c, QUARANTINE_MANUAL, reason);
 }
 
@@ -735,16 +692,16 @@ static int wipe_evidence(struct clean *c)
 	int r = EXIT_REFUSED;
 
 	error_clear(&err);
-	if (tombstoned(c) && c->tomb.cluster_id == c->wal.cluster_id) {
+	if (state_tombstoned(&c->ls) && c->ls.tomb.cluster_id == c->ls.wal.cluster_id) {
 		log_msg(LOG_INFO,
 		        "the tombstone says cluster %s removed member %s: wiping its data",
-		        etcd_id_hex(c->tomb.cluster_id, k), etcd_id_hex(c->wal.member_id, m));
+		        etcd_id_hex(c->ls.tomb.cluster_id, k), etcd_id_hex(c->ls.wal.member_id, m));
 		return 0;
 	}
-	if (c->wal_seen.r < 0) {
+	if (c->ls.wal_seen.r < 0) {
 		log_msg(LOG_FATAL,
 		        "refusing to wipe '%s': it has no readable member ID (%s), so no cluster can say it is not a member's data%s",
-		        c->data_dir, c->wal_seen.r == -ENOENT ? "no WAL" : c->wal_seen.error,
+		        c->data_dir, c->ls.wal_seen.r == -ENOENT ? "no WAL" : c->ls.wal_seen.error,
 		        force);
 		return EXIT_REFUSED;
 	}
@@ -777,7 +734,7 @@ static int wipe_evidence(struct clean *c)
 		log_msg(LOG_FATAL,
 		        "refusing to wipe '%s': no cluster answers (asked %u client URL(s)%s%s), so nothing says member %s was removed%s",
 		        c->data_dir, p.asked, p.why[0] ? "; last: " : "", p.why,
-		        etcd_id_hex(c->wal.member_id, m), force);
+		        etcd_id_hex(c->ls.wal.member_id, m), force);
 		goto out;
 	case CLUSTER_UNREADABLE:
 	case CLUSTER_CONFLICT:
@@ -796,13 +753,14 @@ static int wipe_evidence(struct clean *c)
 	for (size_t i = 0; i < l.n_members; i++) {
 		const struct etcd_member *mb = &l.members[i];
 
-		if (mb->id == c->wal.member_id ||
+		if (mb->id == c->ls.wal.member_id ||
 		    (etcd_member_has_peer_url(mb, my_peer_url) && etcd_member_started(mb))) {
 			listed = true;
 			log_msg(LOG_FATAL,
 			        "this member %s (matched by %s) is a %s member of the cluster that answers at '%s': refusing to wipe its data; remove the member first (etcd-leave, or etcdctl member remove), or give --force",
 			        etcd_id_hex(mb->id, m),
-			        mb->id == c->wal.member_id ? "the WAL's member ID" : "its peer URL",
+			        mb->id == c->ls.wal.member_id ? "the WAL's member ID"
+			                                      : "its peer URL",
 			        etcd_member_started(mb) ? "started" : "not yet started",
 			        p.answered_at);
 			break;
@@ -815,26 +773,26 @@ static int wipe_evidence(struct clean *c)
 		ws.commit = UINT64_MAX;
 	}
 	error_clear(&err);
-	if (cluster_leader_says(http, &l, st.member_id, c->wal.cluster_id, c->wal.member_id, &d,
-	                        &says, &err) == 0)
+	if (cluster_leader_says(http, &l, st.member_id, c->ls.wal.cluster_id, c->ls.wal.member_id,
+	                        &d, &says, &err) == 0)
 		peer = (enum join_peer_word)says;
 	else
 		log_msg(LOG_WARNING, "no peer port of the cluster answers about member %s: %s",
-		        etcd_id_hex(c->wal.member_id, m), err.msg);
-	v = join_vouch_of(true, st.cluster_id, st.raft_index, false, peer, c->wal.cluster_id,
+		        etcd_id_hex(c->ls.wal.member_id, m), err.msg);
+	v = join_vouch_of(true, st.cluster_id, st.raft_index, false, peer, c->ls.wal.cluster_id,
 	                  ws.commit);
 	if (v == JOIN_VOUCH_OTHER_CLUSTER) {
 		log_msg(LOG_FATAL,
 		        "refusing to wipe '%s': the cluster that answers is %s, the data belongs to cluster %s: only its own cluster can say the member was removed%s",
 		        c->data_dir, etcd_id_hex(st.cluster_id, k),
-		        etcd_id_hex(c->wal.cluster_id, m), force);
+		        etcd_id_hex(c->ls.wal.cluster_id, m), force);
 		goto out;
 	}
 	if (v == JOIN_VOUCH_NEVER_HAD || v == JOIN_VOUCH_CANNOT_TELL) {
 		log_msg(LOG_FATAL,
 		        "refusing to wipe '%s': the leader of cluster %s does not list member %s, but its peer port %s: only a cluster that removed this very member ID can say its data is not needed%s",
 		        c->data_dir, etcd_id_hex(st.cluster_id, k),
-		        etcd_id_hex(c->wal.member_id, m),
+		        etcd_id_hex(c->ls.wal.member_id, m),
 		        v == JOIN_VOUCH_NEVER_HAD
 		                ? "says it never had it (a cluster bootstrapped again with the same IDs?)"
 		                : "does not say it removed it",
@@ -852,14 +810,14 @@ static int wipe_evidence(struct clean *c)
 	if (v != JOIN_VOUCH_YES) {
 		log_msg(LOG_FATAL,
 		        "refusing to wipe '%s': its cluster does not say member %s was removed%s",
-		        c->data_dir, etcd_id_hex(c->wal.member_id, m), force);
+		        c->data_dir, etcd_id_hex(c->ls.wal.member_id, m), force);
 		goto out;
 	}
 	log_msg(LOG_INFO,
 	        "the leader of cluster %s (at '%s', raft index %" PRIu64
 	        ") does not list member %s, nor a started member with peer URL '%s', and its peer port says it removed that member: it was removed",
 	        etcd_id_hex(st.cluster_id, k), p.answered_at, st.raft_index,
-	        etcd_id_hex(c->wal.member_id, m), my_peer_url);
+	        etcd_id_hex(c->ls.wal.member_id, m), my_peer_url);
 	r = 0;
 out:
 	if (r == EXIT_REFUSED && deadline_passed(&c->deadline))
@@ -912,10 +870,10 @@ static int run_wipe(struct clean *c)
 
 	if (r)
 		return r;
-	if (c->info.state == DATADIR_EMPTY) {
-		log_msg(LOG_INFO, "nothing to wipe: %s", c->info.reason);
+	if (c->ls.data.state == DATADIR_EMPTY) {
+		log_msg(LOG_INFO, "nothing to wipe: %s", c->ls.data.reason);
 		if (c->s.dry_run)
-			cli_dry_run(NULL, c->info.reason, "would", "delete nothing", NULL);
+			cli_dry_run(NULL, c->ls.data.reason, "would", "delete nothing", NULL);
 		return EXIT_DONE;
 	}
 	if (c->force) {
@@ -951,8 +909,8 @@ static int run_wipe(struct clean *c)
 	log_msg(LOG_WARNING,
 	        "wiped the data dir '%s': deleted %zu files (%s), %zu directories, %zu symlinks%s",
 	        c->data_dir, w.files, size, w.dirs, w.links, links_note(w.links));
-	if (c->wal_seen.r == 0)
-		clear_tombstone(c, c->wal.member_id);
+	if (c->ls.wal_seen.r == 0)
+		clear_tombstone(c, c->ls.wal.member_id);
 	return EXIT_DONE;
 }
 
@@ -1127,10 +1085,10 @@ static int run_restore(struct clean *c)
 		log_msg(LOG_FATAL, "%s%s", err.msg, r == -EINVAL ? " (see etcd-clean --list)" : "");
 		return restore_exit(r);
 	}
-	if (c->info.state != DATADIR_EMPTY) {
+	if (c->ls.data.state != DATADIR_EMPTY) {
 		log_msg(LOG_FATAL,
 		        "refusing to restore into '%s': it is not empty (%s: %s); move it aside first (etcd-clean --quarantine)",
-		        c->data_dir, datadir_state_name(c->info.state), c->info.reason);
+		        c->data_dir, datadir_state_name(c->ls.data.state), c->ls.data.reason);
 		return EXIT_REFUSED;
 	}
 	if (c->s.dry_run) {
@@ -1167,14 +1125,16 @@ static int run_restore(struct clean *c)
 		}
 	}
 	if (after.state == DATADIR_VALID) {
-		if (c->tomb_seen.r == 0 && c->tomb.removed && c->tomb.member_id == wal.member_id)
+		if (c->ls.tomb_seen.r == 0 && c->ls.tomb.removed &&
+		    c->ls.tomb.member_id == wal.member_id)
 			log_msg(LOG_WARNING,
 			        "the tombstone says member %s was removed: etcd-clean's default mode would move this data aside again",
 			        etcd_id_hex(wal.member_id, m));
-		if (c->marker_seen.r == 0 && c->marker_cluster != wal.cluster_id)
+		if (c->ls.marker_seen.r == 0 && c->ls.marker_cluster != wal.cluster_id)
 			log_msg(LOG_WARNING,
 			        "the data belongs to cluster %s, the cluster marker says %s: etcd-clean's default mode would move it aside again",
-			        etcd_id_hex(wal.cluster_id, m), etcd_id_hex(c->marker_cluster, k));
+			        etcd_id_hex(wal.cluster_id, m),
+			        etcd_id_hex(c->ls.marker_cluster, k));
 	} else if (after.state != DATADIR_VALID) {
 		log_msg(LOG_WARNING, "the restored data dir is %s (%s)",
 		        datadir_state_name(after.state), after.reason);

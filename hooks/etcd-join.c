@@ -79,12 +79,11 @@ struct join {
 	struct identity id;
 	struct endpoints ep;
 	struct deadline deadline;
-	struct datadir_info data;
-	struct wal_metadata wal; /* valid when has_wal */
-	bool has_wal;
-	bool marker;       /* the cluster marker says this member's cluster formed */
-	bool tombstoned;   /* etcd-leave removed the member of this data dir */
-	unsigned replicas; /* the StatefulSet's spec.replicas, 0: unknown */
+	struct local_state local; /* what the volume holds, read once (state.h) */
+	bool has_wal;             /* local.wal holds valid data's IDs */
+	bool marker;              /* the cluster marker says this member's cluster formed */
+	bool tombstoned;          /* etcd-leave removed the member of this data dir */
+	unsigned replicas;        /* the StatefulSet's spec.replicas, 0: unknown */
 	uint64_t replicas_read_ms;
 	bool replicas_warned;
 	bool sts_formed;       /* the StatefulSet's annotation says its cluster formed */
@@ -150,16 +149,16 @@ static void set_state(struct join *j, const char *state, int exit_code)
 {
 	char *dir = state_helper_dir(j->s.data_dir), text[256], body[512], start[32];
 	char cid[ETCD_ID_STR_MAX] = "";
-	bool formed = j->marker || j->data.state == DATADIR_VALID;
+	bool formed = j->marker || j->local.data.state == DATADIR_VALID;
 
 	j->state = state;
 	if (j->has_wal)
-		etcd_id_format(j->wal.cluster_id, cid);
+		etcd_id_format(j->local.wal.cluster_id, cid);
 	snprintf(
 	        body, sizeof(body),
 	        "{\"etcd-hooks\":{\"member\":\"%s\",\"state\":\"%s\",\"data\":\"%s\",\"formed\":%s,\"cluster_id\":\"%s\"}}",
-	        j->id.name, state, datadir_state_name(j->data.state), formed ? "true" : "false",
-	        cid);
+	        j->id.name, state, datadir_state_name(j->local.data.state),
+	        formed ? "true" : "false", cid);
 	beacon_set_body(j->beacon, body);
 	if (!dir || j->s.dry_run) {
 		free(dir);
@@ -243,9 +242,9 @@ static enum join_me find_me(const struct join *j)
 {
 	const struct etcd_member *m = etcd_member_find_peer_url(&j->members, j->my_peer_url);
 
-	if (j->has_wal && j->wal.cluster_id == j->members.cluster_id)
+	if (j->has_wal && j->local.wal.cluster_id == j->members.cluster_id)
 		for (size_t i = 0; i < j->members.n_members; i++)
-			if (j->members.members[i].id == j->wal.member_id)
+			if (j->members.members[i].id == j->local.wal.member_id)
 				return JOIN_ME_SAME;
 	if (!m)
 		return JOIN_ME_ABSENT;
@@ -887,8 +886,8 @@ static int quarantine_data(struct join *j, const struct join_decision *dec)
 	}
 	log_msg(LOG_WARNING, "moved the data dir aside to '%s' (kept, not deleted)", moved);
 	free(moved);
-	j->data = (struct datadir_info){.state = DATADIR_EMPTY};
-	snprintf(j->data.reason, sizeof(j->data.reason), "moved aside");
+	j->local.data = (struct datadir_info){.state = DATADIR_EMPTY};
+	snprintf(j->local.data.reason, sizeof(j->local.data.reason), "moved aside");
 	j->has_wal = false;
 	set_state(j, j->state ? j->state : "deciding", -1);
 	if (j->tombstoned)
@@ -897,52 +896,46 @@ static int quarantine_data(struct join *j, const struct join_decision *dec)
 	return 0;
 }
 
-/* Gather what the decision needs that the data dir alone does not tell. Returns 0, or
- * EXIT_FAILED when the WAL cannot be read at all: that says nothing about the data, so
- * nothing is decided on it. */
+/* Read the volume (state.h) and log what it says. Returns 0, or EXIT_FAILED when the data
+ * dir cannot be inspected or its WAL cannot be read at all: that says nothing about the
+ * data, so nothing is decided on it. */
 static int read_local_state(struct join *j)
 {
-	uint64_t cluster_id, member_id;
+	const struct local_state *ls = &j->local;
 	char id[ETCD_ID_STR_MAX], cid[ETCD_ID_STR_MAX];
-	struct state_tombstone t;
 	struct error err;
 
 	error_clear(&err);
-	if (j->data.state == DATADIR_VALID) {
-		int r = wal_read_metadata(j->s.data_dir, &j->wal, &err);
-
-		if (r == 0) {
-			j->has_wal = true;
-			log_msg(LOG_INFO, "the data belongs to member id=%s cluster_id=%s",
-			        etcd_id_hex(j->wal.member_id, id),
-			        etcd_id_hex(j->wal.cluster_id, cid));
-		} else if (datadir_wal_unreadable(&j->data, r, err.msg)) {
-			log_msg(LOG_WARNING, "the WAL's metadata is unreadable: %s", err.msg);
-		} else {
-			log_msg(LOG_FATAL,
-			        "cannot read the WAL's metadata: %s; deciding nothing, nothing moved",
-			        err.msg);
-			return EXIT_FAILED;
-		}
+	if (state_read(j->s.data_dir, &j->local, &err) < 0) {
+		log_msg(LOG_FATAL, "%s", err.msg);
+		return EXIT_FAILED;
 	}
-	error_clear(&err);
-	/* Only a tombstone of this data's member in this data's cluster counts. */
-	if (j->has_wal && state_tombstone_read(j->s.data_dir, &t, NULL) == 0 && t.removed &&
-	    t.member_id == j->wal.member_id && t.cluster_id == j->wal.cluster_id) {
-		j->tombstoned = true;
+	log_msg(LOG_INFO, "member '%s' ordinal=%u data_dir='%s' state=%s (%s)", j->id.name,
+	        j->id.ordinal, j->s.data_dir, datadir_state_name(ls->data.state), ls->data.reason);
+	if (ls->wal_unreadable) {
+		log_msg(LOG_FATAL,
+		        "cannot read the WAL's metadata: %s; deciding nothing, nothing moved",
+		        ls->wal_seen.error);
+		return EXIT_FAILED;
+	}
+	j->has_wal = ls->data.state == DATADIR_VALID && ls->wal_seen.r == 0;
+	if (j->has_wal)
+		log_msg(LOG_INFO, "the data belongs to member id=%s cluster_id=%s",
+		        etcd_id_hex(ls->wal.member_id, id), etcd_id_hex(ls->wal.cluster_id, cid));
+	else if (ls->wal_seen.r < 0 && ls->wal_seen.r != -ENOENT &&
+	         ls->data.state == DATADIR_PARTIAL)
+		log_msg(LOG_WARNING, "the WAL's metadata is unreadable: %s", ls->wal_seen.error);
+	j->tombstoned = j->has_wal && state_tombstoned(ls);
+	if (j->tombstoned)
 		log_msg(LOG_INFO, "a tombstone says etcd-leave removed member id=%s cluster_id=%s",
-		        etcd_id_hex(t.member_id, id), etcd_id_hex(t.cluster_id, cid));
-	}
-	if (state_marker_read(j->s.data_dir, &cluster_id, &member_id, &err) == 0) {
-		j->marker = true;
+		        etcd_id_hex(ls->tomb.member_id, id), etcd_id_hex(ls->tomb.cluster_id, cid));
+	j->marker = state_marker_formed(ls);
+	if (ls->marker_seen.r == 0)
 		log_msg(LOG_INFO,
 		        "the cluster marker says this member's cluster formed: cluster_id=%s member id=%s",
-		        etcd_id_hex(cluster_id, cid), etcd_id_hex(member_id, id));
-	} else if (err.code && err.code != -ENOENT) {
-		/* An unreadable marker still says something was here: never bootstrap on it. */
-		j->marker = true;
-		log_msg(LOG_WARNING, "%s; treating the cluster as formed", err.msg);
-	}
+		        etcd_id_hex(ls->marker_cluster, cid), etcd_id_hex(ls->marker_member, id));
+	else if (j->marker)
+		log_msg(LOG_WARNING, "%s; treating the cluster as formed", ls->marker_seen.error);
 	return 0;
 }
 
@@ -1071,7 +1064,7 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 	read_statefulset(j);
 	o.replicas = j->replicas;
 	/* The peer ports matter only to an empty member that may bootstrap. */
-	bootstrap_question = j->data.state == DATADIR_EMPTY && !j->marker && !j->sts_formed &&
+	bootstrap_question = j->local.data.state == DATADIR_EMPTY && !j->marker && !j->sts_formed &&
 	                     j->id.ordinal < j->s.initial_cluster_size;
 	o.peers = bootstrap_question && !in->formed;
 	if (o.peers)
@@ -1191,8 +1184,8 @@ static void confirm(struct join *j, struct join_input *in)
 		error_clear(&err);
 		if (!lists_me) {
 			if (cluster_leader_says(j->http, &j->members, st.member_id,
-			                        j->wal.cluster_id, j->wal.member_id, &d, &says,
-			                        &err) == 0)
+			                        j->local.wal.cluster_id, j->local.wal.member_id, &d,
+			                        &says, &err) == 0)
 				peer = (enum join_peer_word)says;
 			else
 				log_msg(LOG_WARNING,
@@ -1207,7 +1200,7 @@ static void confirm(struct join *j, struct join_input *in)
 		ws.commit = UINT64_MAX;
 	}
 	in->vouch = join_vouch_of(has_leader, st.cluster_id, st.raft_index, lists_me, peer,
-	                          j->wal.cluster_id, ws.commit);
+	                          j->local.wal.cluster_id, ws.commit);
 	if (has_leader)
 		log_msg(in->vouch == JOIN_VOUCH_YES || in->vouch == JOIN_VOUCH_LISTED ? LOG_INFO
 		                                                                      : LOG_ERROR,
@@ -1215,8 +1208,8 @@ static void confirm(struct join *j, struct join_input *in)
 		        "; this data belongs to cluster_id=%s and committed index %" PRIu64
 		        "; of member id=%s the leader %s",
 		        etcd_id_hex(st.member_id, a), etcd_id_hex(st.cluster_id, b), st.raft_index,
-		        etcd_id_hex(j->wal.cluster_id, c), ws.commit,
-		        etcd_id_hex(j->wal.member_id, m), lists_me ? "lists it" : said[peer]);
+		        etcd_id_hex(j->local.wal.cluster_id, c), ws.commit,
+		        etcd_id_hex(j->local.wal.member_id, m), lists_me ? "lists it" : said[peer]);
 }
 
 /* What a wait waits for, for the join state (etcd-promote hands over on "waiting...") and
@@ -1269,13 +1262,6 @@ static int run(struct join *j)
 	int r;
 
 	error_clear(&err);
-	r = datadir_inspect(j->s.data_dir, &j->data, &err);
-	if (r < 0) {
-		log_msg(LOG_FATAL, "%s", err.msg);
-		return EXIT_FAILED;
-	}
-	log_msg(LOG_INFO, "member '%s' ordinal=%u data_dir='%s' state=%s (%s)", j->id.name,
-	        j->id.ordinal, j->s.data_dir, datadir_state_name(j->data.state), j->data.reason);
 	r = read_local_state(j);
 	if (r)
 		return r;
@@ -1286,7 +1272,7 @@ static int run(struct join *j)
 	}
 	/* Until etcd runs, answer on the peer port for this member (beacon.h). A data dir in use
 	 * is refused below with nothing touched, its helper folder included. */
-	if (j->data.state != DATADIR_IN_USE) {
+	if (j->local.data.state != DATADIR_IN_USE) {
 		if (!j->s.dry_run && beacon_open(j->s.peer_port, &j->beacon, &err) < 0)
 			log_msg(LOG_WARNING,
 			        "%s: the peers will not hear from this member until etcd runs",
@@ -1300,7 +1286,7 @@ static int run(struct join *j)
 	}
 
 	for (;;) {
-		in.data = j->data.state;
+		in.data = j->local.data.state;
 		in.formed = in.formed || j->marker;
 		in.tombstoned = j->tombstoned;
 		in.me = j->has_members ? find_me(j) : JOIN_ME_ABSENT;
@@ -1403,8 +1389,8 @@ static int run(struct join *j)
 			break;
 		case JOIN_RESTART:
 			if (j->has_wal && !j->s.dry_run &&
-			    state_marker_write(j->s.data_dir, j->wal.cluster_id, j->wal.member_id,
-			                       &err) < 0)
+			    state_marker_write(j->s.data_dir, j->local.wal.cluster_id,
+			                       j->local.wal.member_id, &err) < 0)
 				log_msg(LOG_WARNING, "cannot write the cluster marker: %s",
 				        err.msg);
 			break;

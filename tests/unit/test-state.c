@@ -1,5 +1,5 @@
 /* Unit tests of common/state: the helper folder's path and atomic writes, the cluster
- * marker and the tombstone, round trips and garbage. */
+ * marker and the tombstone, round trips and garbage; state_read over all of them. */
 #include "testmember.h"
 #include "state.h"
 
@@ -39,8 +39,6 @@ START_TEST(test_helper_dir)
 	free(h);
 }
 END_TEST
-
-/* The names in tmp/rel, sorted, joined by spaces. */
 
 START_TEST(test_write_atomic)
 {
@@ -262,6 +260,185 @@ START_TEST(test_tombstone_clear)
 }
 END_TEST
 
+/* ---- state_read: everything on the volume at once ---- */
+
+/* The recorded head of a real etcd 3.5 WAL (TEST_DATA/wal-3.5.head) as d's first segment,
+ * with a db: a valid member of these IDs (TEST_DATA/wal-3.5.ids). */
+#define REC_MEMBER  UINT64_C(3905410612707796707)
+#define REC_CLUSTER UINT64_C(17332876880493766049)
+
+static void make_recorded_member(void)
+{
+	const char *dir = getenv("TEST_DATA");
+	char path[4096], buf[8192];
+	size_t n;
+	FILE *in, *out;
+
+	ck_assert_msg(dir != NULL, "TEST_DATA is not set (meson sets it)");
+	make_member(NULL, "db-content");
+	snprintf(path, sizeof(path), "%s/wal-3.5.head", dir);
+	in = fopen(path, "rb");
+	ck_assert_msg(in != NULL, "%s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf), in);
+	fclose(in);
+	ck_assert_uint_ge(n, 512);
+	out = fopen(AT("d/member/wal/" WAL_NAME), "wb");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+	ck_assert_int_eq(fclose(out), 0);
+}
+
+static struct local_state read_state(void)
+{
+	struct local_state ls;
+	struct error err;
+
+	error_clear(&err);
+	memset(&ls, 0x5e, sizeof(ls));
+	ck_assert_msg(state_read(AT("d"), &ls, &err) == 0, "state_read: %s", err.msg);
+	return ls;
+}
+
+static void write_tombstone(uint64_t member, uint64_t cluster, bool removed)
+{
+	struct state_tombstone t = {.member_id = member, .cluster_id = cluster, .removed = removed};
+	struct error err;
+
+	error_clear(&err);
+	ck_assert_int_eq(state_tombstone_write(AT("d"), &t, &err), 0);
+}
+
+START_TEST(test_read_nothing)
+{
+	struct local_state ls = read_state();
+
+	ck_assert_int_eq(ls.data.state, DATADIR_EMPTY);
+	ck_assert(!ls.is_link && !ls.link_dangling && !ls.wal_unreadable);
+	ck_assert_int_eq(ls.wal_seen.r, -ENOENT);
+	ck_assert_int_eq(ls.marker_seen.r, -ENOENT);
+	ck_assert_int_eq(ls.tomb_seen.r, -ENOENT);
+	ck_assert(!state_marker_formed(&ls));
+	ck_assert(!state_tombstoned(&ls));
+}
+END_TEST
+
+START_TEST(test_read_member)
+{
+	struct error err;
+	struct local_state ls;
+
+	error_clear(&err);
+	make_recorded_member();
+	ls = read_state();
+	ck_assert_int_eq(ls.data.state, DATADIR_VALID);
+	ck_assert_int_eq(ls.wal_seen.r, 0);
+	ck_assert_str_eq(ls.wal_seen.error, "");
+	ck_assert(ls.wal.member_id == REC_MEMBER && ls.wal.cluster_id == REC_CLUSTER);
+	ck_assert(!ls.wal_unreadable && !ls.is_link);
+	ck_assert(!state_marker_formed(&ls));
+
+	ck_assert_int_eq(state_marker_write(AT("d"), REC_CLUSTER, REC_MEMBER, &err), 0);
+	ls = read_state();
+	ck_assert_int_eq(ls.marker_seen.r, 0);
+	ck_assert(ls.marker_cluster == REC_CLUSTER && ls.marker_member == REC_MEMBER);
+	ck_assert(state_marker_formed(&ls));
+	ck_assert(!state_tombstoned(&ls));
+}
+END_TEST
+
+/* Only a "removed" tombstone of this data's member in this data's cluster counts. */
+static const struct {
+	uint64_t member, cluster;
+	bool removed, counts;
+} tombstones[] = {
+        {REC_MEMBER, REC_CLUSTER, true, true},
+        {REC_MEMBER, REC_CLUSTER, false, false}, /* "removing": the outcome unknown */
+        {REC_MEMBER + 1, REC_CLUSTER, true, false},
+        {REC_MEMBER, REC_CLUSTER + 1, true, false},
+};
+
+START_TEST(test_read_tombstone)
+{
+	struct local_state ls;
+
+	make_recorded_member();
+	write_tombstone(tombstones[_i].member, tombstones[_i].cluster, tombstones[_i].removed);
+	ls = read_state();
+	ck_assert_int_eq(ls.tomb_seen.r, 0);
+	ck_assert(ls.tomb.member_id == tombstones[_i].member);
+	ck_assert(state_tombstoned(&ls) == tombstones[_i].counts);
+
+	/* without a WAL that names the member, no tombstone counts */
+	ck_assert_int_eq(unlink(AT("d/member/wal/" WAL_NAME)), 0);
+	ls = read_state();
+	ck_assert_int_eq(ls.wal_seen.r, -ENOENT);
+	ck_assert_int_eq(ls.data.state, DATADIR_PARTIAL);
+	ck_assert(!state_tombstoned(&ls));
+}
+END_TEST
+
+/* Garbage in the marker still says a cluster formed; garbage in the tombstone says
+ * nothing was removed; both say why. */
+START_TEST(test_read_garbage_files)
+{
+	struct local_state ls;
+
+	make_recorded_member();
+	make_dir(".etcd-hooks");
+	make_file(".etcd-hooks/cluster", "cluster_id=zz\n");
+	make_file(".etcd-hooks/tombstone", "state=removed\n");
+	ls = read_state();
+	ck_assert_int_eq(ls.marker_seen.r, -EBADMSG);
+	ck_assert_msg(strstr(ls.marker_seen.error, "cluster marker"), "'%s'", ls.marker_seen.error);
+	ck_assert(state_marker_formed(&ls));
+	ck_assert_int_eq(ls.tomb_seen.r, -EBADMSG);
+	ck_assert_msg(strstr(ls.tomb_seen.error, "tombstone"), "'%s'", ls.tomb_seen.error);
+	ck_assert(!state_tombstoned(&ls));
+	ck_assert_int_eq(ls.data.state, DATADIR_VALID);
+}
+END_TEST
+
+/* A WAL whose bytes are not a WAL makes valid data partial; one that cannot be read at all
+ * (here a segment that is a symlink, never followed) leaves it valid and says so. */
+START_TEST(test_read_bad_wal)
+{
+	struct local_state ls;
+
+	make_member("not a wal", "db-content");
+	ls = read_state();
+	ck_assert_int_eq(ls.data.state, DATADIR_PARTIAL);
+	ck_assert_msg(strstr(ls.data.reason, "metadata is unreadable"), "'%s'", ls.data.reason);
+	ck_assert(ls.wal_seen.r == -EBADMSG || ls.wal_seen.r == -ENODATA);
+	ck_assert(ls.wal_seen.error[0]);
+	ck_assert(!ls.wal_unreadable);
+
+	ck_assert_int_eq(rename(AT("d/member/wal/" WAL_NAME), AT("elsewhere.wal")), 0);
+	ck_assert_int_eq(symlink(AT("elsewhere.wal"), AT("d/member/wal/" WAL_NAME)), 0);
+	ls = read_state();
+	ck_assert_int_eq(ls.data.state, DATADIR_VALID);
+	ck_assert_int_lt(ls.wal_seen.r, 0);
+	ck_assert(ls.wal_unreadable);
+	ck_assert(!state_tombstoned(&ls));
+}
+END_TEST
+
+START_TEST(test_read_symlink)
+{
+	struct local_state ls;
+
+	make_dir("target");
+	ck_assert_int_eq(symlink(AT("target"), AT("d")), 0);
+	ls = read_state();
+	ck_assert(ls.is_link && !ls.link_dangling);
+	ck_assert_str_eq(ls.link_target, AT("target"));
+
+	ck_assert_int_eq(rmdir(AT("target")), 0);
+	ls = read_state();
+	ck_assert(ls.is_link && ls.link_dangling);
+	ck_assert_str_eq(ls.link_target, AT("target"));
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -288,6 +465,16 @@ static Suite *state_suite(void)
 	tcase_add_loop_test(tc, test_tombstone_garbage, 0,
 	                    sizeof(bad_tombstones) / sizeof(bad_tombstones[0]));
 	tcase_add_test(tc, test_tombstone_clear);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("read");
+	tcase_add_checked_fixture(tc, make_tmp, NULL);
+	tcase_add_test(tc, test_read_nothing);
+	tcase_add_test(tc, test_read_member);
+	tcase_add_loop_test(tc, test_read_tombstone, 0, sizeof(tombstones) / sizeof(tombstones[0]));
+	tcase_add_test(tc, test_read_garbage_files);
+	tcase_add_test(tc, test_read_bad_wal);
+	tcase_add_test(tc, test_read_symlink);
 	suite_add_tcase(s, tc);
 	return s;
 }
