@@ -2,6 +2,8 @@
 
 #include "exitcode.h"
 
+#include <errno.h>
+
 static struct join_decision act(enum join_action a, const char *reason)
 {
 	return (struct join_decision){.action = a, .exit_code = EXIT_DONE, .reason = reason};
@@ -273,4 +275,60 @@ enum clean_action clean_decide(const struct clean_input *in)
 	else
 		return in->is_link && in->link_dangling ? CLEAN_REFUSE_DANGLING : CLEAN_KEEP;
 	return in->is_link ? CLEAN_REFUSE_SYMLINK : move;
+}
+
+enum join_me join_find_me(const struct etcd_member_list *list, const char *my_peer_url,
+                          const struct wal_metadata *wal)
+{
+	const struct etcd_member *m = etcd_member_find_peer_url(list, my_peer_url);
+
+	if (wal && wal->cluster_id == list->cluster_id)
+		for (size_t i = 0; i < list->n_members; i++)
+			if (list->members[i].id == wal->member_id)
+				return JOIN_ME_SAME;
+	if (!m)
+		return JOIN_ME_ABSENT;
+	return etcd_member_started(m) ? JOIN_ME_STARTED : JOIN_ME_UNSTARTED;
+}
+
+bool leave_needs_replicas(enum leave_policy p)
+{
+	return p == LEAVE_POLICY_AUTO || p == LEAVE_POLICY_SCALE_DOWN;
+}
+
+struct leave_verdict leave_decide(const struct leave_input *in)
+{
+	struct leave_verdict v = {.why = LEAVE_WHY_POLICY};
+
+	if (in->policy == LEAVE_POLICY_NEVER)
+		return v;
+	if (in->policy == LEAVE_POLICY_ALWAYS)
+		return (struct leave_verdict){
+		        .leave = true, .why = LEAVE_WHY_POLICY, .leaving_from = ~0u};
+	if (leave_needs_replicas(in->policy)) {
+		if (in->sts_read == 0 && in->replicas == 0)
+			return (struct leave_verdict){.why = LEAVE_WHY_SCALED_TO_0};
+		if (in->sts_read == 0)
+			return (struct leave_verdict){.leave = in->ordinal >= in->replicas,
+			                              .why = LEAVE_WHY_REPLICAS,
+			                              .leaving_from = in->replicas};
+		if (in->sts_read == -ENOENT)
+			return (struct leave_verdict){.why = LEAVE_WHY_DELETED};
+		if (in->sts_read == -EACCES)
+			return (struct leave_verdict){.exit_code = EXIT_FAILED,
+			                              .why = LEAVE_WHY_FORBIDDEN};
+		if (in->sts_read != -ENXIO || in->policy == LEAVE_POLICY_SCALE_DOWN)
+			return (struct leave_verdict){.exit_code = EXIT_FAILED,
+			                              .why = LEAVE_WHY_UNKNOWN};
+		v.fell_back = true;
+	}
+	if (!in->initial_size) {
+		v.exit_code = EXIT_USAGE;
+		v.why = LEAVE_WHY_NO_SIZE;
+		return v;
+	}
+	v.why = LEAVE_WHY_INITIAL_SIZE;
+	v.leave = in->ordinal >= in->initial_size;
+	v.leaving_from = in->initial_size;
+	return v;
 }

@@ -5,8 +5,10 @@
 #pragma once
 
 #include "datadir.h"
-#include "quarantine.h"
 #include "etcd.h"
+#include "quarantine.h"
+#include "settings.h"
+#include "wal.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -127,6 +129,11 @@ enum join_vouch join_vouch_of(bool has_leader, uint64_t leader_cluster_id,
  * remaining healthy voters must be a majority of the voters left, and someone must remain. */
 bool join_remove_keeps_quorum(unsigned voters, unsigned healthy_others, bool target_is_voter);
 
+/* Where this member is in the live member list: its data's member ID in the data's cluster
+ * (wal NULL: no WAL of valid data), else a member with its peer URL, started or not. Pure. */
+enum join_me join_find_me(const struct etcd_member_list *list, const char *my_peer_url,
+                          const struct wal_metadata *wal);
+
 /* ---- etcd-clean's default mode (the initContainer): what becomes of the data dir ---- */
 
 struct clean_input {
@@ -149,3 +156,42 @@ enum clean_action {
  * cluster ID in the marker keeps it: only its own cluster, which etcd-join asks, can say
  * it was removed); a WAL that could not be read is decided before (nothing). */
 enum clean_action clean_decide(const struct clean_input *in);
+
+/* ---- etcd-leave: does this pod leave for good? ---- */
+
+enum leave_why {
+	LEAVE_WHY_POLICY,       /* never / always: the policy alone */
+	LEAVE_WHY_REPLICAS,     /* the ordinal against the StatefulSet's replicas */
+	LEAVE_WHY_SCALED_TO_0,  /* replicas 0: a whole-cluster stop, everyone stays */
+	LEAVE_WHY_DELETED,      /* the StatefulSet is being deleted: everyone stays */
+	LEAVE_WHY_FORBIDDEN,    /* the service account may not read it: stays, exit 1 */
+	LEAVE_WHY_UNKNOWN,      /* the replicas could not be read: stays, exit 1 */
+	LEAVE_WHY_INITIAL_SIZE, /* above-initial: the ordinal against INITIAL_CLUSTER_SIZE */
+	LEAVE_WHY_NO_SIZE,      /* above-initial without INITIAL_CLUSTER_SIZE: stays, exit 2 */
+};
+
+struct leave_input {
+	enum leave_policy policy;
+	unsigned ordinal;
+	unsigned initial_size; /* 0: unset */
+	/* The read of the StatefulSet's replicas (policies auto and scale-down): 0, -ENOENT
+	 * (being deleted), -EACCES (forbidden), -ENXIO (no Kubernetes API: no service
+	 * account), another negative errno (could not tell). */
+	int sts_read;
+	unsigned replicas; /* when sts_read == 0 */
+};
+
+struct leave_verdict {
+	bool leave;
+	int exit_code; /* 0, or EXIT_FAILED / EXIT_USAGE: the member stays */
+	enum leave_why why;
+	bool fell_back;        /* policy auto without a Kubernetes API: above-initial */
+	unsigned leaving_from; /* the first ordinal that leaves (~0u: only this one) */
+};
+
+/* Whether the policy needs the StatefulSet's replicas (in->sts_read) at all. */
+bool leave_needs_replicas(enum leave_policy p);
+
+/* The verdict, pure. "Could not tell" keeps the member: only a pod without any Kubernetes
+ * API falls back from auto to the ordinal rule; scale-down never does. */
+struct leave_verdict leave_decide(const struct leave_input *in);

@@ -236,19 +236,10 @@ static void take_members(struct join *j, struct etcd_member_list *l)
 	*l = (struct etcd_member_list){0};
 }
 
-/* Where this member stands in the live list: by the data's member ID and cluster ID first,
- * then by peer URL. */
+/* Where this member stands in the live list (decide.h). */
 static enum join_me find_me(const struct join *j)
 {
-	const struct etcd_member *m = etcd_member_find_peer_url(&j->members, j->my_peer_url);
-
-	if (j->has_wal && j->local.wal.cluster_id == j->members.cluster_id)
-		for (size_t i = 0; i < j->members.n_members; i++)
-			if (j->members.members[i].id == j->local.wal.member_id)
-				return JOIN_ME_SAME;
-	if (!m)
-		return JOIN_ME_ABSENT;
-	return etcd_member_started(m) ? JOIN_ME_STARTED : JOIN_ME_UNSTARTED;
+	return join_find_me(&j->members, j->my_peer_url, j->has_wal ? &j->local.wal : NULL);
 }
 
 /* --initial-cluster from the live list: one entry per peer URL of every member, other

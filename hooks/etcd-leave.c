@@ -114,82 +114,69 @@ static int on_option(int c, const char *arg, void *ctx, const char **ret_msg)
  * has no Kubernetes API at all (no service account). */
 static int should_leave(struct leave *l)
 {
+	const char *policy = settings_leave_policy_name(l->policy);
+	struct leave_input in = {.policy = l->policy,
+	                         .ordinal = l->id.ordinal,
+	                         .initial_size = l->s.initial_cluster_size};
+	struct leave_verdict v;
 	struct deadline d;
 	struct error err;
-	unsigned replicas = 0;
-	int r;
 
-	switch (l->policy) {
-	case LEAVE_POLICY_NEVER:
-		verdict(l, "policy never: this member stays");
-		return 0;
-	case LEAVE_POLICY_ALWAYS:
-		verdict(l, "policy always: this member leaves");
-		l->leaving_from = ~0u;
-		return 1;
-	case LEAVE_POLICY_ABOVE_INITIAL:
-	case LEAVE_POLICY_SCALE_DOWN:
-	case LEAVE_POLICY_AUTO:
-		break;
-	}
-	if (l->policy != LEAVE_POLICY_ABOVE_INITIAL) {
-		error_clear(&err);
+	error_clear(&err);
+	if (leave_needs_replicas(l->policy)) {
 		deadline_init_within(&d, KUBE_TIMEOUT_MS, &l->deadline);
-		r = kube_statefulset_replicas(l->s.sa_dir, l->s.namespace, l->id.set_name, &d,
-		                              &replicas, &err);
-		if (r == 0 && replicas == 0) {
-			/* Scaled to zero: the whole cluster stops. Removing members one by one
-			 * would dismantle it; they stay and come back with their data. */
-			verdict(l,
-			        "policy %s: the StatefulSet is scaled to 0, a whole-cluster stop: this member stays",
-			        settings_leave_policy_name(l->policy));
-			return 0;
-		}
-		if (r == 0) {
-			bool leave = l->id.ordinal >= replicas;
-
-			l->leaving_from = replicas;
-
-			verdict(l,
-			        "policy %s: the StatefulSet wants %u replicas and this is ordinal %u: %s",
-			        settings_leave_policy_name(l->policy), replicas, l->id.ordinal,
-			        leave ? "scale-down, this member leaves"
-			              : "this pod comes back, the member stays");
-			return leave;
-		}
-		if (r == -ENOENT) {
-			verdict(l,
-			        "policy %s: %s: the StatefulSet is being deleted, the whole cluster stops: this member stays",
-			        settings_leave_policy_name(l->policy), err.msg);
-			return 0;
-		}
-		if (r == -EACCES) {
-			log_msg(LOG_WARNING,
-			        "policy %s: %s: the pod's service account may not read its StatefulSet; grant it a Role with verb 'get' on 'statefulsets' (resourceNames '%s') in namespace '%s'; this member stays",
-			        settings_leave_policy_name(l->policy), err.msg, l->id.set_name,
-			        l->s.namespace);
-			return -EXIT_FAILED;
-		}
-		if (r != -ENXIO || l->policy == LEAVE_POLICY_SCALE_DOWN) {
-			log_msg(LOG_WARNING,
-			        "policy %s: %s; not removing this member without knowing the desired replicas: this member stays",
-			        settings_leave_policy_name(l->policy), err.msg);
-			return -EXIT_FAILED;
-		}
+		in.sts_read = kube_statefulset_replicas(l->s.sa_dir, l->s.namespace, l->id.set_name,
+		                                        &d, &in.replicas, &err);
+	}
+	v = leave_decide(&in);
+	l->leaving_from = v.leaving_from;
+	if (v.fell_back)
 		log_msg(LOG_INFO, "policy auto: no Kubernetes API here (%s): using above-initial",
 		        err.msg);
-	}
-	if (!l->s.initial_cluster_size) {
+	switch (v.why) {
+	case LEAVE_WHY_POLICY:
+		verdict(l, "policy %s: this member %s", policy, v.leave ? "leaves" : "stays");
+		break;
+	case LEAVE_WHY_SCALED_TO_0:
+		/* Scaled to zero: the whole cluster stops. Removing members one by one would
+		 * dismantle it; they stay and come back with their data. */
+		verdict(l,
+		        "policy %s: the StatefulSet is scaled to 0, a whole-cluster stop: this member stays",
+		        policy);
+		break;
+	case LEAVE_WHY_REPLICAS:
+		verdict(l,
+		        "policy %s: the StatefulSet wants %u replicas and this is ordinal %u: %s",
+		        policy, in.replicas, l->id.ordinal,
+		        v.leave ? "scale-down, this member leaves"
+		                : "this pod comes back, the member stays");
+		break;
+	case LEAVE_WHY_DELETED:
+		verdict(l,
+		        "policy %s: %s: the StatefulSet is being deleted, the whole cluster stops: this member stays",
+		        policy, err.msg);
+		break;
+	case LEAVE_WHY_FORBIDDEN:
+		log_msg(LOG_WARNING,
+		        "policy %s: %s: the pod's service account may not read its StatefulSet; grant it a Role with verb 'get' on 'statefulsets' (resourceNames '%s') in namespace '%s'; this member stays",
+		        policy, err.msg, l->id.set_name, l->s.namespace);
+		break;
+	case LEAVE_WHY_UNKNOWN:
+		log_msg(LOG_WARNING,
+		        "policy %s: %s; not removing this member without knowing the desired replicas: this member stays",
+		        policy, err.msg);
+		break;
+	case LEAVE_WHY_NO_SIZE:
 		log_msg(LOG_FATAL,
 		        "policy above-initial needs INITIAL_CLUSTER_SIZE; not removing this member");
-		return -EXIT_USAGE;
+		break;
+	case LEAVE_WHY_INITIAL_SIZE:
+		verdict(l, "policy above-initial: ordinal %u, initial cluster size %u: %s",
+		        l->id.ordinal, l->s.initial_cluster_size,
+		        v.leave ? "this member leaves" : "this member stays");
+		break;
 	}
-	l->leaving_from = l->s.initial_cluster_size;
-	verdict(l, "policy above-initial: ordinal %u, initial cluster size %u: %s", l->id.ordinal,
-	        l->s.initial_cluster_size,
-	        l->id.ordinal >= l->s.initial_cluster_size ? "this member leaves"
-	                                                   : "this member stays");
-	return l->id.ordinal >= l->s.initial_cluster_size;
+	return v.exit_code ? -v.exit_code : v.leave;
 }
 
 /* This member's ID and cluster: from its own etcd, else from its WAL. */

@@ -1,11 +1,13 @@
 /* Unit tests of common/decide: etcd-join's decision over every combination of its inputs,
- * against design.md "etcd-join: the decision", and the quorum guard of a removal. */
+ * against design.md "etcd-join: the decision", where this member is in a member list, the
+ * quorum guard of a removal, etcd-clean's verdict and etcd-leave's. */
 #include "decide.h"
 
 #include "exitcode.h"
 #include "membership.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -421,6 +423,131 @@ START_TEST(test_clean_table)
 }
 END_TEST
 
+/* ---- where this member is in the live list ---- */
+
+#define MY_URL "http://etcd-1.etcd.default:2380"
+
+static char *peer_mine[] = {MY_URL}, *peer_other[] = {"http://etcd-0.etcd.default:2380"},
+            *client[] = {"http://etcd-1.etcd.default:2379"};
+
+static const struct {
+	uint64_t list_cluster; /* the list's cluster ID */
+	uint64_t id_at_url;    /* the ID of the member with my peer URL, 0: none */
+	bool started;          /* that member published its client URLs */
+	bool wal;              /* a WAL of valid data: member 7 of cluster 100 */
+	enum join_me want;
+} mes[] = {
+        {100, 7, true, true, JOIN_ME_SAME},
+        {100, 9, true, true, JOIN_ME_STARTED}, /* my URL, another ID: replaced */
+        {100, 9, false, true, JOIN_ME_UNSTARTED},
+        {100, 0, false, true, JOIN_ME_SAME},   /* my ID under another URL is still me */
+        {200, 7, true, true, JOIN_ME_STARTED}, /* my ID, but in another cluster */
+        {200, 0, false, true, JOIN_ME_ABSENT},
+        {100, 7, true, false, JOIN_ME_STARTED}, /* no WAL: by URL only */
+        {100, 7, false, false, JOIN_ME_UNSTARTED},
+        {100, 0, false, false, JOIN_ME_ABSENT},
+};
+
+START_TEST(test_find_me)
+{
+	struct etcd_member members[3] = {
+	        {.id = 3,
+	         .name = "etcd-0",
+	         .peer_urls = peer_other,
+	         .n_peer_urls = 1,
+	         .client_urls = client,
+	         .n_client_urls = 1},
+	};
+	struct etcd_member_list list = {
+	        .cluster_id = mes[_i].list_cluster, .members = members, .n_members = 1};
+	struct wal_metadata wal = {.member_id = 7, .cluster_id = 100};
+
+	if (mes[_i].id_at_url)
+		members[list.n_members++] =
+		        (struct etcd_member){.id = mes[_i].id_at_url,
+		                             .name = mes[_i].started ? "etcd-1" : "",
+		                             .peer_urls = peer_mine,
+		                             .n_peer_urls = 1,
+		                             .client_urls = client,
+		                             .n_client_urls = mes[_i].started ? 1 : 0};
+	else /* my ID, under another peer URL */
+		members[list.n_members++] = (struct etcd_member){.id = 7,
+		                                                 .name = "x",
+		                                                 .peer_urls = peer_other,
+		                                                 .n_peer_urls = 1,
+		                                                 .client_urls = client,
+		                                                 .n_client_urls = 1};
+	ck_assert_msg(join_find_me(&list, MY_URL, mes[_i].wal ? &wal : NULL) == mes[_i].want,
+	              "row %d: %d", _i, join_find_me(&list, MY_URL, mes[_i].wal ? &wal : NULL));
+}
+END_TEST
+
+/* ---- etcd-leave: does this pod leave for good? ---- */
+
+#define NO_API (-ENXIO)
+
+static const struct {
+	enum leave_policy policy;
+	unsigned ordinal, initial_size;
+	int sts_read;
+	unsigned replicas;
+	bool leave;
+	int exit_code;
+	enum leave_why why;
+	bool fell_back;
+	unsigned leaving_from;
+} leaves[] = {
+        {LEAVE_POLICY_NEVER, 4, 3, 0, 3, false, 0, LEAVE_WHY_POLICY, false, 0},
+        {LEAVE_POLICY_ALWAYS, 0, 3, 0, 3, true, 0, LEAVE_WHY_POLICY, false, ~0u},
+        /* auto and scale-down: the ordinal against the replicas */
+        {LEAVE_POLICY_AUTO, 4, 3, 0, 3, true, 0, LEAVE_WHY_REPLICAS, false, 3},
+        {LEAVE_POLICY_AUTO, 3, 3, 0, 3, true, 0, LEAVE_WHY_REPLICAS, false, 3},
+        {LEAVE_POLICY_AUTO, 2, 3, 0, 3, false, 0, LEAVE_WHY_REPLICAS, false, 3},
+        {LEAVE_POLICY_AUTO, 2, 3, 0, 1, true, 0, LEAVE_WHY_REPLICAS, false, 1}, /* below initial */
+        {LEAVE_POLICY_SCALE_DOWN, 4, 0, 0, 5, false, 0, LEAVE_WHY_REPLICAS, false, 5},
+        {LEAVE_POLICY_SCALE_DOWN, 4, 0, 0, 2, true, 0, LEAVE_WHY_REPLICAS, false, 2},
+        /* scaled to 0, or the StatefulSet being deleted: a whole-cluster stop */
+        {LEAVE_POLICY_AUTO, 4, 3, 0, 0, false, 0, LEAVE_WHY_SCALED_TO_0, false, 0},
+        {LEAVE_POLICY_SCALE_DOWN, 4, 3, 0, 0, false, 0, LEAVE_WHY_SCALED_TO_0, false, 0},
+        {LEAVE_POLICY_AUTO, 4, 3, -ENOENT, 0, false, 0, LEAVE_WHY_DELETED, false, 0},
+        {LEAVE_POLICY_SCALE_DOWN, 4, 3, -ENOENT, 0, false, 0, LEAVE_WHY_DELETED, false, 0},
+        /* could not tell: stays, exit 1, whatever the ordinal */
+        {LEAVE_POLICY_AUTO, 4, 3, -EACCES, 0, false, EXIT_FAILED, LEAVE_WHY_FORBIDDEN, false, 0},
+        {LEAVE_POLICY_AUTO, 4, 3, -ETIMEDOUT, 0, false, EXIT_FAILED, LEAVE_WHY_UNKNOWN, false, 0},
+        {LEAVE_POLICY_AUTO, 4, 3, -EBADMSG, 0, false, EXIT_FAILED, LEAVE_WHY_UNKNOWN, false, 0},
+        {LEAVE_POLICY_SCALE_DOWN, 4, 3, NO_API, 0, false, EXIT_FAILED, LEAVE_WHY_UNKNOWN, false, 0},
+        /* auto without any Kubernetes API: the ordinal against the initial size */
+        {LEAVE_POLICY_AUTO, 4, 3, NO_API, 0, true, 0, LEAVE_WHY_INITIAL_SIZE, true, 3},
+        {LEAVE_POLICY_AUTO, 2, 3, NO_API, 0, false, 0, LEAVE_WHY_INITIAL_SIZE, true, 3},
+        {LEAVE_POLICY_AUTO, 4, 0, NO_API, 0, false, EXIT_USAGE, LEAVE_WHY_NO_SIZE, true, 0},
+        /* above-initial never asks the API */
+        {LEAVE_POLICY_ABOVE_INITIAL, 3, 3, -EACCES, 9, true, 0, LEAVE_WHY_INITIAL_SIZE, false, 3},
+        {LEAVE_POLICY_ABOVE_INITIAL, 2, 3, 0, 1, false, 0, LEAVE_WHY_INITIAL_SIZE, false, 3},
+        {LEAVE_POLICY_ABOVE_INITIAL, 9, 0, 0, 1, false, EXIT_USAGE, LEAVE_WHY_NO_SIZE, false, 0},
+};
+
+START_TEST(test_leave_table)
+{
+	struct leave_input in = {.policy = leaves[_i].policy,
+	                         .ordinal = leaves[_i].ordinal,
+	                         .initial_size = leaves[_i].initial_size,
+	                         .sts_read = leaves[_i].sts_read,
+	                         .replicas = leaves[_i].replicas};
+	struct leave_verdict v = leave_decide(&in);
+
+	ck_assert_msg(v.leave == leaves[_i].leave && v.exit_code == leaves[_i].exit_code &&
+	                      v.why == leaves[_i].why && v.fell_back == leaves[_i].fell_back,
+	              "row %d: leave=%d exit=%d why=%d fell_back=%d", _i, v.leave, v.exit_code,
+	              v.why, v.fell_back);
+	if (v.leave)
+		ck_assert_uint_eq(v.leaving_from, leaves[_i].leaving_from);
+	/* a verdict that fails never removes */
+	ck_assert(!(v.exit_code && v.leave));
+	ck_assert(leave_needs_replicas(in.policy) ==
+	          (in.policy == LEAVE_POLICY_AUTO || in.policy == LEAVE_POLICY_SCALE_DOWN));
+}
+END_TEST
+
 static Suite *decide_suite(void)
 {
 	Suite *s = suite_create("decide");
@@ -435,6 +562,8 @@ static Suite *decide_suite(void)
 	tcase_add_test(tc, test_clean_table);
 	tcase_add_loop_test(tc, test_remove_keeps_quorum, 0,
 	                    sizeof(removals) / sizeof(removals[0]));
+	tcase_add_loop_test(tc, test_find_me, 0, sizeof(mes) / sizeof(mes[0]));
+	tcase_add_loop_test(tc, test_leave_table, 0, sizeof(leaves) / sizeof(leaves[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
