@@ -533,29 +533,139 @@ static bool cluster_supports_learners(struct join *j)
 	return min_major > 3 || (min_major == 3 && min_minor >= 4);
 }
 
+/* What add_member() carries from one round to the next. */
+struct add_round {
+	struct log_progress progress;
+	struct backoff b;
+	uint64_t last_pending;  /* the pending member the last round saw */
+	uint64_t blocked_since; /* no member pending, and no add accepted, since */
+	uint64_t suspect;       /* a member seen stale... */
+	uint64_t suspect_since; /* ... and since when */
+	uint64_t learner_since; /* a pending learner seen started since */
+	uint64_t next_try_ms;   /* no add before this (same-second retry) */
+};
+
+/* A started learner whose etcd-promote died would block every add: once it has had time to
+ * promote itself, promote it on its behalf (etcd refuses until it is in sync). */
+static void take_over_learner(struct join *j, struct add_round *a,
+                              const struct etcd_member *pending)
+{
+	char id[ETCD_ID_STR_MAX];
+	struct deadline d;
+	struct error err;
+
+	if (!pending->is_learner || !etcd_member_started(pending))
+		a->learner_since = 0;
+	else if (!a->learner_since)
+		a->learner_since = clock_now_ms();
+	if (!a->learner_since || clock_now_ms() - a->learner_since <= LEARNER_GRACE_MS)
+		return;
+	error_clear(&err);
+	deadline_init_within(&d, CHANGE_CALL_TIMEOUT_MS, &j->deadline);
+	if (etcd_member_promote(j->cluster, pending->id, &d, &err) == 0)
+		log_msg(LOG_INFO, "promoted the pending learner id=%s",
+		        etcd_id_hex(pending->id, id));
+	else
+		log_msg(LOG_DEBUG, "cannot promote the pending learner: %s", err.msg);
+}
+
+/* One member/add of this member. Returns 1 (added: j->members holds it), 0 (not now: wait,
+ * err says why) or an exit code as a negative number. */
+static int try_add(struct join *j, struct add_round *a, struct error *err)
+{
+	bool learner = cluster_supports_learners(j);
+	struct etcd_member_list l = {0};
+	char id[ETCD_ID_STR_MAX];
+	struct deadline d;
+	uint64_t new_id;
+	int r;
+
+	deadline_init_within(&d, CHANGE_CALL_TIMEOUT_MS, &j->deadline);
+	r = etcd_member_add(j->cluster, j->my_peer_url, learner, &d, &new_id, &l, err);
+	if (r == 0) {
+		log_msg(LOG_INFO, "added this member id=%s%s took=%.3fs", etcd_id_hex(new_id, id),
+		        learner ? " as a learner" : "", log_progress_elapsed(&a->progress));
+		take_members(j, &l);
+		refresh_cluster_client(j);
+		return 1;
+	}
+	if (r == -EINTR || clock_stop_signal()) {
+		/* Whether an add cut short was applied is read at the next start. */
+		return -stopped(j, "etcd to accept the add");
+	} else if (etcd_error_peer_exists(err)) {
+		log_msg(LOG_INFO, "the peer URL is a member already: %s", err->msg);
+	} else if (r == -ENOENT) {
+		/* etcd derives the new member's ID from the peer URL and the current second:
+		 * within the second of this URL's last removal it derives the removed ID, and
+		 * refuses it as "member not found" (ErrIDRemoved). */
+		log_msg(LOG_INFO,
+		        "etcd refused the add with '%s': the ID it derived is one removed within this second; retrying in the next",
+		        err->msg);
+		a->next_try_ms = clock_now_ms() + SAME_SECOND_RETRY_MS;
+	} else if (r != -ETIMEDOUT && !etcd_error_transient(err)) {
+		log_msg(LOG_FATAL, "cannot add this member: %s", err->msg);
+		return -EXIT_FAILED;
+	}
+	return 0;
+}
+
+/* Blocked past etcd's own 5 s window with no member pending (a pending member is waited
+ * for, never a reason to remove anyone): a stale member of a higher ordinal may be what
+ * blocks the add; remove it as its own pod would. Returns 1 (removed one), 0 (none, or not
+ * confirmed yet) or an exit code as a negative number. */
+static int replace_stale(struct join *j, struct add_round *a, bool pending)
+{
+	const struct etcd_member *stale;
+	char what[128];
+	int r;
+
+	if (pending || !a->blocked_since)
+		a->blocked_since = pending ? 0 : clock_now_ms();
+	if (!a->blocked_since || clock_now_ms() - a->blocked_since <= STALE_AFTER_MS)
+		return 0;
+	stale = stale_member(j);
+	/* Down and gone now, and still so STALE_CONFIRM_MS later without a break: the
+	 * suspicion ends whenever it is not stale. The snapshot before its removal is taken
+	 * when the suspicion starts, so that the confirmation comes after it: a pod that
+	 * returned meanwhile keeps its member. */
+	if (!stale || stale->id != a->suspect) {
+		a->suspect = stale ? stale->id : 0;
+		if (stale)
+			cli_snapshot_first(j->http, etcd_client_current(j->cluster), j->s.data_dir,
+			                   j->members.cluster_id, &j->deadline, REPLACE_RESERVE_MS,
+			                   true, "the stale member's removal");
+		a->suspect_since = clock_now_ms();
+	}
+	if (!stale || clock_now_ms() - a->suspect_since < STALE_CONFIRM_MS)
+		return 0;
+	snprintf(what, sizeof(what),
+	         "the stale member '%s' (down, its pod gone, above this ordinal)",
+	         stale->name[0] ? stale->name : stale->peer_urls[0]);
+	log_msg(LOG_WARNING, "%s blocks this add: etcd refuses every add while a voter is down",
+	        what);
+	r = remove_guarded(j, stale->id, what, NULL);
+	if (r)
+		return -r;
+	a->blocked_since = a->suspect = 0;
+	return 1;
+}
+
 /* member/add this member, one change at a time, retrying what etcd says is temporary.
  * Returns 0 with j->members holding this member (unstarted), or an exit code. */
 static int add_member(struct join *j)
 {
-	struct log_progress progress;
-	struct backoff b;
+	struct add_round a = {0};
 	char id[ETCD_ID_STR_MAX];
-	uint64_t last_pending = 0, last_pending_next, blocked_since = 0;
-	uint64_t suspect = 0, suspect_since = 0; /* a member seen stale, and since when */
-	uint64_t learner_since = 0;              /* a pending learner seen started since */
-	uint64_t next_try_ms = 0;                /* no add before this (same-second retry) */
 
-	log_progress_start(&progress, PROGRESS_INTERVAL_MS);
-	backoff_init(&b, 100, 500);
+	log_progress_start(&a.progress, PROGRESS_INTERVAL_MS);
+	backoff_init(&a.b, 100, 500);
 	for (;;) {
 		const struct etcd_member *mine =
 		        etcd_member_find_peer_url(&j->members, j->my_peer_url);
 		const struct etcd_member *pending = pending_member(j);
-		struct etcd_member_list l = {0};
-		const char *waiting_for = NULL;
-		struct deadline d;
+		const char *waiting_for = "etcd to accept the add";
+		uint64_t pending_id = pending ? pending->id : 0;
 		struct error err;
-		uint64_t new_id;
 		int r;
 
 		error_clear(&err);
@@ -576,111 +686,32 @@ static int add_member(struct join *j)
 			         etcd_id_hex(pending->id, id),
 			         pending->n_peer_urls ? pending->peer_urls[0] : "",
 			         pending->is_learner ? "a learner" : "not started");
-			/* A started learner whose etcd-promote died would block every add: once it
-			 * has had time to promote itself, promote it on its behalf (etcd refuses
-			 * until it is in sync). */
-			if (!pending->is_learner || !etcd_member_started(pending))
-				learner_since = 0;
-			else if (!learner_since)
-				learner_since = clock_now_ms();
-			if (learner_since && clock_now_ms() - learner_since > LEARNER_GRACE_MS) {
-				struct error perr;
-
-				error_clear(&perr);
-				deadline_init_within(&d, CHANGE_CALL_TIMEOUT_MS, &j->deadline);
-				if (etcd_member_promote(j->cluster, pending->id, &d, &perr) == 0)
-					log_msg(LOG_INFO, "promoted the pending learner id=%s", id);
-				else
-					log_msg(LOG_DEBUG, "cannot promote the pending learner: %s",
-					        perr.msg);
-			}
+			take_over_learner(j, &a, pending);
 		} else {
-			bool learner = cluster_supports_learners(j);
-
-			deadline_init_within(&d, CHANGE_CALL_TIMEOUT_MS, &j->deadline);
-			r = etcd_member_add(j->cluster, j->my_peer_url, learner, &d, &new_id, &l,
-			                    &err);
-			if (r == 0) {
-				log_msg(LOG_INFO, "added this member id=%s%s took=%.3fs",
-				        etcd_id_hex(new_id, id), learner ? " as a learner" : "",
-				        log_progress_elapsed(&progress));
-				take_members(j, &l);
-				refresh_cluster_client(j);
+			r = try_add(j, &a, &err);
+			if (r < 0)
+				return -r;
+			if (r > 0)
 				continue;
-			}
-			if (r == -EINTR || clock_stop_signal()) {
-				/* Whether an add cut short was applied is read at the next start.
-				 */
-				return stopped(j, "etcd to accept the add");
-			} else if (etcd_error_peer_exists(&err)) {
-				log_msg(LOG_INFO, "the peer URL is a member already: %s", err.msg);
-			} else if (r == -ENOENT) {
-				/* etcd derives the new member's ID from the peer URL and the
-				 * current second: within the second of this URL's last removal it
-				 * derives the removed ID, and refuses it as "member not found"
-				 * (ErrIDRemoved). */
-				log_msg(LOG_INFO,
-				        "etcd refused the add with '%s': the ID it derived is one removed within this second; retrying in the next",
-				        err.msg);
-				next_try_ms = clock_now_ms() + SAME_SECOND_RETRY_MS;
-			} else if (r != -ETIMEDOUT && !etcd_error_transient(&err)) {
-				log_msg(LOG_FATAL, "cannot add this member: %s", err.msg);
-				return EXIT_FAILED;
-			}
-			waiting_for = "etcd to accept the add";
 		}
-		last_pending_next = pending ? pending->id : 0;
-		/* Blocked past etcd's own 5 s window, with no member pending (a pending member is
-		 * waited for, never a reason to remove anyone): a stale member of a higher
-		 * ordinal may be what blocks us; remove it as its own pod would. */
-		if (pending || !blocked_since)
-			blocked_since = pending ? 0 : clock_now_ms();
-		if (blocked_since && clock_now_ms() - blocked_since > STALE_AFTER_MS) {
-			const struct etcd_member *stale = stale_member(j);
-
-			/* Down and gone now, and still so STALE_CONFIRM_MS later without a break:
-			 * the suspicion ends whenever it is not stale. The snapshot before its
-			 * removal is taken when the suspicion starts, so that the confirmation
-			 * comes after it: a pod that returned meanwhile keeps its member. */
-			if (!stale || stale->id != suspect) {
-				suspect = stale ? stale->id : 0;
-				if (stale)
-					cli_snapshot_first(j->http, etcd_client_current(j->cluster),
-					                   j->s.data_dir, j->members.cluster_id,
-					                   &j->deadline, REPLACE_RESERVE_MS, true,
-					                   "the stale member's removal");
-				suspect_since = clock_now_ms();
-			}
-			if (stale && clock_now_ms() - suspect_since >= STALE_CONFIRM_MS) {
-				char what[128];
-
-				snprintf(
-				        what, sizeof(what),
-				        "the stale member '%s' (down, its pod gone, above this ordinal)",
-				        stale->name[0] ? stale->name : stale->peer_urls[0]);
-				log_msg(LOG_WARNING,
-				        "%s blocks this add: etcd refuses every add while a voter is down",
-				        what);
-				r = remove_guarded(j, stale->id, what, NULL);
-				if (r)
-					return r;
-				blocked_since = suspect = 0;
-				continue;
-			}
-		}
+		r = replace_stale(j, &a, pending != NULL);
+		if (r < 0)
+			return -r;
+		if (r > 0)
+			continue;
 		if (deadline_passed(&j->deadline)) {
 			log_msg(LOG_FATAL, "this member was not added in time: waited for %s: %s",
 			        waiting_for, err.msg);
 			return EXIT_DEADLINE;
 		}
 		/* Say it at once when a pending member holds us up, then every few seconds. */
-		if (log_progress_due(&progress) || (pending && pending->id != last_pending))
-			log_progress_msg(&progress, &j->deadline, "waiting for %s: %s", waiting_for,
-			                 err.msg);
-		last_pending = last_pending_next;
-		wait_a_little(j, backoff_next(&b, &j->deadline));
-		if (next_try_ms > clock_now_ms())
-			wait_a_little(j, next_try_ms - clock_now_ms());
+		if (log_progress_due(&a.progress) || (pending && pending_id != a.last_pending))
+			log_progress_msg(&a.progress, &j->deadline, "waiting for %s: %s",
+			                 waiting_for, err.msg);
+		a.last_pending = pending_id;
+		wait_a_little(j, backoff_next(&a.b, &j->deadline));
+		if (a.next_try_ms > clock_now_ms())
+			wait_a_little(j, a.next_try_ms - clock_now_ms());
 		if (clock_stop_signal())
 			return stopped(j, waiting_for);
 		/* A timed-out add may have been applied: always look again before retrying. */
@@ -1031,6 +1062,64 @@ static bool initial_names_resolve(const struct join *j, char *missing, size_t si
 	return true;
 }
 
+/* What a probe saw, for the log (quiet: a wait round, where only news is said). */
+static void log_probe(const struct join *j, const struct cluster_probe *p,
+                      const struct join_input *in, bool quiet, bool bootstrap_question,
+                      const char *missing)
+{
+	if (p->answer == CLUSTER_ANSWERS) {
+		if (!quiet)
+			log_members(j);
+	} else if (p->answer == CLUSTER_CONFLICT) {
+		log_msg(LOG_ERROR, "split brain suspected: %s", p->why);
+	} else if (p->answer == CLUSTER_UNREADABLE) {
+		log_msg(quiet ? LOG_DEBUG : LOG_WARNING,
+		        "no member list can be read, and that is not silence: %s", p->why);
+	} else if (!quiet) {
+		log_msg(LOG_INFO, "no cluster answers: asked %u client URL(s), last: %s", p->asked,
+		        p->why[0] ? p->why : "no other member to ask");
+	}
+	if (bootstrap_question && !quiet && p->answer == CLUSTER_NONE) {
+		if (p->formed)
+			log_msg(LOG_WARNING, "a cluster formed before: %s", p->formed_why);
+		if (p->peer_unreadable)
+			log_msg(LOG_WARNING, "a peer answers what cannot be read: %s",
+			        p->peer_unreadable_why);
+		log_msg(LOG_INFO, "heard from %u of the %u peers to hear from%s%s", p->heard,
+		        p->must_hear, p->silent[0] ? "; silent: " : "", p->silent);
+		if (!in->initial_names_resolve)
+			log_msg(LOG_INFO, "the initial peer name '%s' does not resolve yet",
+			        missing);
+	}
+}
+
+/* What the wait's progress lines say the probe saw. */
+static void set_waiting_detail(struct join *j, const struct cluster_probe *p,
+                               const struct join_input *in, bool bootstrap_question,
+                               const char *missing)
+{
+	if (p->login_failed)
+		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s", p->login_why);
+	else if (p->answer == CLUSTER_NONE && j->sts_formed && !j->marker && !p->formed)
+		/* The only evidence: say how to start a new cluster on empty volumes on purpose. */
+		snprintf(
+		        j->waiting_detail, sizeof(j->waiting_detail),
+		        "the StatefulSet's annotation " KUBE_FORMED_ANNOTATION
+		        " says its cluster formed (to bootstrap a new cluster on empty volumes on purpose, remove it: kubectl annotate statefulset %s " KUBE_FORMED_ANNOTATION
+		        "-)",
+		        j->id.set_name);
+	else if (p->answer != CLUSTER_NONE || !bootstrap_question || in->formed)
+		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s", p->why);
+	else if (p->silent[0])
+		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "silent: %s", p->silent);
+	else if (!in->initial_names_resolve)
+		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "'%s' does not resolve",
+		         missing);
+	else
+		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s",
+		         p->peer_unreadable ? p->peer_unreadable_why : p->why);
+}
+
 /* Ask the pods of the set (cluster.h) and fill the decision's inputs. `quiet` during waits:
  * the outcome is logged only when it changes. Returns 0 or an exit code. */
 static int probe(struct join *j, struct join_input *in, bool quiet)
@@ -1088,50 +1177,8 @@ static int probe(struct join *j, struct join_input *in, bool quiet)
 		log_msg(LOG_ERROR, "%s", p.login_why);
 		j->login_warned = true;
 	}
-	if (p.answer == CLUSTER_ANSWERS) {
-		if (!quiet)
-			log_members(j);
-	} else if (p.answer == CLUSTER_CONFLICT) {
-		log_msg(LOG_ERROR, "split brain suspected: %s", p.why);
-	} else if (p.answer == CLUSTER_UNREADABLE) {
-		log_msg(quiet ? LOG_DEBUG : LOG_WARNING,
-		        "no member list can be read, and that is not silence: %s", p.why);
-	} else if (!quiet) {
-		log_msg(LOG_INFO, "no cluster answers: asked %u client URL(s), last: %s", p.asked,
-		        p.why[0] ? p.why : "no other member to ask");
-	}
-	if (bootstrap_question && !quiet && p.answer == CLUSTER_NONE) {
-		if (p.formed)
-			log_msg(LOG_WARNING, "a cluster formed before: %s", p.formed_why);
-		if (p.peer_unreadable)
-			log_msg(LOG_WARNING, "a peer answers what cannot be read: %s",
-			        p.peer_unreadable_why);
-		log_msg(LOG_INFO, "heard from %u of the %u peers to hear from%s%s", p.heard,
-		        p.must_hear, p.silent[0] ? "; silent: " : "", p.silent);
-		if (!in->initial_names_resolve)
-			log_msg(LOG_INFO, "the initial peer name '%s' does not resolve yet",
-			        missing);
-	}
-	if (p.login_failed)
-		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s", p.login_why);
-	else if (p.answer == CLUSTER_NONE && j->sts_formed && !j->marker && !p.formed)
-		/* The only evidence: say how to start a new cluster on empty volumes on purpose. */
-		snprintf(
-		        j->waiting_detail, sizeof(j->waiting_detail),
-		        "the StatefulSet's annotation " KUBE_FORMED_ANNOTATION
-		        " says its cluster formed (to bootstrap a new cluster on empty volumes on purpose, remove it: kubectl annotate statefulset %s " KUBE_FORMED_ANNOTATION
-		        "-)",
-		        j->id.set_name);
-	else if (p.answer != CLUSTER_NONE || !bootstrap_question || in->formed)
-		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s", p.why);
-	else if (p.silent[0])
-		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "silent: %s", p.silent);
-	else if (!in->initial_names_resolve)
-		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "'%s' does not resolve",
-		         missing);
-	else
-		snprintf(j->waiting_detail, sizeof(j->waiting_detail), "%s",
-		         p.peer_unreadable ? p.peer_unreadable_why : p.why);
+	log_probe(j, &p, in, quiet, bootstrap_question, missing);
+	set_waiting_detail(j, &p, in, bootstrap_question, missing);
 	cluster_probe_free(&p);
 	return 0;
 }
@@ -1233,11 +1280,10 @@ static int wait_round(struct join *j, const struct join_decision *dec, struct ba
 	return clock_stop_signal() ? stopped(j, what) : 0;
 }
 
-static int run(struct join *j)
+/* Before the first decision: the volume read, the HTTP client, the beacon on the peer port
+ * and the retention a program killed half-way left undone. Returns 0 or an exit code. */
+static int prepare(struct join *j)
 {
-	struct join_input in = {.ordinal = j->id.ordinal,
-	                        .initial_size = j->s.initial_cluster_size};
-	struct join_decision dec, last = {0};
 	struct http_options ho = {
 	        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
 	        .call_timeout_ms = CALL_TIMEOUT_MS,
@@ -1245,11 +1291,7 @@ static int run(struct join *j)
 	        .cert = j->s.cert,
 	        .key = j->s.key,
 	};
-	struct log_progress progress;
-	struct backoff b;
 	struct error err;
-	unsigned changes = 0;
-	bool waiting = false;
 	int r;
 
 	error_clear(&err);
@@ -1262,39 +1304,129 @@ static int run(struct join *j)
 		return EXIT_FAILED;
 	}
 	/* Until etcd runs, answer on the peer port for this member (beacon.h). A data dir in use
-	 * is refused below with nothing touched, its helper folder included. */
-	if (j->local.data.state != DATADIR_IN_USE) {
-		if (!j->s.dry_run && beacon_open(j->s.peer_port, &j->beacon, &err) < 0)
-			log_msg(LOG_WARNING,
-			        "%s: the peers will not hear from this member until etcd runs",
-			        err.msg);
-		set_state(j, "deciding", -1);
-		/* The retention a program killed half-way left undone (etcd-leave dies with
-		 * the container, which exits once its member is removed). */
-		if (!j->s.dry_run)
-			quarantine_prune(j->s.data_dir, j->s.quarantine_keep, cli_log_pruned,
-			                 &j->s.quarantine_keep);
+	 * is refused later with nothing touched, its helper folder included. */
+	if (j->local.data.state == DATADIR_IN_USE)
+		return 0;
+	if (!j->s.dry_run && beacon_open(j->s.peer_port, &j->beacon, &err) < 0)
+		log_msg(LOG_WARNING, "%s: the peers will not hear from this member until etcd runs",
+		        err.msg);
+	set_state(j, "deciding", -1);
+	/* etcd-leave dies with the container, which exits once its member is removed. */
+	if (!j->s.dry_run)
+		quarantine_prune(j->s.data_dir, j->s.quarantine_keep, cli_log_pruned,
+		                 &j->s.quarantine_keep);
+	return 0;
+}
+
+/* The decision on what is known now; said when it differs from the last one (a wait
+ * repeats the same decision each round). */
+static struct join_decision next_decision(struct join *j, struct join_input *in,
+                                          struct join_decision *last)
+{
+	struct join_decision dec;
+
+	in->data = j->local.data.state;
+	in->formed = in->formed || j->marker;
+	in->tombstoned = j->tombstoned;
+	in->me = j->has_members ? find_me(j) : JOIN_ME_ABSENT;
+	in->bootstrap_wait_over =
+	        j->peers_wait_since_ms &&
+	        clock_now_ms() - j->peers_wait_since_ms >= j->s.bootstrap_wait_ms &&
+	        mark_authoritative(j);
+	dec = join_decide(in);
+	if (dec.action != last->action || dec.reason != last->reason)
+		log_msg(dec.action == JOIN_REFUSE ? LOG_FATAL : LOG_INFO, "decision: %s: %s",
+		        join_action_name(dec.action), dec.reason);
+	*last = dec;
+	return dec;
+}
+
+static bool changes_something(enum join_action a)
+{
+	return a == JOIN_QUARANTINE || a == JOIN_REPLACE || a == JOIN_ADD;
+}
+
+/* A step that does not start etcd: probe, confirm, quarantine, replace. Returns 0 (decide
+ * again) or an exit code. */
+static int step(struct join *j, const struct join_decision *dec, struct join_input *in)
+{
+	int r = 0;
+
+	switch (dec->action) {
+	case JOIN_PROBE:
+		r = probe(j, in, false);
+		/* A call cut short by a stop signal looks like a silent peer: never decide on
+		 * it. */
+		if (!r && clock_stop_signal())
+			r = stopped(j, "the cluster's answer");
+		return r;
+	case JOIN_CONFIRM:
+		confirm(j, in);
+		return clock_stop_signal() ? stopped(j, "the leader's answer") : 0;
+	case JOIN_QUARANTINE:
+		/* Empty now: what the peers said about formation still holds. */
+		return quarantine_data(j, dec);
+	case JOIN_REPLACE:
+		return replace_member(j);
+	default:
+		return 0;
 	}
+}
 
+/* The final step: the member list or the marker for etcd's flags, then exec etcd. Returns
+ * an exit code (only when etcd could not be started). */
+static int finish(struct join *j, const struct join_decision *dec)
+{
+	struct error err;
+	int r;
+
+	error_clear(&err);
+	switch (dec->action) {
+	case JOIN_ADD:
+		r = add_member(j);
+		if (r)
+			return r;
+		j->initial_cluster = initial_cluster_from_members(j);
+		break;
+	case JOIN_REUSE:
+		j->initial_cluster = initial_cluster_from_members(j);
+		break;
+	case JOIN_BOOTSTRAP:
+		j->initial_cluster = endpoints_initial_cluster(&j->ep, j->s.initial_cluster_size);
+		break;
+	case JOIN_RESTART:
+		if (j->has_wal && !j->s.dry_run &&
+		    state_marker_write(j->s.data_dir, j->local.wal.cluster_id,
+		                       j->local.wal.member_id, &err) < 0)
+			log_msg(LOG_WARNING, "cannot write the cluster marker: %s", err.msg);
+		break;
+	default:
+		return EXIT_FAILED; /* not a final step */
+	}
+	if (dec->action != JOIN_RESTART && !j->initial_cluster) {
+		log_msg(LOG_FATAL, "out of memory");
+		return EXIT_FAILED;
+	}
+	return start_etcd(j, dec);
+}
+
+static int run(struct join *j)
+{
+	struct join_input in = {.ordinal = j->id.ordinal,
+	                        .initial_size = j->s.initial_cluster_size};
+	struct join_decision dec, last = {0};
+	struct log_progress progress;
+	struct backoff b;
+	unsigned changes = 0;
+	bool waiting = false;
+	int r = prepare(j);
+
+	if (r)
+		return r;
 	for (;;) {
-		in.data = j->local.data.state;
-		in.formed = in.formed || j->marker;
-		in.tombstoned = j->tombstoned;
-		in.me = j->has_members ? find_me(j) : JOIN_ME_ABSENT;
-		in.bootstrap_wait_over =
-		        j->peers_wait_since_ms &&
-		        clock_now_ms() - j->peers_wait_since_ms >= j->s.bootstrap_wait_ms &&
-		        mark_authoritative(j);
-		dec = join_decide(&in);
-		/* A wait repeats the same decision each round: say it when it changes. */
-		if (dec.action != last.action || dec.reason != last.reason)
-			log_msg(dec.action == JOIN_REFUSE ? LOG_FATAL : LOG_INFO,
-			        "decision: %s: %s", join_action_name(dec.action), dec.reason);
-		last = dec;
-
+		dec = next_decision(j, &in, &last);
 		/* A dry run stops before the first step that would change anything or wait. */
-		if (j->s.dry_run && (dec.action == JOIN_QUARANTINE || dec.action == JOIN_REPLACE ||
-		                     dec.action == JOIN_ADD || dec.action == JOIN_WAIT ||
+		if (j->s.dry_run && (changes_something(dec.action) || dec.action == JOIN_WAIT ||
 		                     dec.action == JOIN_WAIT_PEERS)) {
 			cli_dry_run(join_action_name(dec.action), dec.reason, "exec",
 			            "not known yet: etcd's flags depend on this step's outcome",
@@ -1325,72 +1457,22 @@ static int run(struct join *j)
 			set_state(j, "deciding", -1);
 			waiting = false;
 		}
-		if (dec.action == JOIN_QUARANTINE || dec.action == JOIN_REPLACE ||
-		    dec.action == JOIN_ADD) {
-			if (++changes > MAX_CHANGES) {
-				log_msg(LOG_FATAL,
-				        "no decision after %u changes; the cluster keeps changing under us",
-				        MAX_CHANGES);
-				return EXIT_FAILED;
-			}
-		}
-		switch (dec.action) {
-		case JOIN_REFUSE:
-			return dec.exit_code;
-		case JOIN_PROBE:
-			r = probe(j, &in, false);
-			/* A call cut short by a stop signal looks like a silent peer: never
-			 * decide on it. */
-			if (!r && clock_stop_signal())
-				r = stopped(j, "the cluster's answer");
-			if (r)
-				return r;
-			continue;
-		case JOIN_CONFIRM:
-			confirm(j, &in);
-			if (clock_stop_signal())
-				return stopped(j, "the leader's answer");
-			continue;
-		case JOIN_WAIT:
-		case JOIN_WAIT_PEERS:
-			continue; /* handled above */
-		case JOIN_QUARANTINE:
-			r = quarantine_data(j, &dec);
-			if (r)
-				return r;
-			/* Empty now: what the peers said about formation still holds. */
-			continue;
-		case JOIN_REPLACE:
-			r = replace_member(j);
-			if (r)
-				return r;
-			continue;
-		case JOIN_ADD:
-			r = add_member(j);
-			if (r)
-				return r;
-			j->initial_cluster = initial_cluster_from_members(j);
-			break;
-		case JOIN_REUSE:
-			j->initial_cluster = initial_cluster_from_members(j);
-			break;
-		case JOIN_BOOTSTRAP:
-			j->initial_cluster =
-			        endpoints_initial_cluster(&j->ep, j->s.initial_cluster_size);
-			break;
-		case JOIN_RESTART:
-			if (j->has_wal && !j->s.dry_run &&
-			    state_marker_write(j->s.data_dir, j->local.wal.cluster_id,
-			                       j->local.wal.member_id, &err) < 0)
-				log_msg(LOG_WARNING, "cannot write the cluster marker: %s",
-				        err.msg);
-			break;
-		}
-		if (dec.action != JOIN_RESTART && !j->initial_cluster) {
-			log_msg(LOG_FATAL, "out of memory");
+		if (changes_something(dec.action) && ++changes > MAX_CHANGES) {
+			log_msg(LOG_FATAL,
+			        "no decision after %u changes; the cluster keeps changing under us",
+			        MAX_CHANGES);
 			return EXIT_FAILED;
 		}
-		return start_etcd(j, &dec);
+		if (dec.action == JOIN_REFUSE)
+			return dec.exit_code;
+		if (dec.action == JOIN_PROBE || dec.action == JOIN_CONFIRM ||
+		    dec.action == JOIN_QUARANTINE || dec.action == JOIN_REPLACE) {
+			r = step(j, &dec, &in);
+			if (r)
+				return r;
+			continue;
+		}
+		return finish(j, &dec);
 	}
 }
 
