@@ -551,6 +551,29 @@ static int refuse_unsafe(const struct clean *c, const char *what)
 	return 0;
 }
 
+/* The default mode keeps the data dir: usable, or a dangling symlink (refused). */
+static int keep_data(const struct clean *c, enum clean_action action)
+{
+	if (action == CLEAN_REFUSE_DANGLING) {
+		printf("%-15s none\n", "action:");
+		log_msg(LOG_FATAL,
+		        "the data dir '%s' is a symlink to '%s', which does not exist: etcd cannot use it, and symlinks are never followed",
+		        c->data_dir, c->ls.link_target);
+		return EXIT_REFUSED;
+	}
+	if (c->ls.is_link)
+		log_msg(LOG_WARNING, "the data dir '%s' is a symlink to '%s'", c->data_dir,
+		        c->ls.link_target);
+	printf("%-15s none: %s\n", "action:",
+	       c->ls.data.state == DATADIR_EMPTY ? "the data dir is empty"
+	                                         : "the data dir holds valid member data");
+	printf("%-15s usable\n", "result:");
+	log_msg(LOG_INFO, "the data dir is usable: %s", datadir_state_name(c->ls.data.state));
+	if (c->s.dry_run)
+		cli_dry_run(NULL, NULL, "would", "move nothing: the data dir is usable", NULL);
+	return EXIT_DONE;
+}
+
 /* The default mode: what must not be started is moved aside. */
 static int run_check(struct clean *c)
 {
@@ -601,28 +624,8 @@ static int run_check(struct clean *c)
 	if (c->ls.marker_seen.r < 0 && c->ls.marker_seen.r != -ENOENT)
 		log_msg(LOG_WARNING, "%s; not acting on it", c->ls.marker_seen.error);
 
-	if (!move) {
-		if (action == CLEAN_REFUSE_DANGLING) {
-			printf("%-15s none\n", "action:");
-			log_msg(LOG_FATAL,
-			        "the data dir '%s' is a symlink to '%s', which does not exist: etcd cannot use it, and symlinks are never followed",
-			        c->data_dir, c->ls.link_target);
-			return EXIT_REFUSED;
-		}
-		if (c->ls.is_link)
-			log_msg(LOG_WARNING, "the data dir '%s' is a symlink to '%s'", c->data_dir,
-			        c->ls.link_target);
-		printf("%-15s none: %s\n", "action:",
-		       c->ls.data.state == DATADIR_EMPTY ? "the data dir is empty"
-		                                         : "the data dir holds valid member data");
-		printf("%-15s usable\n", "result:");
-		log_msg(LOG_INFO, "the data dir is usable: %s",
-		        datadir_state_name(c->ls.data.state));
-		if (c->s.dry_run)
-			cli_dry_run(NULL, NULL, "would", "move nothing: the data dir is usable",
-			            NULL);
-		return EXIT_DONE;
-	}
+	if (!move)
+		return keep_data(c, action);
 	printf("%-15s move aside (%s): %s\n", "action:", quarantine_tag_name(tag), reason);
 	log_msg(LOG_INFO, "moving the data dir aside: %s", reason);
 	r = refuse_unsafe(c, "move aside");
@@ -665,6 +668,150 @@ static int run_quarantine(struct clean *c)
  * the data's) answering without the member. Everything else (no cluster answers, names that
  * do not resolve, an answer that cannot be read, another cluster, data without a readable
  * member ID) is "cannot tell": refused. Returns 0 (allowed) or the exit code, logged. */
+static const char force_hint[] = "; give --force to wipe it anyway";
+
+/* The cluster that answers, and its leader's view of the member list (into *ret_p, *ret_st,
+ * *ret_l; *ret_d: the bound of the calls to the leader). Returns 0, or EXIT_REFUSED (or
+ * EXIT_FAILED), logged. */
+static int wipe_ask_cluster(struct clean *c, struct http_client *http, const struct endpoints *ep,
+                            const struct identity *id, struct deadline *ret_d,
+                            struct cluster_probe *ret_p, struct etcd_status *ret_st,
+                            struct etcd_member_list *ret_l)
+{
+	struct cluster_probe_opts o = {.ep = ep,
+	                               .ordinal = id->ordinal,
+	                               .initial_size = c->s.initial_cluster_size,
+	                               .extra = c->s.endpoints,
+	                               .call_timeout_ms = CALL_TIMEOUT_MS};
+	char m[48];
+	struct error err;
+
+	error_clear(&err);
+	if (cluster_probe(http, &o, ret_p) < 0) {
+		log_msg(LOG_FATAL, "out of memory");
+		return EXIT_FAILED;
+	}
+	switch (ret_p->answer) {
+	case CLUSTER_NONE:
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': no cluster answers (asked %u client URL(s)%s%s), so nothing says member %s was removed%s",
+		        c->data_dir, ret_p->asked, ret_p->why[0] ? "; last: " : "", ret_p->why,
+		        etcd_id_hex(c->ls.wal.member_id, m), force_hint);
+		return EXIT_REFUSED;
+	case CLUSTER_UNREADABLE:
+	case CLUSTER_CONFLICT:
+		log_msg(LOG_FATAL, "refusing to wipe '%s': %s%s", c->data_dir, ret_p->why,
+		        force_hint);
+		return EXIT_REFUSED;
+	case CLUSTER_ANSWERS:
+		break;
+	}
+	/* one bound, from here, for the leader's view and its peer port's word */
+	deadline_init_within(ret_d, PROBE_TIMEOUT_MS, &c->deadline);
+	if (cluster_leader_view(http, &ret_p->members, ret_p->answered_at, ret_d, ret_st, ret_l,
+	                        &err) < 0) {
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': the cluster at '%s' has no leader that answers (%s)%s",
+		        c->data_dir, ret_p->answered_at, err.msg, force_hint);
+		return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+/* Does the leader's list hold this member, by the WAL's member ID or, started, by its peer
+ * URL? Said when it does. */
+static bool wipe_listed(const struct clean *c, const struct etcd_member_list *l,
+                        const char *my_peer_url, const char *answered_at)
+{
+	char m[48];
+
+	for (size_t i = 0; i < l->n_members; i++) {
+		const struct etcd_member *mb = &l->members[i];
+
+		if (mb->id != c->ls.wal.member_id &&
+		    !(etcd_member_has_peer_url(mb, my_peer_url) && etcd_member_started(mb)))
+			continue;
+		log_msg(LOG_FATAL,
+		        "this member %s (matched by %s) is a %s member of the cluster that answers at '%s': refusing to wipe its data; remove the member first (etcd-leave, or etcdctl member remove), or give --force",
+		        etcd_id_hex(mb->id, m),
+		        mb->id == c->ls.wal.member_id ? "the WAL's member ID" : "its peer URL",
+		        etcd_member_started(mb) ? "started" : "not yet started", answered_at);
+		return true;
+	}
+	return false;
+}
+
+/* The leader does not list the member: may it say the member was removed (join_vouch_of():
+ * its own cluster, a log not behind the data's, its peer port's word)? Returns 0 (yes) or
+ * EXIT_REFUSED, logged. */
+static int wipe_vouch(struct clean *c, struct http_client *http, const struct etcd_member_list *l,
+                      const struct etcd_status *st, const struct deadline *d,
+                      const char *answered_at, const char *my_peer_url)
+{
+	enum join_peer_word peer = JOIN_PEER_NO_ANSWER;
+	struct wal_state ws = {0};
+	enum etcd_peer_says says;
+	char m[48], k[48];
+	struct error err;
+	enum join_vouch v;
+
+	error_clear(&err);
+	if (wal_read_state(c->data_dir, &ws, &err) < 0) {
+		log_msg(LOG_WARNING, "cannot read how far the data's raft log went: %s", err.msg);
+		ws.commit = UINT64_MAX;
+	}
+	error_clear(&err);
+	if (cluster_leader_says(http, l, st->member_id, c->ls.wal.cluster_id, c->ls.wal.member_id,
+	                        d, &says, &err) == 0)
+		peer = (enum join_peer_word)says;
+	else
+		log_msg(LOG_WARNING, "no peer port of the cluster answers about member %s: %s",
+		        etcd_id_hex(c->ls.wal.member_id, m), err.msg);
+	v = join_vouch_of(true, st->cluster_id, st->raft_index, false, peer, c->ls.wal.cluster_id,
+	                  ws.commit);
+	etcd_id_hex(st->cluster_id, k);
+	etcd_id_hex(c->ls.wal.member_id, m);
+	switch (v) {
+	case JOIN_VOUCH_YES:
+		log_msg(LOG_INFO,
+		        "the leader of cluster %s (at '%s', raft index %" PRIu64
+		        ") does not list member %s, nor a started member with peer URL '%s', and its peer port says it removed that member: it was removed",
+		        k, answered_at, st->raft_index, m, my_peer_url);
+		return 0;
+	case JOIN_VOUCH_OTHER_CLUSTER: {
+		char w[48];
+
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': the cluster that answers is %s, the data belongs to cluster %s: only its own cluster can say the member was removed%s",
+		        c->data_dir, k, etcd_id_hex(c->ls.wal.cluster_id, w), force_hint);
+		break;
+	}
+	case JOIN_VOUCH_NEVER_HAD:
+	case JOIN_VOUCH_CANNOT_TELL:
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': the leader of cluster %s does not list member %s, but its peer port %s: only a cluster that removed this very member ID can say its data is not needed%s",
+		        c->data_dir, k, m,
+		        v == JOIN_VOUCH_NEVER_HAD
+		                ? "says it never had it (a cluster bootstrapped again with the same IDs?)"
+		                : "does not say it removed it",
+		        force_hint);
+		break;
+	case JOIN_VOUCH_BEHIND:
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': the cluster that answers (raft index %" PRIu64
+		        ") is behind the data (committed index %" PRIu64
+		        "): bootstrapped again beside it? (split brain suspected)%s",
+		        c->data_dir, st->raft_index, ws.commit, force_hint);
+		break;
+	default:
+		log_msg(LOG_FATAL,
+		        "refusing to wipe '%s': its cluster does not say member %s was removed%s",
+		        c->data_dir, m, force_hint);
+		break;
+	}
+	return EXIT_REFUSED;
+}
+
 static int wipe_evidence(struct clean *c)
 {
 	struct http_options ho = {
@@ -674,22 +821,16 @@ static int wipe_evidence(struct clean *c)
 	        .cert = c->s.cert,
 	        .key = c->s.key,
 	};
-	static const char force[] = "; give --force to wipe it anyway";
 	struct etcd_member_list l = {0};
 	struct etcd_status st = {0};
 	struct http_client *http = NULL;
 	struct cluster_probe p = {0};
-	struct wal_state ws = {0};
 	char m[48], k[48], *my_peer_url = NULL;
 	struct endpoints ep;
 	struct identity id;
 	struct deadline d;
 	struct error err;
-	enum join_peer_word peer = JOIN_PEER_NO_ANSWER;
-	enum etcd_peer_says says;
-	enum join_vouch v;
-	bool listed = false;
-	int r = EXIT_REFUSED;
+	int r;
 
 	error_clear(&err);
 	if (state_tombstoned(&c->ls) && c->ls.tomb.cluster_id == c->ls.wal.cluster_id) {
@@ -702,7 +843,7 @@ static int wipe_evidence(struct clean *c)
 		log_msg(LOG_FATAL,
 		        "refusing to wipe '%s': it has no readable member ID (%s), so no cluster can say it is not a member's data%s",
 		        c->data_dir, c->ls.wal_seen.r == -ENOENT ? "no WAL" : c->ls.wal_seen.error,
-		        force);
+		        force_hint);
 		return EXIT_REFUSED;
 	}
 	if (identity_resolve(c->s.name, c->s.set_name, &id, &err) < 0) {
@@ -716,110 +857,13 @@ static int wipe_evidence(struct clean *c)
 	    (c->s.user && http_client_set_login(http, c->s.user, c->s.password) < 0)) {
 		log_msg(LOG_FATAL, "%s", err.msg[0] ? err.msg : "out of memory");
 		r = EXIT_FAILED;
-		goto out;
+	} else {
+		r = wipe_ask_cluster(c, http, &ep, &id, &d, &p, &st, &l);
+		if (r == 0 && wipe_listed(c, &l, my_peer_url, p.answered_at))
+			r = EXIT_REFUSED;
+		if (r == 0)
+			r = wipe_vouch(c, http, &l, &st, &d, p.answered_at, my_peer_url);
 	}
-	if (cluster_probe(http,
-	                  &(struct cluster_probe_opts){.ep = &ep,
-	                                               .ordinal = id.ordinal,
-	                                               .initial_size = c->s.initial_cluster_size,
-	                                               .extra = c->s.endpoints,
-	                                               .call_timeout_ms = CALL_TIMEOUT_MS},
-	                  &p) < 0) {
-		log_msg(LOG_FATAL, "out of memory");
-		r = EXIT_FAILED;
-		goto out;
-	}
-	switch (p.answer) {
-	case CLUSTER_NONE:
-		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': no cluster answers (asked %u client URL(s)%s%s), so nothing says member %s was removed%s",
-		        c->data_dir, p.asked, p.why[0] ? "; last: " : "", p.why,
-		        etcd_id_hex(c->ls.wal.member_id, m), force);
-		goto out;
-	case CLUSTER_UNREADABLE:
-	case CLUSTER_CONFLICT:
-		log_msg(LOG_FATAL, "refusing to wipe '%s': %s%s", c->data_dir, p.why, force);
-		goto out;
-	case CLUSTER_ANSWERS:
-		break;
-	}
-	deadline_init_within(&d, PROBE_TIMEOUT_MS, &c->deadline);
-	if (cluster_leader_view(http, &p.members, p.answered_at, &d, &st, &l, &err) < 0) {
-		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': the cluster at '%s' has no leader that answers (%s)%s",
-		        c->data_dir, p.answered_at, err.msg, force);
-		goto out;
-	}
-	for (size_t i = 0; i < l.n_members; i++) {
-		const struct etcd_member *mb = &l.members[i];
-
-		if (mb->id == c->ls.wal.member_id ||
-		    (etcd_member_has_peer_url(mb, my_peer_url) && etcd_member_started(mb))) {
-			listed = true;
-			log_msg(LOG_FATAL,
-			        "this member %s (matched by %s) is a %s member of the cluster that answers at '%s': refusing to wipe its data; remove the member first (etcd-leave, or etcdctl member remove), or give --force",
-			        etcd_id_hex(mb->id, m),
-			        mb->id == c->ls.wal.member_id ? "the WAL's member ID"
-			                                      : "its peer URL",
-			        etcd_member_started(mb) ? "started" : "not yet started",
-			        p.answered_at);
-			break;
-		}
-	}
-	if (listed)
-		goto out;
-	if (wal_read_state(c->data_dir, &ws, &err) < 0) {
-		log_msg(LOG_WARNING, "cannot read how far the data's raft log went: %s", err.msg);
-		ws.commit = UINT64_MAX;
-	}
-	error_clear(&err);
-	if (cluster_leader_says(http, &l, st.member_id, c->ls.wal.cluster_id, c->ls.wal.member_id,
-	                        &d, &says, &err) == 0)
-		peer = (enum join_peer_word)says;
-	else
-		log_msg(LOG_WARNING, "no peer port of the cluster answers about member %s: %s",
-		        etcd_id_hex(c->ls.wal.member_id, m), err.msg);
-	v = join_vouch_of(true, st.cluster_id, st.raft_index, false, peer, c->ls.wal.cluster_id,
-	                  ws.commit);
-	if (v == JOIN_VOUCH_OTHER_CLUSTER) {
-		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': the cluster that answers is %s, the data belongs to cluster %s: only its own cluster can say the member was removed%s",
-		        c->data_dir, etcd_id_hex(st.cluster_id, k),
-		        etcd_id_hex(c->ls.wal.cluster_id, m), force);
-		goto out;
-	}
-	if (v == JOIN_VOUCH_NEVER_HAD || v == JOIN_VOUCH_CANNOT_TELL) {
-		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': the leader of cluster %s does not list member %s, but its peer port %s: only a cluster that removed this very member ID can say its data is not needed%s",
-		        c->data_dir, etcd_id_hex(st.cluster_id, k),
-		        etcd_id_hex(c->ls.wal.member_id, m),
-		        v == JOIN_VOUCH_NEVER_HAD
-		                ? "says it never had it (a cluster bootstrapped again with the same IDs?)"
-		                : "does not say it removed it",
-		        force);
-		goto out;
-	}
-	if (v == JOIN_VOUCH_BEHIND) {
-		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': the cluster that answers (raft index %" PRIu64
-		        ") is behind the data (committed index %" PRIu64
-		        "): bootstrapped again beside it? (split brain suspected)%s",
-		        c->data_dir, st.raft_index, ws.commit, force);
-		goto out;
-	}
-	if (v != JOIN_VOUCH_YES) {
-		log_msg(LOG_FATAL,
-		        "refusing to wipe '%s': its cluster does not say member %s was removed%s",
-		        c->data_dir, etcd_id_hex(c->ls.wal.member_id, m), force);
-		goto out;
-	}
-	log_msg(LOG_INFO,
-	        "the leader of cluster %s (at '%s', raft index %" PRIu64
-	        ") does not list member %s, nor a started member with peer URL '%s', and its peer port says it removed that member: it was removed",
-	        etcd_id_hex(st.cluster_id, k), p.answered_at, st.raft_index,
-	        etcd_id_hex(c->ls.wal.member_id, m), my_peer_url);
-	r = 0;
-out:
 	if (r == EXIT_REFUSED && deadline_passed(&c->deadline))
 		r = EXIT_DEADLINE;
 	etcd_member_list_free(&l);
@@ -1159,6 +1203,29 @@ static const struct cli clean_cli = {
         .by_hand = by_hand,
 };
 
+/* The mode asked for, once everything it decides on was read. */
+static int run_mode(struct clean *c)
+{
+	switch (c->mode) {
+	case MODE_CHECK:
+		return run_check(c);
+	case MODE_STATUS:
+		if (c->json)
+			return print_status_json(c);
+		print_status(c);
+		return EXIT_DONE;
+	case MODE_QUARANTINE:
+		return run_quarantine(c);
+	case MODE_WIPE:
+		return run_wipe(c);
+	case MODE_LIST:
+		return run_list(c);
+	case MODE_RESTORE:
+		return run_restore(c);
+	}
+	return EXIT_FAILED;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = clean_cli;
@@ -1209,33 +1276,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r = gather(&c);
-	if (r)
-		goto out;
-	switch (c.mode) {
-	case MODE_CHECK:
-		r = run_check(&c);
-		break;
-	case MODE_STATUS:
-		if (c.json) {
-			r = print_status_json(&c);
-		} else {
-			print_status(&c);
-			r = EXIT_DONE;
-		}
-		break;
-	case MODE_QUARANTINE:
-		r = run_quarantine(&c);
-		break;
-	case MODE_WIPE:
-		r = run_wipe(&c);
-		break;
-	case MODE_LIST:
-		r = run_list(&c);
-		break;
-	case MODE_RESTORE:
-		r = run_restore(&c);
-		break;
-	}
+	if (r == 0)
+		r = run_mode(&c);
 out:
 	free(c.restore_id);
 	free(c.data_dir);
